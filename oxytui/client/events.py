@@ -1,0 +1,359 @@
+"""Typed OxyGent events, built from decoded SSE messages.
+
+These are slotted dataclasses rather than pydantic models: a busy node sends tens of thousands of small
+events per second and validation would cost more than the whole decode. Construction is defensive
+instead: a field of the wrong JSON type is coerced or defaulted, never raised, and anything that is not
+a known event keeps its raw data in an :class:`UnknownEvent` (never dropped).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic_core import from_json
+
+from .sse import SSEComment, SSEMessage
+
+__all__ = [
+    "AnswerEvent",
+    "CallEvent",
+    "ErrorEvent",
+    "KeepAlive",
+    "ObservationEvent",
+    "OxyEvent",
+    "ProgressEvent",
+    "StreamClosed",
+    "StreamEndEvent",
+    "StreamEvent",
+    "ThinkEvent",
+    "ToolCallEvent",
+    "UnknownEvent",
+    "decode_json",
+    "event_from_comment",
+    "event_from_message",
+    "event_from_payload",
+]
+
+
+def decode_json(text: str | bytes) -> Any:
+    """Parse JSON fast (pydantic-core), accepting NaN/Infinity as Python's ``json.dumps`` writes them."""
+    return from_json(text, allow_inf_nan=True)
+
+
+@dataclass(slots=True, kw_only=True)
+class OxyEvent:
+    """Base of every event. ``raw`` is the decoded ``data`` value exactly as received (the wire truth)."""
+
+    type: str = ""
+    node: str = ""
+    """Name of the node whose stream delivered the event."""
+    trace_id: str = ""
+    """``current_trace_id`` of the run whose stream delivered it (tool_call events do not carry one)."""
+    sse_id: str | None = None
+    sse_event: str = "message"
+    retry: int | None = None
+    mono: float = 0.0
+    """``time.monotonic()`` when received (OxyGent events carry no timestamps)."""
+    wall: float = 0.0
+    """``time.time()`` when received."""
+    size: int = 0
+    """Bytes of ``data`` on the wire."""
+    raw: Any = None
+
+    @property
+    def summary(self) -> str:
+        """One line for logs and lists (plain text; callers must render it literally)."""
+        return _one_line(self.raw)
+
+
+@dataclass(slots=True, kw_only=True)
+class CallEvent(OxyEvent):
+    """Common fields of ``tool_call`` and ``observation``; pair them by ``node_id``."""
+
+    node_id: str = ""
+    copied_node_id: str = ""
+    caller: str = ""
+    callee: str = ""
+    caller_category: str = ""
+    callee_category: str = ""
+    call_stack: list[str] = field(default_factory=list)
+    request_id: str = ""
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_user_boundary(self) -> bool:
+        """True for a node's own start/end as seen by its caller (SSEOxyGent does not forward these)."""
+        return self.caller_category == "user" or self.callee_category == "user"
+
+
+@dataclass(slots=True, kw_only=True)
+class ToolCallEvent(CallEvent):
+    type: str = "tool_call"
+
+    @property
+    def summary(self) -> str:
+        query = self.arguments.get("query") if isinstance(self.arguments, dict) else None
+        head = f"{self.caller} -> {self.callee} ({self.callee_category})"
+        return f"{head}: {_one_line(query)}" if query else head
+
+
+@dataclass(slots=True, kw_only=True)
+class ObservationEvent(CallEvent):
+    type: str = "observation"
+    output: Any = None
+    current_trace_id: str = ""
+
+    @property
+    def output_value(self) -> Any:
+        """``output`` with a JSON-encoded string decoded once more (some tools return JSON text)."""
+        out = self.output
+        if isinstance(out, str) and out[:1] in ("{", "["):
+            try:
+                return decode_json(out)
+            except ValueError:
+                return out
+        return out
+
+    @property
+    def summary(self) -> str:
+        return f"{self.caller} <- {self.callee}: {_one_line(self.output)}"
+
+
+@dataclass(slots=True, kw_only=True)
+class AnswerEvent(OxyEvent):
+    type: str = "answer"
+    content: Any = ""
+    current_trace_id: str = ""
+    request_id: str = ""
+
+    @property
+    def summary(self) -> str:
+        return _one_line(self.content)
+
+
+@dataclass(slots=True, kw_only=True)
+class ThinkEvent(OxyEvent):
+    type: str = "think"
+    content: Any = ""
+    agent: str = ""
+
+    @property
+    def summary(self) -> str:
+        return f"{self.agent}: {_one_line(self.content)}"
+
+
+@dataclass(slots=True, kw_only=True)
+class StreamEvent(OxyEvent):
+    """One LLM token delta; ``node_id`` is the LLM call's node."""
+
+    type: str = "stream"
+    delta: str = ""
+    agent: str = ""
+    node_id: str = ""
+
+    @property
+    def summary(self) -> str:
+        return _one_line(self.delta)
+
+
+@dataclass(slots=True, kw_only=True)
+class StreamEndEvent(StreamEvent):
+    type: str = "stream_end"
+
+
+@dataclass(slots=True, kw_only=True)
+class ProgressEvent(OxyEvent):
+    type: str = "progress"
+    progress: float | None = None
+    status: str = ""
+    content: Any = None
+
+    @property
+    def summary(self) -> str:
+        pct = "" if self.progress is None else f"{self.progress:g}% "
+        return f"{pct}{self.status}".strip() or _one_line(self.content)
+
+
+@dataclass(slots=True, kw_only=True)
+class ErrorEvent(OxyEvent):
+    type: str = "error"
+    content: Any = None
+
+    @property
+    def message(self) -> str:
+        c = self.content
+        if isinstance(c, dict):
+            for key in ("message", "error", "detail"):
+                if key in c:
+                    return str(c[key])
+        return _one_line(c)
+
+    @property
+    def summary(self) -> str:
+        return self.message
+
+
+@dataclass(slots=True, kw_only=True)
+class UnknownEvent(OxyEvent):
+    """Any other message type (``re_run``, ``metrics``, custom app messages, non-JSON text)."""
+
+    content: Any = None
+
+
+@dataclass(slots=True, kw_only=True)
+class KeepAlive(OxyEvent):
+    """A ``: ping`` comment: proof the connection is alive, not an OxyGent message."""
+
+    type: str = "ping"
+    text: str = ""
+
+
+@dataclass(slots=True, kw_only=True)
+class StreamClosed(OxyEvent):
+    """``event: close`` / ``data: done``: the node finished the run cleanly."""
+
+    type: str = "close"
+
+
+# --- construction -----------------------------------------------------------------------------------
+
+
+def _s(v: Any) -> str:
+    if isinstance(v, str):
+        return v
+    return "" if v is None else str(v)
+
+
+def _strlist(v: Any) -> list[str]:
+    if isinstance(v, list):
+        return [x if isinstance(x, str) else str(x) for x in v]
+    return []
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int | float):
+        return float(v)
+    if isinstance(v, str):
+        try:
+            return float(v.rstrip("%"))
+        except ValueError:
+            return None
+    return None
+
+
+def _one_line(v: Any, limit: int = 300) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        text = v
+    else:
+        try:
+            text = json.dumps(v, ensure_ascii=False, default=str)
+        except (TypeError, ValueError):
+            text = repr(v)
+    if len(text) > limit * 4:
+        text = text[: limit * 4]
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _call_kwargs(c: dict[str, Any]) -> dict[str, Any]:
+    args = c.get("arguments")
+    return {
+        "node_id": _s(c.get("node_id")),
+        "copied_node_id": _s(c.get("copied_node_id")),
+        "caller": _s(c.get("caller")),
+        "callee": _s(c.get("callee")),
+        "caller_category": _s(c.get("caller_category")),
+        "callee_category": _s(c.get("callee_category")),
+        "call_stack": _strlist(c.get("call_stack")),
+        "request_id": _s(c.get("request_id")),
+        "arguments": args if isinstance(args, dict) else {},
+    }
+
+
+def event_from_payload(value: Any, **meta: Any) -> OxyEvent:
+    """Build a typed event from an already-decoded ``data`` value; ``meta`` fills the base fields."""
+    if isinstance(value, str) and value[:1] == "{":
+        try:  # a JSON object sent as a JSON string: decode once more
+            inner = decode_json(value)
+        except ValueError:
+            inner = None
+        if isinstance(inner, dict):
+            value = inner
+    if not isinstance(value, dict):
+        return UnknownEvent(raw=value, content=value, **meta)
+    kind = value.get("type")
+    content = value.get("content")
+    try:
+        if kind == "stream" or kind == "stream_end":
+            if isinstance(content, dict):
+                cls = StreamEvent if kind == "stream" else StreamEndEvent
+                return cls(
+                    raw=value,
+                    delta=_s(content.get("delta")),
+                    agent=_s(content.get("agent")),
+                    node_id=_s(content.get("node_id")),
+                    **meta,
+                )
+        elif kind == "tool_call":
+            if isinstance(content, dict):
+                return ToolCallEvent(raw=value, **_call_kwargs(content), **meta)
+        elif kind == "observation":
+            if isinstance(content, dict):
+                return ObservationEvent(
+                    raw=value,
+                    output=content.get("output"),
+                    current_trace_id=_s(content.get("current_trace_id")),
+                    **_call_kwargs(content),
+                    **meta,
+                )
+        elif kind == "answer":
+            return AnswerEvent(
+                raw=value,
+                content=content,
+                current_trace_id=_s(value.get("current_trace_id")),
+                request_id=_s(value.get("request_id")),
+                **meta,
+            )
+        elif kind == "think":
+            return ThinkEvent(raw=value, content=content, agent=_s(value.get("agent")), **meta)
+        elif kind == "progress":
+            src = content if isinstance(content, dict) else value
+            return ProgressEvent(
+                raw=value,
+                progress=_num(src.get("progress")),
+                status=_s(src.get("status")),
+                content=content,
+                **meta,
+            )
+        elif kind == "error":
+            return ErrorEvent(raw=value, content=content if content is not None else value, **meta)
+    except (TypeError, ValueError):
+        pass
+    return UnknownEvent(type=_s(kind), raw=value, content=content, **meta)
+
+
+def event_from_message(msg: SSEMessage, **meta: Any) -> OxyEvent:
+    """Typed event for one SSE message. ``event: close`` becomes :class:`StreamClosed`; data that is not
+    JSON becomes an :class:`UnknownEvent` holding the text."""
+    if msg.event == "close":
+        return StreamClosed(
+            raw=msg.data, sse_id=msg.id, sse_event=msg.event, retry=msg.retry, size=msg.size, **meta
+        )
+    data = msg.data
+    try:
+        value: Any = decode_json(data)
+    except ValueError:
+        value = data
+    return event_from_payload(
+        value, sse_id=msg.id, sse_event=msg.event, retry=msg.retry, size=msg.size, **meta
+    )
+
+
+def event_from_comment(comment: SSEComment, **meta: Any) -> KeepAlive:
+    return KeepAlive(raw=comment.text, text=comment.text, sse_event="", **meta)

@@ -1,0 +1,15 @@
+"""Pure dashboard model: typed events in, runs / call trees / event log / stats out. No I/O, no Textual."""
+
+from __future__ import annotations
+
+from .calltree import Call, CallStatus, Run, RunState
+from .errors import is_error_output
+from .eventlog import EventLog, LogRow
+from .sanitize import clean, one_line, pretty_json
+from .stats import NodeStats, percentile
+from .store import ALL, NodeInfo, NodeStatus, RunStore
+
+__all__ = [
+    "ALL", "Call", "CallStatus", "EventLog", "LogRow", "NodeInfo", "NodeStats", "NodeStatus", "Run",
+    "RunState", "RunStore", "clean", "is_error_output", "one_line", "percentile", "pretty_json",
+]

@@ -1,0 +1,237 @@
+"""``RunStore``: the whole dashboard state, fed by typed events, with explicit times (no clock inside)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from .calltree import Run, RunState
+from .errors import is_error_output
+from .eventlog import EventLog
+from .sanitize import one_line
+from .stats import NodeStats
+
+ALL = "*"
+"""Key of the aggregate :class:`NodeStats` over every node."""
+
+
+class NodeStatus(StrEnum):
+    CONNECTING = "connecting"
+    UP = "up"
+    DEGRADED = "degraded"
+    DOWN = "down"
+
+
+@dataclass(slots=True, eq=False)
+class NodeInfo:
+    """A watched node: where it is, whether it answers, and its organization tree."""
+
+    name: str
+    url: str = ""
+    alive: bool | None = None
+    """Result of the last ``/check_alive`` probe (None: not probed yet)."""
+    probe_error: str = ""
+    last_probe: float | None = None
+    org: dict[str, Any] | None = None
+    tags: list[str] = field(default_factory=list)
+
+
+class RunStore:
+    """Runs keyed by ``(node, trace_id)``, a bounded event log, call trees and per-node stats.
+
+    ``version`` increases on every change so a UI can redraw only when something happened.
+    """
+
+    def __init__(self, log_cap: int = 20_000, max_runs: int = 2_000, degraded_below: float = 0.8) -> None:
+        self.log = EventLog(log_cap)
+        self.nodes: dict[str, NodeInfo] = {}
+        self.runs: OrderedDict[tuple[str, str], Run] = OrderedDict()
+        self.stats: dict[str, NodeStats] = {ALL: NodeStats(ALL)}
+        self.max_runs = max_runs
+        self.degraded_below = degraded_below
+        self.version = 0
+        self.last_mono = 0.0
+        """Latest time seen in any input: the 'now' of the model when the UI has no clock (snapshots)."""
+
+    # --- nodes -------------------------------------------------------------------------------------
+
+    def add_node(self, name: str, url: str = "", tags: list[str] | None = None) -> NodeInfo:
+        info = self.nodes.get(name)
+        if info is None:
+            info = self.nodes[name] = NodeInfo(name=name, url=url, tags=list(tags or []))
+            self.stats.setdefault(name, NodeStats(name))
+        self.version += 1
+        return info
+
+    def remove_node(self, name: str) -> None:
+        self.nodes.pop(name, None)
+        self.version += 1
+
+    def set_alive(self, name: str, alive: bool, mono: float, error: str = "") -> None:
+        info = self.nodes.get(name) or self.add_node(name)
+        info.alive = alive
+        info.probe_error = one_line(error, 200)
+        info.last_probe = mono
+        self._tick(mono)
+
+    def set_org(self, name: str, org: dict[str, Any] | None) -> None:
+        info = self.nodes.get(name) or self.add_node(name)
+        info.org = org
+        self.version += 1
+
+    def status(self, name: str) -> NodeStatus:
+        info = self.nodes.get(name)
+        if info is None or info.alive is None:
+            return NodeStatus.CONNECTING
+        if not info.alive:
+            return NodeStatus.DOWN
+        rolling = self.stats[name].success_rolling
+        if rolling is not None and rolling < self.degraded_below:
+            return NodeStatus.DEGRADED
+        return NodeStatus.UP
+
+    def count_up(self) -> tuple[int, int, int]:
+        """(up-or-degraded, probed, total) for the connection progress line."""
+        probed = [n for n in self.nodes.values() if n.alive is not None]
+        return sum(1 for n in probed if n.alive), len(probed), len(self.nodes)
+
+    # --- runs --------------------------------------------------------------------------------------
+
+    def start_run(self, node: str, trace_id: str, query: str, mono: float, wall: float,
+                  group: str = "") -> Run:
+        run = Run(node=node, trace_id=trace_id, query=one_line(query, 500), start_mono=mono,
+                  start_wall=wall, group=group)
+        self.runs[run.key] = run
+        self._stats(node).on_start()
+        self.stats[ALL].on_start()
+        while len(self.runs) > self.max_runs:
+            for key, old in self.runs.items():
+                if not old.live:
+                    del self.runs[key]
+                    break
+            else:
+                break
+        self.log.append(mono=mono, wall=wall, node=node, trace_id=trace_id, type="request",
+                        caller="you", callee=node, summary=query, raw={"query": query})
+        self._tick(mono)
+        return run
+
+    def get_run(self, node: str, trace_id: str) -> Run | None:
+        return self.runs.get((node, trace_id))
+
+    def live_runs(self) -> list[Run]:
+        return [r for r in self.runs.values() if r.live]
+
+    def finish_run(self, node: str, trace_id: str, mono: float, wall: float,
+                   state: RunState | None = None, error: str = "") -> Run | None:
+        """End a run. ``state`` None means: completed if an answer came, else failed."""
+        run = self.runs.get((node, trace_id))
+        if run is None or not run.live:
+            return run
+        if state is None:
+            ok = bool(run.answer) and not error and not is_error_output(run.answer)
+            state = RunState.COMPLETED if ok else RunState.FAILED
+            if not run.answer and not error:
+                error = "stream ended without an answer"
+        if error:
+            run.error = one_line(error, 500)
+        if state is RunState.COMPLETED and run.error_calls() and not run.answer:
+            state = RunState.FAILED
+        run.state = state
+        run.end_mono = mono
+        ok = None if state is RunState.CANCELED else state is RunState.COMPLETED
+        duration = run.duration(mono)
+        self._stats(node).on_finish(ok, duration)
+        self.stats[ALL].on_finish(ok, duration)
+        if state is not RunState.COMPLETED:
+            self.log.append(mono=mono, wall=wall, node=node, trace_id=trace_id, type=state.value,
+                            caller=node, callee="you", summary=run.error or state.value,
+                            raw={"state": state.value, "error": run.error}, error=True)
+        self._tick(mono)
+        return run
+
+    # --- events ------------------------------------------------------------------------------------
+
+    def add_event(self, ev: Any) -> Run | None:
+        """Apply one typed :mod:`oxytui.client.events` event (duck-typed: no import of the client)."""
+        kind = ev.type
+        mono, wall, node, trace = ev.mono, ev.wall, ev.node, ev.trace_id
+        self._tick(mono)
+        if kind == "ping":
+            return None
+        run = self.runs.get((node, trace))
+        if run is None:  # events of a run we did not start (attach, replay): adopt it
+            run = self.start_run(node, trace, "", mono, wall)
+        if kind == "close":
+            if run.live:
+                self.finish_run(node, trace, mono, wall)
+            return run
+        run.events += 1
+        if run.first_event_mono is None:
+            run.first_event_mono = mono
+            ttfe = mono - run.start_mono
+            self._stats(node).on_first_event(ttfe)
+            self.stats[ALL].on_first_event(ttfe)
+        self._stats(node).on_event(mono)
+        self.stats[ALL].on_event(mono)
+        log = self.log
+        if kind == "stream" or kind == "stream_end":
+            log.stream(mono=mono, wall=wall, node=node, trace_id=trace, node_id=ev.node_id, agent=ev.agent,
+                       delta=ev.delta, end=kind == "stream_end", raw=ev.raw)
+            if ev.delta and len(run.streamed) < 20_000:
+                run.streamed += ev.delta
+            return run
+        if kind == "tool_call":
+            run.on_tool_call(node_id=ev.node_id, caller=ev.caller, callee=ev.callee,
+                             category=ev.callee_category, call_stack=ev.call_stack,
+                             arguments=ev.arguments, mono=mono)
+            log.append(mono=mono, wall=wall, node=node, trace_id=trace, type=kind, caller=ev.caller,
+                       callee=ev.callee, summary=_query_of(ev.arguments), raw=ev.raw)
+        elif kind == "observation":
+            call = run.on_observation(node_id=ev.node_id, caller=ev.caller, callee=ev.callee,
+                                      category=ev.callee_category, call_stack=ev.call_stack,
+                                      output=ev.output, mono=mono)
+            log.append(mono=mono, wall=wall, node=node, trace_id=trace, type=kind, caller=ev.caller,
+                       callee=ev.callee, summary=call.output_preview, raw=ev.raw,
+                       error=call.status == "error")
+        elif kind == "answer":
+            content = ev.content
+            run.answer = content if isinstance(content, str) else one_line(content, 100_000)
+            log.append(mono=mono, wall=wall, node=node, trace_id=trace, type=kind, caller=node,
+                       callee="you", summary=run.answer, raw=ev.raw, error=is_error_output(content))
+        elif kind == "error":
+            run.error = one_line(ev.message, 500)
+            log.append(mono=mono, wall=wall, node=node, trace_id=trace, type=kind, summary=run.error,
+                       raw=ev.raw, error=True)
+        else:
+            agent = getattr(ev, "agent", "")
+            log.append(mono=mono, wall=wall, node=node, trace_id=trace, type=kind or "unknown",
+                       caller=agent, summary=ev.summary, raw=ev.raw)
+        return run
+
+    # --- misc --------------------------------------------------------------------------------------
+
+    def clear_log(self) -> None:
+        self.log.clear()
+        self.version += 1
+
+    def _stats(self, node: str) -> NodeStats:
+        s = self.stats.get(node)
+        if s is None:
+            s = self.stats[node] = NodeStats(node)
+        return s
+
+    def _tick(self, mono: float) -> None:
+        if mono > self.last_mono:
+            self.last_mono = mono
+        self.version += 1
+
+
+def _query_of(arguments: Any) -> str:
+    if isinstance(arguments, dict):
+        q = arguments.get("query")
+        if q is not None:
+            return one_line(q, 300)
+    return ""

@@ -1,0 +1,146 @@
+"""RunStore against real OxyGent captures: call trees across remote hops, error heuristic, log, stats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from oxytui.client.events import event_from_comment, event_from_message
+from oxytui.client.sse import SSEComment, SSEDecoder
+from oxytui.runs import CallStatus, RunState, RunStore, is_error_output, one_line
+from oxytui.runs.store import ALL, NodeStatus
+
+
+def feed_capture(store: RunStore, path: Path, node: str, trace: str, t0: float = 100.0,
+                 step: float = 0.01, query: str = "q") -> float:
+    store.start_run(node, trace, query, mono=t0, wall=1_700_000_000 + t0)
+    dec = SSEDecoder(max_event_size=1 << 24)
+    items = dec.feed(path.read_bytes()) + dec.flush()
+    t = t0
+    for item in items:
+        t += step
+        meta = {"node": node, "trace_id": trace, "mono": t, "wall": 1_700_000_000 + t}
+        if isinstance(item, SSEComment):
+            ev = event_from_comment(item, **meta)
+        else:
+            ev = event_from_message(item, **meta)
+        store.add_event(ev)
+    return t
+
+
+def test_remote_hop_tree(captures_dir: Path) -> None:
+    store = RunStore()
+    end = feed_capture(store, captures_dir / "master_remote_add.sse", "master", "T1")
+    run = store.get_run("master", "T1")
+    assert run is not None and run.state is RunState.COMPLETED
+    assert run.answer and run.end_mono == pytest.approx(end)
+    assert [c.callee for c in run.roots] == ["master_agent"]
+    master = run.roots[0]
+    math = next(c for c in master.children if c.callee == "math_agent")
+    assert {c.callee for c in math.children} >= {"default_llm", "add"}
+    add = next(c for c in math.children if c.callee == "add")
+    assert add.call_stack == ("user", "master_agent", "math_agent", "add")
+    assert add.status is CallStatus.DONE and add.output_preview == "5"
+    assert all(c.status is not CallStatus.RUNNING for c in run.walk())
+    assert run.ttfe == pytest.approx(0.01)
+
+
+def test_stream_rows_coalesce(captures_dir: Path) -> None:
+    store = RunStore()
+    feed_capture(store, captures_dir / "master_remote_add.sse", "master", "T1")
+    rows = list(store.log.rows)
+    streams = [r for r in rows if r.type == "stream"]
+    raw_streams = (captures_dir / "master_remote_add.sse").read_bytes().count(b'"type": "stream"')
+    assert raw_streams > len(streams) > 0
+    assert sum(r.count for r in streams) == raw_streams  # stream_end closes a row, is not a delta
+    assert "I should call math_agent" in streams[0].detail()["text"]
+
+
+def test_boom_is_error_run_still_completes(captures_dir: Path) -> None:
+    store = RunStore()
+    feed_capture(store, captures_dir / "math_boom.sse", "math", "B")
+    run = store.get_run("math", "B")
+    assert run is not None and run.state is RunState.COMPLETED
+    errs = run.error_calls()
+    assert [c.callee for c in errs] == ["boom"]
+    assert any(r.error for r in store.log.rows)
+
+
+def test_remote_down_marks_call_error(captures_dir: Path) -> None:
+    store = RunStore()
+    feed_capture(store, captures_dir / "master_remote_down.sse", "master", "D")
+    run = store.get_run("master", "D")
+    assert run is not None
+    assert any(c.callee == "math_agent" and c.status is CallStatus.ERROR for c in run.walk())
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("SSE connection failed after 3 retries: Cannot connect", True),
+        ("Unexpected error in SSE connection: SSE event too large (> 524288 bytes)", True),
+        ("Error executing oxy add: x", True),
+        ("Executing tool slow_tool timed out", True),
+        ("No permission for tool: add", True),
+        ("Sorry, I seem to have encountered a problem. Please try again.", True),
+        ("boom tool failed on purpose (the query asked for boom)", True),
+        ("flaky tool failed (fail_rate=0.5)", True),
+        ("flaky tool succeeded", False),
+        ("Final answer (via add): 5", False),
+        (5, False),
+        (None, False),
+    ],
+)
+def test_error_heuristic(text: object, expected: bool) -> None:
+    assert is_error_output(text) is expected
+
+
+def test_log_cap_drops_oldest_and_counts() -> None:
+    store = RunStore(log_cap=10)
+    store.start_run("n", "t", "q", mono=0.0, wall=0.0)
+    from oxytui.client.events import ThinkEvent
+
+    for i in range(25):
+        store.add_event(ThinkEvent(node="n", trace_id="t", mono=1.0 + i, wall=1.0 + i, content=f"x{i}",
+                                   agent="a", raw={"type": "think", "content": f"x{i}"}))
+    assert len(store.log.rows) == 10
+    assert store.log.dropped == 16  # 26 rows (request + 25) - 10
+    assert store.log.rows[-1].summary == "a: x24"
+    assert [r.seq for r in store.log.since(24)] == [24, 25]
+
+
+def test_stats_and_status() -> None:
+    store = RunStore()
+    store.add_node("n", "http://x")
+    assert store.status("n") is NodeStatus.CONNECTING
+    store.set_alive("n", True, mono=0.0)
+    for i in range(10):
+        store.start_run("n", f"t{i}", "q", mono=float(i), wall=0.0)
+        store.finish_run("n", f"t{i}", mono=i + 0.1 * (i + 1), wall=0.0,
+                         state=RunState.COMPLETED if i < 5 else RunState.FAILED)
+    st = store.stats["n"]
+    assert st.runs == 10 and st.completed == 5 and st.failed == 5
+    assert st.success_total == 0.5
+    assert store.status("n") is NodeStatus.DEGRADED
+    p50, _p95, p99 = st.latency_percentiles()
+    assert p50 == pytest.approx(0.5) and p99 == pytest.approx(1.0)
+    assert store.stats[ALL].runs == 10
+    store.set_alive("n", False, mono=20.0)
+    assert store.status("n") is NodeStatus.DOWN
+
+
+def test_rate_series_deterministic() -> None:
+    store = RunStore()
+    st = store._stats("n")
+    for t in (10.1, 10.5, 11.2, 13.9):
+        st.on_event(t)
+    series = st.rate_series(now=14.0)
+    assert series[-5:] == [2.0, 1.0, 0.0, 1.0, 0.0][-5:] or series[-4:] == [2.0, 1.0, 0.0, 1.0]
+    assert sum(series) == 4
+
+
+def test_one_line_strips_controls() -> None:
+    s = one_line("a\x1b[31mred\x07\nnext\u202e[@click=app.quit]")
+    assert "\x1b" not in s and "\x07" not in s and "\u202e" not in s and "\n" not in s
+    assert "[@click=app.quit]" in s

@@ -1,0 +1,172 @@
+"""The hot path: socket chunk -> SSE decoder -> typed events, yielded in per-chunk batches.
+
+One ``await`` per network read (``readany``), never one per line or per event; events of one chunk
+share one timestamp. Statistics, the wire tap and custom event handlers hang off this loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+from . import _transport as tr
+from .errors import RemoteError, RemoteEventTooLarge, RemoteProtocolError, StreamAborted
+from .events import OxyEvent, StreamClosed, event_from_comment, event_from_message
+from .sse import SSEDecoder, SSEEventTooLarge, SSEMessage
+
+if TYPE_CHECKING:
+    from .agent import SSEOxyGent
+    from .schemas import OxyRequest
+
+__all__ = ["read_events"]
+
+log = logging.getLogger("oxytui.client")
+_DRAIN_SECONDS = 1.0
+
+
+async def read_events(
+    agent: SSEOxyGent, path: str, body: bytes, trace_id: str, request: OxyRequest | None
+) -> AsyncIterator[list[OxyEvent]]:
+    """POST ``body`` to ``path`` and yield the run's events until ``event: close``.
+
+    Raises :class:`RemoteError` subclasses; the run is recorded in the agent's stats either way
+    (abandoned by the consumer = cancelled, neither success nor failure).
+    """
+    stats = agent._stats
+    stats.start()
+    t0 = time.monotonic()
+    ttfe: float | None = None
+    events = 0
+    nbytes = 0
+    ok: bool | None = None
+    error: str | None = None
+    started = False
+    resp: aiohttp.ClientResponse | None = None
+    try:
+        resp = await agent._open("POST", path, body, sse=True, request=request)
+        ctype = resp.headers.get("Content-Type", "text/event-stream")
+        if "text/event-stream" not in ctype:
+            snippet = agent._scrub(await tr.read_snippet(resp))
+            raise RemoteProtocolError(agent.name, f"expected an SSE stream, got {ctype}: {snippet}")
+        node = agent.name
+        decoder = SSEDecoder(agent.max_event_size)
+        read = resp.content.readany
+        monotonic = time.monotonic
+        wall_clock = time.time
+        closed = False
+        while not closed:
+            chunk = await read()
+            if not chunk:
+                break
+            started = True
+            nbytes += len(chunk)
+            items = decoder.feed(chunk)
+            if not items:
+                continue
+            mono = monotonic()
+            wall = wall_clock()
+            tap = agent.wire_tap
+            batch: list[OxyEvent] = []
+            for item in items:
+                if tap is not None:
+                    _tap(agent, tap, trace_id, item, wall)
+                if type(item) is SSEMessage:
+                    ev = event_from_message(item, node=node, trace_id=trace_id, mono=mono, wall=wall)
+                    events += 1
+                    batch.append(ev)
+                    if type(ev) is StreamClosed:
+                        closed = True
+                        break
+                else:
+                    batch.append(event_from_comment(item, node=node, trace_id=trace_id, mono=mono, wall=wall))
+            if ttfe is None and events:
+                ttfe = mono - t0
+            if agent.event_handlers:
+                await _dispatch(agent, batch)
+            yield batch
+        if not closed:
+            if decoder.has_pending:
+                decoder.flush()
+            raise StreamAborted(agent.name, f"stream aborted: ended without close after {events} events")
+        ok = True
+    except (GeneratorExit, asyncio.CancelledError):
+        ok = None
+        raise
+    except RemoteError as exc:
+        ok, error = False, exc.cause
+        raise
+    except SSEEventTooLarge as exc:
+        ok, error = False, str(exc)
+        raise RemoteEventTooLarge(agent.name, str(exc)) from None
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        err = tr.map_error(agent.name, exc, started=started, events=events, timeouts=agent._timeouts())
+        ok, error = False, agent._scrub(err.cause)
+        raise err from None
+    except BaseException as exc:
+        ok, error = False, f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        stats.finish(ok, time.monotonic() - t0, ttfe, events, nbytes, error)
+        if resp is not None:
+            _finish_response(agent, resp, ok is True)
+
+
+def _tap(agent: SSEOxyGent, tap: Any, trace_id: str, item: Any, wall: float) -> None:
+    try:
+        tap(agent.name, trace_id, item, wall)
+    except Exception:  # a broken recorder must not break the run
+        log.exception("%s: wire_tap failed; disabling it", agent.name)
+        agent.wire_tap = None
+
+
+async def _dispatch(agent: SSEOxyGent, batch: list[OxyEvent]) -> None:
+    """Call custom handlers with the event's ``content`` dict (or its whole data when not a dict)."""
+    handlers = agent.event_handlers
+    for ev in batch:
+        entry = handlers.get(ev.type)
+        if entry is None:
+            continue
+        raw = ev.raw
+        arg = raw.get("content") if isinstance(raw, dict) and isinstance(raw.get("content"), dict) else raw
+        for fn in entry if isinstance(entry, list) else (entry,):
+            try:
+                await fn(arg)
+            except Exception as exc:  # a handler bug is logged, the stream goes on
+                log.warning("%s: handler for %r failed: %s", agent.name, ev.type, agent._scrub(str(exc)))
+
+
+def _finish_response(agent: SSEOxyGent, resp: aiohttp.ClientResponse, clean: bool) -> None:
+    """Return the connection to the pool when possible: after ``close`` the chunked terminator usually
+    follows at once; drain it in the background instead of delaying the caller."""
+    if not clean or resp.content.at_eof():
+        if clean:
+            resp.release()
+        else:
+            resp.close()
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        resp.close()
+        return
+    task = loop.create_task(_drain(resp))
+    agent._drains.add(task)
+    task.add_done_callback(agent._drains.discard)
+
+
+async def _drain(resp: aiohttp.ClientResponse) -> None:
+    try:
+        async with asyncio.timeout(_DRAIN_SECONDS):
+            while await resp.content.readany():
+                pass
+        resp.release()
+    except asyncio.CancelledError:
+        resp.close()
+        raise
+    except Exception:  # slow or endless tail: just drop the connection
+        resp.close()

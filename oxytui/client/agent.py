@@ -1,0 +1,414 @@
+"""``SSEOxyGent``: a fast, sturdy client for one remote OxyGent node, compatible with OxyGent's own.
+
+A plain class (not a pydantic model) so subclasses written against OxyGent's docs can call
+``super().__init__(**kwargs)`` and then set any attribute they like. Override points, as in OxyGent:
+``prepare_payload(request)`` and ``async _execute(request)``; ``execute()`` wraps the latter and turns
+every failure into a FAILED :class:`OxyResponse` that names the node and the cause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import ssl as _ssl
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import aclosing
+from typing import Any
+
+import aiohttp
+from pydantic import SecretStr
+
+from . import _transport as tr
+from ._reader import read_events
+from .errors import RemoteError, RemoteHTTPError, RemoteProtocolError
+from .events import CallEvent, KeepAlive, OxyEvent, StreamClosed, decode_json
+from .payload import build_payload, resolve_strategy
+from .schemas import OxyRequest, OxyResponse, OxyState, mark_remote, parse_organization
+from .sse import DEFAULT_MAX_EVENT_SIZE, SSEComment, SSEMessage
+from .stats import ConnectionStats
+
+__all__ = ["EventHandler", "SSEOxyGent", "WireTap"]
+
+log = logging.getLogger("oxytui.client")
+
+EventHandler = Callable[[Any], Awaitable[Any]]
+"""``async fn(content)``: called with the event's ``content`` dict (or its whole data if not a dict)."""
+WireTap = Callable[[str, str, "SSEMessage | SSEComment", float], Any]
+"""``fn(node, trace_id, item, wall)``: sees every raw SSE item (recording); must be cheap."""
+
+
+class SSEOxyGent:
+    """Remote agent talking to one OxyGent node over ``/sse/chat`` (see the module docstring)."""
+
+    def __init__(
+        self,
+        name: str,
+        server_url: str,
+        is_share_call_stack: bool = True,
+        *,
+        token: str | SecretStr | None = None,
+        headers: Mapping[str, str] | None = None,
+        max_retries: int = 3,
+        retry_delay: float = 1.0,
+        connect_timeout: float = 10.0,
+        idle_timeout: float | None = 45.0,
+        total_timeout: float | None = None,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        require_https: bool = False,
+        session: aiohttp.ClientSession | None = None,
+        wire_tap: WireTap | None = None,
+        call_stack_strategy: str | None = None,
+        ssl: _ssl.SSLContext | bool | None = None,
+        desc: str = "",
+        stats_window: int = 256,
+    ) -> None:
+        self.name = name
+        self.require_https = require_https
+        tr.check_url(name, server_url, require_https)
+        self.server_url = str(server_url)
+        self.is_share_call_stack = is_share_call_stack
+        self.call_stack_strategy = call_stack_strategy
+        resolve_strategy(call_stack_strategy, is_share_call_stack)  # fail fast on a typo
+        self._token = token if isinstance(token, SecretStr) or token is None else SecretStr(token)
+        self.headers: dict[str, str] = dict(headers or {})
+        self.max_retries = max_retries
+        self.retry_delay = retry_delay
+        self.connect_timeout = connect_timeout
+        self.idle_timeout = idle_timeout
+        self.total_timeout = total_timeout
+        self.max_event_size = max_event_size
+        self.wire_tap = wire_tap
+        self.ssl = ssl
+        self.desc = desc
+        self.org: dict[str, Any] = {}
+        self.event_handlers: dict[str, Any] = {}
+        self._stats = ConnectionStats(stats_window)
+        self._session = session
+        self._owns_session = session is None
+        self._drains: set[asyncio.Task[None]] = set()
+
+    # --- identity, security ---------------------------------------------------------------------------
+
+    @property
+    def token(self) -> SecretStr | None:
+        return self._token
+
+    @token.setter
+    def token(self, value: str | SecretStr | None) -> None:
+        self._token = value if isinstance(value, SecretStr) or value is None else SecretStr(value)
+
+    def __repr__(self) -> str:
+        auth = ", token=SecretStr('**********')" if self._token is not None else ""
+        return (
+            f"{type(self).__name__}(name={self.name!r}, server_url={tr.display_url(self.server_url)!r}{auth})"
+        )
+
+    def _scrub(self, text: str) -> str:
+        """Remove the token (and any custom header values) from text that might reach a log or a UI."""
+        secrets = [self._token.get_secret_value()] if self._token is not None else []
+        secrets += [
+            v for k, v in self.headers.items() if k.lower() in ("authorization", "x-api-key", "cookie")
+        ]
+        for s in secrets:
+            if s and len(s) >= 4:
+                text = text.replace(s, "**********")
+        return text
+
+    def request_headers(self, request: OxyRequest | None = None, sse: bool = True) -> dict[str, str]:
+        """Headers for one request: forwarded caller headers < custom headers < ours."""
+        h = tr.forwarded_headers(request.get_shared_data("_headers")) if request is not None else {}
+        h.update(self.headers)
+        h["User-Agent"] = tr.USER_AGENT
+        h["Accept"] = "text/event-stream" if sse else "application/json"
+        if self._token is not None:
+            h["Authorization"] = f"Bearer {self._token.get_secret_value()}"
+        return h
+
+    # --- session ----------------------------------------------------------------------------------------
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        s = self._session
+        if s is None or s.closed:
+            if not self._owns_session:
+                raise RemoteError(self.name, "the shared aiohttp session is closed")
+            connector = aiohttp.TCPConnector(limit=256, keepalive_timeout=4.0, ssl=self._ssl_arg())
+            s = self._session = aiohttp.ClientSession(
+                connector=connector, timeout=aiohttp.ClientTimeout(total=None), read_bufsize=2**18
+            )
+        return s
+
+    def _ssl_arg(self) -> Any:
+        return True if self.ssl is None else self.ssl
+
+    def _timeout(self, quick: bool = False) -> aiohttp.ClientTimeout:
+        if quick:  # check_alive / get_organization: small JSON bodies
+            t = self.connect_timeout
+            return aiohttp.ClientTimeout(total=self.total_timeout, sock_connect=t, sock_read=max(t, 5.0))
+        return aiohttp.ClientTimeout(
+            total=self.total_timeout, sock_connect=self.connect_timeout, sock_read=self.idle_timeout
+        )
+
+    async def aclose(self) -> None:
+        """Close the pooled session (unless it was given to us) and any background drains."""
+        for task in list(self._drains):
+            task.cancel()
+        if self._drains:
+            await asyncio.gather(*self._drains, return_exceptions=True)
+        if self._owns_session and self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None if self._owns_session else self._session
+
+    async def __aenter__(self) -> SSEOxyGent:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # --- HTTP with the retry rule --------------------------------------------------------------------
+
+    async def _open(
+        self, method: str, path: str, body: bytes | None, *, sse: bool, request: OxyRequest | None = None
+    ) -> aiohttp.ClientResponse:
+        """Send one request; retry only while the node cannot have started the run (see _transport)."""
+        tr.check_url(self.name, self.server_url, self.require_https)
+        url = tr.build_url(self.server_url, path)
+        headers = self.request_headers(request, sse=sse)
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        session = self._get_session()
+        timeout = self._timeout(quick=not sse and path != "/async/chat")
+        attempt = 0
+        while True:
+            retry_reason: str
+            try:
+                resp = await session.request(
+                    method,
+                    url,
+                    data=body,
+                    headers=headers,
+                    timeout=timeout,
+                    ssl=self._ssl_arg(),
+                    allow_redirects=False,
+                )
+            except Exception as exc:
+                if not isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError):
+                    raise
+                err = tr.map_error(self.name, exc, started=False, events=0, timeouts=self._timeouts())
+                if not tr.is_retryable(exc) or attempt >= self.max_retries:
+                    raise _gave_up(err, attempt) from None
+                retry_reason = err.cause
+            else:
+                if resp.status == 200:
+                    return resp
+                snippet = self._scrub(await tr.read_snippet(resp))
+                resp.release()
+                err = RemoteHTTPError(self.name, resp.status, snippet, tr.display_url(url))
+                if resp.status not in tr.RETRY_STATUSES or attempt >= self.max_retries:
+                    raise _gave_up(err, attempt)
+                retry_reason = err.cause
+            delay = self.retry_delay * (2**attempt)
+            attempt += 1
+            self._stats.retries += 1
+            log.warning(
+                "%s: %s; retry %d/%d in %.2f s", self.name, retry_reason, attempt, self.max_retries, delay
+            )
+            await asyncio.sleep(delay)
+
+    def _timeouts(self) -> tuple[float | None, ...]:
+        return (self.connect_timeout, self.idle_timeout, self.total_timeout)
+
+    # --- organization / liveness -----------------------------------------------------------------------
+
+    async def _get_json(self, path: str) -> Any:
+        resp = await self._open("GET", path, None, sse=False)
+        try:
+            raw = await resp.read()
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise tr.map_error(self.name, exc, started=True, events=0, timeouts=self._timeouts()) from None
+        finally:
+            resp.release()
+        try:
+            return decode_json(raw)
+        except ValueError:
+            snippet = raw[:120].decode("utf-8", "replace")
+            raise RemoteProtocolError(self.name, f"{path}: body is not JSON: {snippet!r}") from None
+
+    async def init(self) -> None:
+        """Fetch ``/get_organization`` into ``self.org`` (and the description if none was given)."""
+        self.org = parse_organization(await self._get_json("/get_organization"), self.name)
+        if not self.desc:
+            try:
+                data = await self._get_json("/get_description")
+                if isinstance(data, dict) and data.get("code") == 200 and isinstance(data.get("data"), dict):
+                    self.desc = str(data["data"].get("description", ""))
+            except RemoteError as exc:  # optional endpoint: a node without it still works
+                log.debug("%s: no description: %s", self.name, exc)
+
+    def get_org(self) -> list[dict[str, Any]]:
+        """Deep copy of the remote organization's children, every node marked ``is_remote=True``."""
+        return mark_remote(self.org.get("children") if isinstance(self.org, dict) else None)
+
+    async def check_alive(self) -> bool:
+        """``GET /check_alive`` answered ``{"alive": 1}``; never raises for network problems."""
+        saved, self.max_retries = self.max_retries, 0
+        try:
+            data = await self._get_json("/check_alive")
+        except RemoteError:
+            return False
+        finally:
+            self.max_retries = saved
+        return isinstance(data, dict) and data.get("alive") == 1
+
+    # --- requests and payloads -----------------------------------------------------------------------
+
+    def build_request(self, query: str, **fields: Any) -> OxyRequest:
+        """A top-level request as a user would send it: fresh ids, this agent at the end of the stack.
+
+        With the default ``partial`` strategy the node then receives exactly what a plain client sends
+        (``caller="user"``, ``call_stack=["user"]``) and runs its master agent (``callee`` empty).
+        """
+        fields.setdefault("call_stack", ["user", self.name])
+        fields.setdefault("node_id_stack", ["", ""])
+        request = OxyRequest(**fields)
+        request.arguments.setdefault("query", query)
+        return request
+
+    def prepare_payload(self, oxy_request: OxyRequest) -> dict[str, Any]:
+        """The JSON object POSTed to the node (override point, as in OxyGent)."""
+        strategy = resolve_strategy(self.call_stack_strategy, self.is_share_call_stack)
+        return build_payload(oxy_request, strategy)
+
+    @staticmethod
+    def _encode(payload: dict[str, Any]) -> bytes:
+        return json.dumps(payload, ensure_ascii=False, default=str).encode()
+
+    # --- streaming --------------------------------------------------------------------------------------
+
+    def on(self, event_type: str, handler: EventHandler) -> EventHandler:
+        """Register ``async handler(content)`` for an event type (``progress``, ``metrics``, anything)."""
+        current = self.event_handlers.get(event_type)
+        if current is None:
+            self.event_handlers[event_type] = handler
+        elif isinstance(current, list):
+            current.append(handler)
+        else:
+            self.event_handlers[event_type] = [current, handler]
+        return handler
+
+    def _run(
+        self, path: str, body: bytes, trace_id: str, request: OxyRequest | None
+    ) -> AsyncIterator[list[OxyEvent]]:
+        return read_events(self, path, body, trace_id, request)
+
+    async def stream(self, request: OxyRequest) -> AsyncIterator[OxyEvent]:
+        """Typed events of one run, ending with :class:`StreamClosed`; raises :class:`RemoteError`."""
+        body = self._encode(self.prepare_payload(request))
+        async with aclosing(self._run("/sse/chat", body, request.current_trace_id or "", request)) as batches:
+            async for batch in batches:
+                for ev in batch:
+                    yield ev
+
+    async def attach(self, trace_id: str) -> AsyncIterator[OxyEvent]:
+        """Stream the events of a run started with :meth:`start_async` (``POST /async/trace``)."""
+        body = self._encode({"trace_id": trace_id, "timestamp": str(int(time.time() * 1000))})
+        async with aclosing(self._run("/async/trace", body, trace_id, None)) as batches:
+            async for batch in batches:
+                for ev in batch:
+                    yield ev
+
+    async def start_async(self, request: OxyRequest) -> str:
+        """Start a run that survives reader disconnects (``POST /async/chat``); returns its trace id."""
+        body = self._encode(self.prepare_payload(request))
+        resp = await self._open("POST", "/async/chat", body, sse=False, request=request)
+        try:
+            raw = await resp.read()
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise tr.map_error(self.name, exc, started=False, events=0, timeouts=self._timeouts()) from None
+        finally:
+            resp.release()
+        try:
+            data = decode_json(raw)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict) or data.get("code", 200) != 200:
+            snippet = raw[:120].decode("utf-8", "replace")
+            raise RemoteProtocolError(self.name, f"/async/chat refused the run: {snippet!r}")
+        return request.current_trace_id or ""
+
+    # --- execute -----------------------------------------------------------------------------------------
+
+    async def execute(self, oxy_request: OxyRequest) -> OxyResponse:
+        """Run ``_execute``; any failure becomes ``OxyState.FAILED`` with "node: cause" as output."""
+        try:
+            return await self._execute(oxy_request)
+        except asyncio.CancelledError:
+            raise
+        except RemoteError as exc:
+            message = self._scrub(str(exc))
+        except Exception as exc:  # a subclass's own _execute, a handler, anything: never raise
+            message = self._scrub(f"{self.name}: {type(exc).__name__}: {exc}")
+        log.info("%s", message)
+        return OxyResponse(
+            state=OxyState.FAILED,
+            output=message,
+            extra={"node": self.name, "trace_id": oxy_request.current_trace_id, "error": message},
+        )
+
+    async def _execute(self, oxy_request: OxyRequest) -> OxyResponse:
+        """Stream the run and forward events to the request's handler like OxyGent's SSEOxyGent.
+
+        Raises transport errors (``aiohttp.ClientError`` subclasses) for ``execute()`` or a subclass.
+        """
+        strategy = resolve_strategy(self.call_stack_strategy, self.is_share_call_stack)
+        rebuild = strategy == "none"
+        base_stack = list(oxy_request.call_stack)
+        forward = oxy_request._message_handler is not None and oxy_request.is_send_message
+        send = oxy_request.send_message
+        answer: Any = ""
+        events = 0
+        body = self._encode(self.prepare_payload(oxy_request))
+        trace_id = oxy_request.current_trace_id or ""
+        async with aclosing(self._run("/sse/chat", body, trace_id, oxy_request)) as batches:
+            async for batch in batches:
+                for ev in batch:
+                    cls = type(ev)
+                    if cls is KeepAlive or cls is StreamClosed:
+                        continue
+                    events += 1
+                    kind = ev.type
+                    if kind == "answer":
+                        answer = ev.content  # type: ignore[attr-defined]
+                        continue
+                    if isinstance(ev, CallEvent):
+                        if ev.caller_category == "user" or ev.callee_category == "user":
+                            continue
+                        if rebuild:
+                            stack = base_stack + ev.call_stack[2:]
+                            ev.call_stack = stack
+                            ev.raw["content"]["call_stack"] = stack
+                    if forward:
+                        await send(ev.raw, ev.sse_event, ev.sse_id, ev.retry)
+        return OxyResponse(
+            state=OxyState.COMPLETED,
+            output=answer,
+            extra={"node": self.name, "trace_id": trace_id, "events": events},
+        )
+
+    # --- monitoring --------------------------------------------------------------------------------------
+
+    def get_connection_stats(self) -> dict[str, Any]:
+        """A copy of the counters, latency percentiles and rolling success rate (see stats.py)."""
+        return self._stats.snapshot()
+
+    @property
+    def stats(self) -> ConnectionStats:
+        return self._stats
+
+
+def _gave_up(err: RemoteError, attempts: int) -> RemoteError:
+    if attempts:
+        err.retried = attempts  # type: ignore[attr-defined]
+        err.add_note_to_cause(f"gave up after {attempts} {'retry' if attempts == 1 else 'retries'}")
+    return err

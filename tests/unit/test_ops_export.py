@@ -1,0 +1,229 @@
+"""Export formats: JSON, CSV, Prometheus text (parsed back and checked against the format rules), runs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+from oxytui.client.sse import SSEDecoder, SSEMessage
+from oxytui.ops.export import (
+    COLUMNS,
+    export_recording,
+    run_from_store,
+    stats_to_csv,
+    stats_to_json,
+    stats_to_prometheus,
+)
+from oxytui.ops.metrics import Family, Histogram, render
+from oxytui.ops.record import Recorder
+from oxytui.runs import RunState, RunStore
+from oxytui.runs.stats import NodeStats
+
+CAPTURES = Path(__file__).parents[1] / "fixtures" / "captures"
+
+# --- a small, strict parser for the Prometheus text format (0.0.4) ---------------------------------------
+
+_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$")
+_LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*(,|$)')
+_SUFFIXES = {"counter": ("",), "gauge": ("",), "untyped": ("",), "summary": ("", "_sum", "_count"),
+             "histogram": ("_bucket", "_sum", "_count")}
+
+
+def _unescape(v: str) -> str:
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "\\": "\\", '"': '"'}[m.group(1)], v)
+
+
+def _value(text: str) -> float:
+    return {"+Inf": math.inf, "-Inf": -math.inf, "NaN": math.nan}.get(text) or float(text)
+
+
+def parse_prometheus(text: str) -> dict[str, dict]:
+    """family -> {"type", "help", "samples": [(name, labels, value)]}; asserts on any format violation."""
+    assert text.endswith("\n")
+    fams: dict[str, dict] = {}
+    current = None
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if line.startswith("# HELP "):
+            name, _, help_text = line[7:].partition(" ")
+            assert name not in fams, f"HELP twice for {name}"
+            fams[name] = {"help": help_text, "type": None, "samples": []}
+            current = name
+        elif line.startswith("# TYPE "):
+            name, kind = line[7:].split(" ")
+            assert name == current and fams[name]["type"] is None and kind in _SUFFIXES
+            fams[name]["type"] = kind
+        elif line.startswith("#"):
+            continue
+        else:
+            m = _SAMPLE.match(line)
+            assert m, f"bad sample line {line!r}"
+            name, body, value = m.group(1), m.group(3) or "", m.group(4)
+            assert current is not None
+            fam = fams[current]
+            assert any(name == current + s for s in _SUFFIXES[fam["type"]]), (name, current)
+            labels: dict[str, str] = {}
+            pos = 0
+            while pos < len(body):
+                lm = _LABEL.match(body, pos)
+                assert lm, f"bad labels {body!r}"
+                assert lm.group(1) not in labels
+                labels[lm.group(1)] = _unescape(lm.group(2))
+                pos = lm.end()
+            fam["samples"].append((name, labels, _value(value)))
+    for name, fam in fams.items():
+        if fam["type"] == "histogram":
+            _check_histogram(name, fam["samples"])
+    return fams
+
+
+def _check_histogram(name: str, samples: list) -> None:
+    series: dict[tuple, dict] = {}
+    for sname, labels, value in samples:
+        base = tuple(sorted((k, v) for k, v in labels.items() if k != "le"))
+        s = series.setdefault(base, {"buckets": [], "sum": None, "count": None})
+        if sname.endswith("_bucket"):
+            s["buckets"].append((_value(labels["le"]), value))
+        elif sname.endswith("_sum"):
+            s["sum"] = value
+        else:
+            s["count"] = value
+    for s in series.values():
+        bounds = [b for b, _ in s["buckets"]]
+        counts = [c for _, c in s["buckets"]]
+        assert bounds == sorted(bounds) and bounds[-1] == math.inf, f"{name}: buckets must end in +Inf"
+        assert counts == sorted(counts), f"{name}: buckets must be cumulative"
+        assert s["sum"] is not None and s["count"] == counts[-1], f"{name}: _count must equal +Inf bucket"
+
+
+# --- inputs ---------------------------------------------------------------------------------------------
+
+
+def client_stats() -> dict[str, dict]:
+    return {
+        "math": {"total_requests": 10, "successful_requests": 8, "failed_requests": 2,
+                 "cancelled_requests": 0,
+                 "average_response_time": 1.5, "p50_response_time": 1.2, "p95_response_time": 3.0,
+                 "p99_response_time": 3.4, "p50_time_to_first_event": 0.05, "events_received": 400,
+                 "rolling_success_rate": 0.8, "last_error": None},
+        'we"ird\\node\nx': {"total_requests": 0, "rolling_success_rate": None},
+    }
+
+
+def node_stats() -> dict[str, NodeStats]:
+    s = NodeStats("master")
+    for i, ok in enumerate([True, True, False, True]):
+        s.on_start()
+        s.on_event(float(i))
+        s.on_first_event(0.01)
+        s.on_finish(ok, 0.2 * (i + 1))
+    return {"master": s}
+
+
+def test_json_and_csv_have_same_rows() -> None:
+    stats = client_stats() | node_stats()
+    data = json.loads(stats_to_json(stats))["nodes"]
+    assert [r["node"] for r in data] == ["math", 'we"ird\\node\nx', "master"]
+    assert data[0]["success_rate"] == 0.8 and data[0]["latency_p95_seconds"] == 3.0
+    assert data[1]["success_rate"] is None
+    assert data[2]["runs"] == 4 and data[2]["failed"] == 1 and data[2]["success_rate"] == 0.75
+    table = list(csv.DictReader(io.StringIO(stats_to_csv(stats))))
+    assert tuple(table[0].keys()) == COLUMNS
+    assert [r["node"] for r in table] == [r["node"] for r in data]
+    assert table[0]["runs"] == "10" and table[1]["success_rate"] == ""
+
+
+def test_prometheus_parses_back_and_follows_the_format() -> None:
+    text = stats_to_prometheus(client_stats() | node_stats())
+    fams = parse_prometheus(text)
+    assert fams["oxytui_runs_total"]["type"] == "counter"
+    runs = {s[1]["node"]: s[2] for s in fams["oxytui_runs_total"]["samples"]}
+    assert runs == {"math": 10, 'we"ird\\node\nx': 0, "master": 4}  # label escaping round-trips
+    q = {(s[1]["node"], s[1].get("quantile")): s[2] for s in fams["oxytui_latency_seconds"]["samples"]}
+    assert q[("math", "0.95")] == 3.0 and q[("math", None)] in (15.0, 10.0)
+    hist = fams["oxytui_run_latency_seconds"]
+    assert hist["type"] == "histogram"
+    count = [s[2] for s in hist["samples"] if s[0].endswith("_count")]
+    total = [s[2] for s in hist["samples"] if s[0].endswith("_sum")]
+    assert count == [4] and total[0] == pytest.approx(0.2 + 0.4 + 0.6 + 0.8)
+    le = {s[1]["le"]: s[2] for s in hist["samples"] if s[0].endswith("_bucket")}
+    assert le["0.25"] == 1 and le["0.5"] == 2 and le["1"] == 4 and le["+Inf"] == 4
+
+
+def test_parser_rejects_broken_histograms() -> None:
+    fam = Family("x_seconds", "histogram", "h")
+    fam.add(3, {"le": "1"}, "_bucket").add(2, {"le": "+Inf"}, "_bucket")
+    fam.add(1, {}, "_sum").add(2, {}, "_count")
+    with pytest.raises(AssertionError):
+        parse_prometheus(render([fam]))
+    with pytest.raises(AssertionError):
+        parse_prometheus("x 1\n")  # no HELP/TYPE
+
+
+def test_metric_helpers() -> None:
+    h = Histogram.of([0.01, 0.05, 0.3, 1000.0], buckets=(0.05, 1.0))
+    assert h.counts == [2, 1] and h.count == 4
+    text = render([Family("a_total", "counter", "multi\nline \\ help").add(1.5, {"x": "y"})])
+    assert "# HELP a_total multi\\nline \\\\ help" in text and 'a_total{x="y"} 1.5' in text
+    with pytest.raises(ValueError):
+        Family("bad-name", "counter", "")
+    with pytest.raises(ValueError):
+        render([Family("ok", "counter", "").add(1, {"bad-label": "x"})])
+
+
+def _recording(tmp_path: Path) -> Path:
+    path = tmp_path / "r.jsonl"
+    with Recorder(path, secrets=["TOKEN-XYZ"]) as rec:
+        for trace, cap, state in (("T1", "math_add.sse", "completed"), ("T2", "math_boom.sse", None)):
+            rec.mark("start", "math", trace, 1.0, query=f"q {trace} TOKEN-XYZ")
+            dec = SSEDecoder()
+            for i, item in enumerate(dec.feed((CAPTURES / cap).read_bytes()) + dec.flush()):
+                rec.wire_tap("math", trace, item, 2.0 + i / 100)
+            if state:
+                rec.mark("finish", "math", trace, 9.0, state=state)
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "prom", "run"])
+def test_export_recording_cli_function(tmp_path: Path, fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _recording(tmp_path)
+    out = tmp_path / f"out.{fmt}"
+    assert export_recording(path, fmt, output=str(out)) == 0
+    text = out.read_text()
+    assert "TOKEN-XYZ" not in text
+    if fmt == "prom":
+        fams = parse_prometheus(text)
+        assert {s[1]["node"]: s[2] for s in fams["oxytui_runs_total"]["samples"]} == {"math": 2}
+    elif fmt == "json":
+        assert json.loads(text)["nodes"][0]["runs"] == 2
+    elif fmt == "run":
+        run = json.loads(text)
+        assert run["trace_id"] == "T2" and run["calls"] and run["events"]
+        assert run["calls"][0]["children"] and "status" in run["calls"][0]
+    assert export_recording(path, "run", run="nope") == 1
+    assert "no run" in capsys.readouterr().err
+
+
+def test_run_from_store() -> None:
+    store = RunStore()
+    store.start_run("n", "T", "add 2 3", 0.0, 100.0)
+    dec = SSEDecoder()
+    from oxytui.client.events import event_from_message
+
+    for i, item in enumerate(dec.feed((CAPTURES / "math_add.sse").read_bytes()) + dec.flush()):
+        if isinstance(item, SSEMessage):
+            store.add_event(event_from_message(item, node="n", trace_id="T", mono=i / 10, wall=100 + i / 10))
+    store.finish_run("n", "T", 5.0, 105.0, RunState.COMPLETED)  # no-op: event: close finished it
+    d = run_from_store(store, "n", "T")
+    assert d["state"] == "completed" and d["answer"] and 0 < d["duration"] < 5.0
+    assert any(e["type"] == "tool_call" for e in d["events"])
+    json.dumps(d, default=str)
+    with pytest.raises(KeyError):
+        run_from_store(store, "n", "nope")

@@ -35,6 +35,8 @@ class SSEEventTooLarge(SSEError):
         super().__init__(f"SSE event too large: more than {limit:,} bytes (got {size:,} so far)")
         self.size = size
         self.limit = limit
+        self.items: list[SSEMessage | SSEComment] = []
+        """Items completed earlier in the same ``feed()`` call (so nothing before the error is lost)."""
 
 
 @dataclass(slots=True)
@@ -100,17 +102,19 @@ class SSEDecoder:
                 if not chunk:
                     return []
         if not self._bom_checked:
-            if not self._partial and len(chunk) < 3 and _BOM.startswith(chunk):
-                self._partial.append(chunk)
-                self._partial_size += len(chunk)
-                return []
-            if self._partial:
+            if self._partial:  # only a BOM prefix can be pending here
                 chunk = b"".join(self._partial) + chunk
                 self._partial.clear()
                 self._partial_size = 0
+            if len(chunk) < 3 and _BOM.startswith(chunk):
+                self._partial.append(chunk)
+                self._partial_size += len(chunk)
+                return []
             self._bom_checked = True
             if chunk.startswith(_BOM):
                 chunk = chunk[3:]
+                if not chunk:
+                    return []
         if b"\r" in chunk:
             if chunk[-1] == 0x0D:
                 self._skip_lf = True
@@ -124,7 +128,11 @@ class SSEDecoder:
                 lines[0] = b"".join(self._partial)
                 self._partial.clear()
                 self._partial_size = 0
-            self._process(lines, out)
+            try:
+                self._process(lines, out)
+            except SSEEventTooLarge as exc:
+                exc.items = out
+                raise
         if tail:
             self._partial.append(tail)
             self._partial_size += len(tail)
@@ -133,7 +141,9 @@ class SSEDecoder:
                 self._reset_event()
                 self._partial.clear()
                 self._partial_size = 0
-                raise SSEEventTooLarge(size, self.max_event_size)
+                exc = SSEEventTooLarge(size, self.max_event_size)
+                exc.items = out
+                raise exc
         return out
 
     def flush(self) -> list[SSEMessage | SSEComment]:
@@ -144,7 +154,11 @@ class SSEDecoder:
             line = b"".join(self._partial)
             self._partial.clear()
             self._partial_size = 0
-            self._process([line], out)
+            try:
+                self._process([line], out)
+            except SSEEventTooLarge as exc:
+                exc.items = out
+                raise
         self._reset_event()
         return out
 
@@ -179,14 +193,14 @@ class SSEDecoder:
                 self._retry = None
                 self._event = ""
                 continue
+            if self._data_size + len(line) > limit:  # same rule as for a partial line: chunking-proof
+                size = self._data_size + len(line)
+                self._reset_event()
+                raise SSEEventTooLarge(size, limit)
             if line[:5] == b"data:":
                 value = line[6:] if line[5:6] == b" " else line[5:]
                 data.append(value)
                 self._data_size += len(value) + 1
-                if self._data_size > limit:
-                    size = self._data_size
-                    self._reset_event()
-                    raise SSEEventTooLarge(size, limit)
                 continue
             if line[0] == 0x3A:  # ':' comment
                 text = line[1:]

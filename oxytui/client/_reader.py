@@ -59,14 +59,20 @@ async def read_events(
         monotonic = time.monotonic
         wall_clock = time.time
         closed = False
+        too_large: SSEEventTooLarge | None = None
         while not closed:
             chunk = await read()
             if not chunk:
                 break
             started = True
             nbytes += len(chunk)
-            items = decoder.feed(chunk)
+            try:
+                items = decoder.feed(chunk)
+            except SSEEventTooLarge as exc:  # deliver what came before it, then fail the run
+                items, too_large = exc.items, exc
             if not items:
+                if too_large is not None:
+                    raise too_large
                 continue
             mono = monotonic()
             wall = wall_clock()
@@ -89,6 +95,8 @@ async def read_events(
             if agent.event_handlers:
                 await _dispatch(agent, batch)
             yield batch
+            if too_large is not None:
+                raise too_large
         if not closed:
             if decoder.has_pending:
                 decoder.flush()

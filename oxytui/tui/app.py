@@ -1,0 +1,244 @@
+"""The oxytui Textual app: wires the RunStore, the transport controller and the main screen together.
+
+Kept thin: panes live in ``widgets/``, dialogs in ``screens/``, palette commands in ``commands.py``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.app import App
+from textual.widgets import Input
+
+from oxytui.config import Settings
+from oxytui.runs import ALL, RunStore
+from oxytui.tui.commands import OxyCommands
+from oxytui.tui.keys import APP_BINDINGS
+from oxytui.tui.screens.dialogs import ConfirmScreen, EventDetailScreen, HelpScreen, TogglesScreen
+from oxytui.tui.screens.main import MainScreen
+from oxytui.tui.themes import builtin_themes, user_themes
+from oxytui.tui.widgets.calltree import CallTree
+from oxytui.tui.widgets.chat import TARGETS, ChatInput, ChatPane
+from oxytui.tui.widgets.eventlog import ALL_TYPES, EventLogView
+from oxytui.tui.widgets.nodes import NodesTable
+
+TICK = 0.1
+"""Seconds between redraws: bursts of events are coalesced into one refresh per tick."""
+
+
+class OxyApp(App[int]):
+    CSS_PATH = "oxytui.tcss"
+    TITLE = "oxytui"
+    BINDINGS = APP_BINDINGS
+    COMMANDS = App.COMMANDS | {OxyCommands}
+
+    def __init__(self, settings: Settings | None = None, *, store: RunStore | None = None,
+                 controller: object | None = None, frozen: bool = False,
+                 clock: Callable[[], float] | None = None, user_theme_dir: Path | None = None) -> None:
+        """``frozen``: snapshot mode — no network, the clock is the store's last event time, spinners
+        stand still, times shown in UTC. ``controller`` None with ``frozen`` False builds a live one."""
+        super().__init__()
+        self.settings = settings or Settings()
+        self.store = store or RunStore(log_cap=self.settings.log_cap)
+        self.frozen = frozen
+        self._clock = clock or ((lambda: self.store.last_mono) if frozen else time.monotonic)
+        self.controller = controller
+        self.theme_errors: list[str] = []
+        for theme in builtin_themes():
+            self.register_theme(theme)
+        themes, self.theme_errors = user_themes(user_theme_dir)
+        for theme in themes:
+            self.register_theme(theme)
+        self._wanted_theme = self.settings.theme
+        self.main: MainScreen | None = None
+
+    # --- clock ------------------------------------------------------------------------------------------
+
+    def clock(self) -> float:
+        return self._clock()
+
+    def frame(self) -> int:
+        return 0 if self.frozen else int(time.monotonic() * 10)
+
+    # --- lifecycle ----------------------------------------------------------------------------------------
+
+    async def on_mount(self) -> None:
+        if self.settings.keys:
+            self.set_keymap(dict(self.settings.keys))
+        if self._wanted_theme in self.available_themes:
+            self.theme = self._wanted_theme
+        else:
+            self.theme = "oxytui-dark"
+            self.notify(f"unknown theme {self._wanted_theme!r}; using oxytui-dark", severity="warning")
+        for err in self.theme_errors:
+            self.notify(err, title="theme file skipped", severity="warning")
+        demo = self.settings.demo or not self.settings.nodes
+        if self.controller is None and not self.frozen:
+            from oxytui.tui.service import Controller
+
+            self.controller = Controller(self.store, self.settings)
+        self.main = MainScreen(self.store, read_only=self.settings.read_only, utc=self.frozen,
+                               demo=demo)
+        await self.push_screen(self.main)
+        self.main.flush(self.clock(), self.frame(), force=True)
+        if self.controller is not None and hasattr(self.controller, "start"):
+            self.run_worker(self._start_controller(), exclusive=True, group="controller")
+        self.set_interval(TICK, self._tick)
+
+    async def _start_controller(self) -> None:
+        try:
+            await self.controller.start()  # type: ignore[union-attr]
+        except Exception as exc:  # e.g. ports in use for the demo cluster: say so, keep the UI
+            self.notify(f"could not start: {exc}", severity="error", timeout=10)
+
+    def _tick(self) -> None:
+        if self.main is not None and self.screen_stack and self.main in self.screen_stack:
+            self.main.flush(self.clock(), self.frame())
+
+    async def action_quit_app(self) -> None:
+        live = len(self.store.live_runs())
+        if live and not self.frozen:
+            def done(yes: bool | None) -> None:
+                if yes:
+                    self.run_worker(self._shutdown(), group="quit")
+
+            self.push_screen(ConfirmScreen(
+                f"{live} run{'s are' if live > 1 else ' is'} still live. Quit and cancel "
+                f"{'them' if live > 1 else 'it'} on the node{'s' if live > 1 else ''}?"), done)
+            return
+        await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        if self.controller is not None and hasattr(self.controller, "aclose"):
+            await self.controller.aclose()  # type: ignore[union-attr]
+        self.exit(0)
+
+    # --- actions ------------------------------------------------------------------------------------------
+
+    def _main(self) -> MainScreen:
+        assert self.main is not None
+        return self.main
+
+    def action_focus_chat(self) -> None:
+        self._main().query_one(ChatInput).focus()
+
+    def action_focus_log(self) -> None:
+        self._main().query_one(EventLogView).focus()
+
+    def action_filter(self) -> None:
+        box = self._main().query_one("#log-filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_restore(self) -> None:
+        main = self._main()
+        if self.screen is not main:
+            return
+        box = main.query_one("#log-filter", Input)
+        if box.has_focus:
+            box.value = ""
+            box.display = False
+            main.query_one(EventLogView).focus()
+        elif main.maximized is not None:
+            main.minimize()
+
+    def action_pause_log(self) -> None:
+        view = self._main().query_one(EventLogView)
+        view.set_paused(not view.paused)
+        self._main().flush(self.clock(), self.frame(), force=True)
+
+    def action_next_node(self, step: int) -> None:
+        table = self._main().query_one(NodesTable)
+        if table.row_count:
+            table.move_cursor(row=(table.cursor_row + step) % table.row_count, animate=False)
+
+    def action_call_tree(self) -> None:
+        main = self._main()
+        view = main.query_one(EventLogView)
+        row = view.selected_row()
+        if row is not None and (run := self.store.get_run(row.node, row.trace_id)) is not None:
+            main.pinned_run = run
+        tree = main.query_one(CallTree)
+        tree.show_run(main.current_run(), self.clock(), self.frame())
+        if main.maximized is tree:
+            main.minimize()
+        else:
+            tree.focus()
+            main.maximize(tree, container=False)
+
+    def action_help(self) -> None:
+        rows = []
+        keymap = self._keymap if hasattr(self, "_keymap") else {}
+        for b in APP_BINDINGS:
+            key = keymap.get(b.id or "", b.key) if b.id else b.key
+            rows.append((str(key).replace("question_mark", "?").replace("slash", "/"), b.description or
+                         (b.action.replace("_", " ")), b.id or ""))
+        self.push_screen(HelpScreen(rows))
+
+    def action_log_toggles(self) -> None:
+        view = self._main().query_one(EventLogView)
+
+        def done(result: tuple[set[str], set[str]] | None) -> None:
+            if result is not None:
+                view.hidden_types, view.hidden_nodes = result
+                view.rebuild()
+
+        self.push_screen(TogglesScreen(list(ALL_TYPES), view.hidden_types, list(self.store.nodes),
+                                       view.hidden_nodes), done)
+
+    def action_chat_target(self) -> None:
+        chat = self._main().query_one(ChatPane)
+        nxt = TARGETS[(TARGETS.index(chat.target) + 1) % len(TARGETS)]
+        key = self._main().focus_key
+        chat.set_target(nxt, "" if key == ALL else key)
+
+    # --- events -------------------------------------------------------------------------------------------
+
+    def on_event_log_view_opened(self, event: EventLogView.Opened) -> None:
+        self.push_screen(EventDetailScreen(event.row, utc=self.frozen))
+
+    def on_chat_input_leave(self, _: ChatInput.Leave) -> None:
+        self._main().query_one(EventLogView).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "chat-input":
+            return
+        text = event.value.strip()
+        if not text:
+            return
+        chat_input = event.input
+        assert isinstance(chat_input, ChatInput)
+        chat_input.remember(text)
+        chat_input.value = ""
+        self.send_prompt(text)
+
+    def send_prompt(self, text: str) -> None:
+        main = self._main()
+        chat = main.query_one(ChatPane)
+        ctl = self.controller
+        if ctl is None or not hasattr(ctl, "send"):
+            self.notify("no transport (snapshot mode)", severity="warning")
+            return
+        focused = None if main.focus_key == ALL else main.focus_key
+        try:
+            keys = ctl.send(text, chat.target, focused)
+        except Exception as exc:
+            self.notify(str(exc), severity="error")
+            return
+        runs = [r for k in keys if (r := self.store.get_run(*k)) is not None]
+        main.pinned_run = None
+        main.chat_runs = runs
+        chat.show_runs(runs, self.clock(), self.frame())
+
+    def watch_theme(self, _theme: str) -> None:
+        if self.main is not None and self.main.is_mounted:
+            self.main.query_one(EventLogView).rebuild()
+            self.main.flush(self.clock(), self.frame(), force=True)
+
+
+def run_app(settings: Settings) -> int:
+    """Entry point for the CLI: run the dashboard until the user quits; returns the exit code."""
+    result = OxyApp(settings).run()
+    return int(result or 0)

@@ -1,0 +1,29 @@
+"""The key map: every binding has an id so users can remap it (``[keys]`` in config / ``Settings.keys``)."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+APP_BINDINGS: list[Binding] = [
+    Binding("q", "quit_app", "Quit", id="quit"),
+    Binding("c", "focus_chat", "Chat", id="focus_chat"),
+    Binding("slash", "filter", "Filter", id="filter"),
+    Binding("p", "pause_log", "Pause", id="pause_log"),
+    Binding("n", "next_node(1)", "Next node", id="next_node"),
+    Binding("N", "next_node(-1)", "Prev node", show=False, id="prev_node"),
+    Binding("t", "call_tree", "Call tree", id="call_tree"),
+    Binding("f", "log_toggles", "Types/nodes", id="log_toggles"),
+    Binding("ctrl+o", "chat_target", "Target", id="chat_target", priority=True),
+    Binding("l", "focus_log", "Log", show=False, id="focus_log"),
+    Binding("question_mark", "help", "Help", id="help"),
+    Binding("escape", "restore", "Back", show=False, id="restore"),
+]
+
+HELP_EXTRA: list[tuple[str, str]] = [
+    ("enter", "event log: show the selected event's full JSON"),
+    ("↑ ↓ pgup pgdn home", "event log: move; end: follow the newest events again"),
+    ("↑ ↓ (in chat)", "prompt history"),
+    ("enter / escape (in chat)", "send the prompt / leave the input"),
+    ("tab / shift+tab", "move between panes (mouse clicks work too)"),
+    ("ctrl+p", "command palette: add/remove node, theme, panes, clear log, export, demo driver"),
+]

@@ -1,0 +1,152 @@
+"""Modal dialogs: event detail (full JSON), confirmation, one-line prompt, help, log toggles."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, SelectionList, Static
+from textual.widgets.selection_list import Selection
+
+from oxytui.runs import LogRow, pretty_json
+from oxytui.tui.keys import HELP_EXTRA
+from oxytui.tui.text import fmt_clock, literal
+
+
+class EventDetailScreen(ModalScreen[None]):
+    """Full JSON of one log row, shown literally (never as markup)."""
+
+    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close")]
+
+    def __init__(self, row: LogRow, utc: bool = False) -> None:
+        super().__init__()
+        self.row = row
+        self.utc = utc
+
+    def compose(self) -> ComposeResult:
+        row = self.row
+        with Vertical(id="detail-box", classes="dialog"):
+            head = Text(no_wrap=True)
+            head.append(f"{row.type}", "bold")
+            head.append(f"  {fmt_clock(row.wall, self.utc)}  node ")
+            head.append_text(literal(row.node, "bold", limit=40))
+            head.append("  trace ")
+            head.append_text(literal(row.trace_id, limit=40))
+            if row.count > 1:
+                head.append(f"  ({row.count} events coalesced)")
+            yield Label(head, id="detail-head")
+            with VerticalScroll(id="detail-scroll"):
+                yield Static(Text(pretty_json(row.detail()), no_wrap=False), id="detail-json")
+            yield Label(Text("escape: close", "dim"))
+
+    def on_mount(self) -> None:
+        self.query_one("#detail-box").border_title = "Event detail"
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box", classes="dialog"):
+            yield Label(Text(self.question))
+            with Horizontal(id="confirm-buttons"):
+                yield Button("Yes (y)", id="yes", variant="error")
+                yield Button("No (n)", id="no", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """Ask for one line of text (add node: ``name url``, attach trace id, ...)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, placeholder: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="prompt-box", classes="dialog"):
+            yield Label(Text(self.title_text))
+            yield Input(placeholder=self.placeholder, id="prompt-input")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TogglesScreen(ModalScreen[tuple[set[str], set[str]] | None]):
+    """Per-event-type and per-node visibility of the log; returns (hidden types, hidden nodes)."""
+
+    BINDINGS = [Binding("escape", "done", "Apply")]
+
+    def __init__(self, types: list[str], hidden_types: set[str], nodes: list[str], hidden_nodes: set[str]):
+        super().__init__()
+        self.types, self.hidden_types = types, hidden_types
+        self.nodes, self.hidden_nodes = nodes, hidden_nodes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="toggles-box", classes="dialog"):
+            yield Label("Show event types (space toggles, escape applies)")
+            yield SelectionList[str](*[Selection(t, t, t not in self.hidden_types) for t in self.types],
+                                     id="toggle-types")
+            yield Label("Show nodes")
+            yield SelectionList[str](*[Selection(literal(n, limit=40), n, n not in self.hidden_nodes)
+                                       for n in self.nodes], id="toggle-nodes")
+
+    def action_done(self) -> None:
+        shown_t = set(self.query_one("#toggle-types", SelectionList).selected)
+        shown_n = set(self.query_one("#toggle-nodes", SelectionList).selected)
+        hidden_t = {t for t in self.types if t not in shown_t}
+        self.dismiss((hidden_t, {n for n in self.nodes if n not in shown_n}))
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+
+    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        table = Table(box=None, expand=True, header_style="bold", padding=(0, 1))
+        table.add_column("key", no_wrap=True)
+        table.add_column("does")
+        table.add_column("binding id (remap in config [keys])", style="dim", no_wrap=True)
+        for key, desc, bid in self.rows:
+            table.add_row(Text(key, "bold"), Text(desc), Text(bid))
+        for key, desc in HELP_EXTRA:
+            table.add_row(Text(key, "bold"), Text(desc), Text(""))
+        with Vertical(id="help-box", classes="dialog"):
+            with VerticalScroll():
+                yield Static(table)
+                yield Static(Text.assemble(
+                    ("\nPanes  ", "bold"),
+                    "Nodes (status from /check_alive and run outcomes) · Organization (⇄ remote, ▶ running)"
+                    " · Event log (stream deltas coalesced per LLM call)"
+                    " · Call tree (✓ done ✗ error ⠋ running) · "
+                    "Stats (ok = rolling success, ok/all = total) · Chat (focused / all nodes / balanced).\n",
+                    ("Remote text is always shown literally.", "dim")))
+            yield Label(Text("escape: close", "dim"))
+
+    def on_mount(self) -> None:
+        self.query_one("#help-box").border_title = "Help — oxytui keys"
+
+

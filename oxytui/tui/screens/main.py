@@ -1,0 +1,193 @@
+"""The dashboard screen: six panes over one RunStore, redrawn on a ~10 Hz tick (never per event)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from oxytui.runs import ALL, Run, RunStore
+from oxytui.tui.text import literal, spinner, theme_style
+from oxytui.tui.widgets.calltree import CallTree
+from oxytui.tui.widgets.chat import ChatPane
+from oxytui.tui.widgets.eventlog import EventLogView
+from oxytui.tui.widgets.nodes import NodesTable
+from oxytui.tui.widgets.org import OrgTree
+from oxytui.tui.widgets.stats import StatsPane
+
+NARROW_BELOW = 130
+
+
+class MainScreen(Screen[None]):
+    def __init__(self, store: RunStore, *, read_only: bool = False, utc: bool = False,
+                 demo: bool = False) -> None:
+        super().__init__()
+        self.store = store
+        self.read_only = read_only
+        self.utc = utc
+        self.demo = demo
+        self.focus_key = ALL
+        self.pinned_run: Run | None = None
+        self.chat_runs: list[Run] = []
+        self._version = -1
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="topbar")
+        with Horizontal(id="row-top"):
+            yield NodesTable(self.store, id="nodes")
+            with Vertical(id="log-pane"):
+                yield Input(placeholder="filter: text in node, type, caller, callee or summary (esc clears)",
+                            id="log-filter")
+                yield EventLogView(self.store, utc=self.utc, id="log")
+        with Horizontal(id="row-mid"):
+            yield OrgTree(id="org")
+            yield CallTree(id="calls")
+            yield StatsPane(self.store, id="stats")
+        yield ChatPane(read_only=self.read_only, id="chat")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        titles = {"nodes": "Nodes", "log-pane": "Live events", "org": "Organization", "calls": "Call tree",
+                  "stats": "Stats", "chat": "Chat"}
+        for wid, title in titles.items():
+            self.query_one(f"#{wid}").border_title = title
+        self.query_one("#log-filter", Input).display = False
+        self.set_class(self.app.size.width < NARROW_BELOW, "-narrow")
+        self.query_one(NodesTable).focus()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < NARROW_BELOW, "-narrow")
+
+    # --- refresh --------------------------------------------------------------------------------------
+
+    def flush(self, now: float, frame: int, *, force: bool = False) -> None:
+        """Bring every pane up to date with the store (called ~10x a second by the app)."""
+        changed = force or self.store.version != self._version
+        self._version = self.store.version
+        live = bool(self.store.live_runs())
+        if changed:
+            self.query_one(NodesTable).refresh_rows()
+            self.query_one(EventLogView).sync()
+            stats = self.query_one(StatsPane)
+            stats.focus_key = self.focus_key
+            stats.sync(now)
+            self._sync_org()
+        if changed or live:
+            self.query_one(CallTree).show_run(self.current_run(), now, frame)
+            chat = self.query_one(ChatPane)
+            if not self.chat_runs and changed:
+                chat.show_runs(self.latest_group(), now, frame)
+            else:
+                chat.sync(now, frame)
+            self._sync_topbar(now, frame)
+        self._sync_titles()
+
+    def current_run(self) -> Run | None:
+        if self.pinned_run is not None and self.pinned_run.key in self.store.runs:
+            return self.pinned_run
+        for run in reversed(self.store.runs.values()):
+            if self.focus_key in (ALL, run.node) and (run.events or not run.live):
+                return run
+        return None
+
+    def latest_group(self) -> list[Run]:
+        """Runs of the most recent request (a fan-out shows all its nodes): the chat's default view."""
+        last = None
+        for run in reversed(self.store.runs.values()):
+            if self.focus_key in (ALL, run.node):
+                last = run
+                break
+        if last is None:
+            return []
+        if not last.group:
+            return [last]
+        return [r for r in self.store.runs.values() if r.group == last.group]
+
+    def _sync_org(self) -> None:
+        key = self.focus_key
+        if key == ALL:
+            key = next(iter(self.store.nodes), "")
+        info = self.store.nodes.get(key)
+        running: set[str] = set()
+        for run in self.store.live_runs():
+            if run.node == key:
+                running |= run.running_agents()
+        self.query_one(OrgTree).show(key, info.org if info else None, running)
+        self.query_one("#org").border_subtitle = key
+
+    def _sync_topbar(self, now: float, frame: int) -> None:
+        up, probed, total = self.store.count_up()
+        live = self.store.live_runs()
+        t = Text(no_wrap=True, end="")
+        t.append(" oxytui ", "bold reverse")
+        if self.demo:
+            t.append(" DEMO ", theme_style(self.app, "bold reverse $warning"))
+        t.append("  ")
+        if probed < total:
+            t.append(f"{spinner(frame)} connecting {probed}/{total} · ", theme_style(self.app, "$warning"))
+        t.append(f"{up}/{total} nodes up", theme_style(self.app, "$success" if up == total else "$warning"))
+        if live:
+            t.append(f"  ·  {spinner(frame)} {len(live)} live run{'s' if len(live) > 1 else ''}",
+                     theme_style(self.app, "$warning"))
+        log = self.store.log
+        t.append(f"  ·  log {len(log.rows):,} rows", "dim")
+        if log.dropped:
+            t.append(f" ({log.dropped:,} dropped)", "dim")
+        if self.read_only:
+            t.append("  ·  READ-ONLY", theme_style(self.app, "bold $error"))
+        self.query_one("#topbar", Static).update(t)
+
+    def _sync_titles(self) -> None:
+        view = self.query_one(EventLogView)
+        sub = Text(end="")
+        if view.paused:
+            sub.append(f"⏸ paused · +{view.pending:,} new ", theme_style(self.app, "bold $warning"))
+        elif view.follow:
+            sub.append("following ", "dim")
+        if view.filter_text:
+            sub.append("filter: ", "dim")
+            sub.append_text(literal(view.filter_text, limit=30))
+        if view.hidden_types or view.hidden_nodes:
+            sub.append(f" · {len(view.hidden_types) + len(view.hidden_nodes)} hidden", "dim")
+        self.query_one("#log-pane").border_subtitle = sub  # type: ignore[assignment]
+        scope = "all nodes" if self.focus_key == ALL else self.focus_key
+        self.query_one("#log-pane").border_title = f"Live events · {scope}"
+        run = self.query_one(CallTree).run
+        self.query_one("#calls").border_subtitle = run.trace_id if run else ""
+
+    # --- focus ------------------------------------------------------------------------------------------
+
+    def set_focus_node(self, key: str) -> None:
+        if key == self.focus_key:
+            return
+        self.focus_key = key
+        self.pinned_run = None
+        view = self.query_one(EventLogView)
+        view.node_filter = None if key == ALL else key
+        view.rebuild()
+        chat = self.query_one(ChatPane)
+        chat.set_target(chat.target, "" if key == ALL else key)
+        self.flush(self.app.clock(), self.app.frame(), force=True)  # type: ignore[attr-defined]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is not None:
+            self.set_focus_node(str(event.row_key.value))
+
+    def on_event_log_view_selected(self, event: EventLogView.Selected) -> None:
+        run = self.store.get_run(event.row.node, event.row.trace_id)
+        if run is not None:
+            self.pinned_run = run
+            self.query_one(CallTree).show_run(run, self.app.clock(), self.app.frame())  # type: ignore[attr-defined]
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "log-filter":
+            view = self.query_one(EventLogView)
+            view.filter_text = event.value
+            view.rebuild()
+            self._sync_titles()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "log-filter":
+            self.query_one(EventLogView).focus()

@@ -1,0 +1,106 @@
+"""Rendering helpers: every piece of remote text becomes a literal ``rich.text.Text`` (never markup)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.style import Style
+from rich.text import Text
+from textual.color import Color
+
+from oxytui.runs.sanitize import clean, one_line
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+STATUS_STYLE = {
+    "up": "bold $success",
+    "degraded": "bold $warning",
+    "down": "bold $error",
+    "connecting": "$text-muted",
+}
+STATUS_ICON = {"up": "●", "degraded": "◐", "down": "○", "connecting": "◌"}
+
+TYPE_STYLE = {
+    "request": "bold $primary",
+    "tool_call": "$accent",
+    "observation": "$success",
+    "answer": "bold $success",
+    "think": "$warning",
+    "stream": "$secondary",
+    "stream_end": "$secondary",
+    "error": "bold $error",
+    "failed": "bold $error",
+    "canceled": "$warning",
+    "progress": "$primary",
+}
+
+
+def literal(value: Any, style: str = "", *, limit: int = 200, multiline: bool = False) -> Text:
+    """A ``Text`` holding ``value`` verbatim (cleaned of control characters): markup is not parsed."""
+    if multiline:
+        s = clean(value if isinstance(value, str) else one_line(value, limit))
+        if len(s) > limit:
+            s = s[: limit - 1] + "…"
+    else:
+        s = one_line(value, limit)
+    return Text(s, style=style, no_wrap=not multiline, end="")
+
+
+def fmt_secs(s: float | None) -> str:
+    if s is None:
+        return "—"
+    if s < 0.9995:
+        return f"{s * 1000:.0f}ms"
+    if s < 9.995:
+        return f"{s:.2f}s"
+    if s < 59.95:
+        return f"{s:.1f}s"
+    if s < 6000:
+        return f"{int(s // 60)}m{int(s % 60):02d}"
+    return f"{s / 3600:.0f}h"
+
+
+def fmt_pct(v: float | None) -> str:
+    return "—" if v is None else f"{v * 100:.0f}%"
+
+
+def fmt_clock(wall: float, utc: bool) -> str:
+    if utc:
+        return datetime.fromtimestamp(wall, tz=UTC).strftime("%H:%M:%S.%f")[:12]
+    return time.strftime("%H:%M:%S", time.localtime(wall)) + f".{int(wall * 1000) % 1000:03d}"
+
+
+def spinner(frame: int) -> str:
+    return SPINNER[frame % len(SPINNER)]
+
+
+_STYLE_CACHE: dict[tuple[str, str], Style] = {}
+
+
+def theme_style(app: Any, spec: str) -> Style:
+    """Resolve ``"bold $error"`` against the app's current theme variables into a Rich ``Style``."""
+    key = (str(getattr(app, "theme", "")), spec)
+    cached = _STYLE_CACHE.get(key)
+    if cached is not None:
+        return cached
+    style = Style()
+    for part in spec.split():
+        if part.startswith("$"):
+            value = app.theme_variables.get(part[1:])
+            if value:
+                try:
+                    color = Color.parse(value)
+                    style += Style(color=color.rich_color)
+                except Exception:  # an unparseable user theme value: ignore, never crash rendering
+                    pass
+        else:
+            try:
+                style += Style.parse(part)
+            except Exception:
+                pass
+    if len(_STYLE_CACHE) > 512:
+        _STYLE_CACHE.clear()
+    _STYLE_CACHE[key] = style
+    return style

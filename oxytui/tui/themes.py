@@ -1,0 +1,69 @@
+"""Theme files (TOML) -> Textual ``Theme`` objects: the built-in ones shipped in the wheel, plus the
+user's own from ``<user config dir>/oxytui/themes/*.toml``."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_config_dir
+from textual.theme import Theme
+
+_FIELDS = ("primary", "secondary", "warning", "error", "success", "accent", "foreground", "background",
+           "surface", "panel", "boost")
+
+
+class ThemeError(ValueError):
+    """A theme file is unreadable or invalid (message names the file)."""
+
+
+def theme_from_dict(data: dict[str, Any], source: str = "<theme>") -> Theme:
+    name = data.get("name")
+    if not isinstance(name, str) or not name or not isinstance(data.get("primary"), str):
+        raise ThemeError(f"{source}: a theme needs string fields 'name' and 'primary'")
+    kwargs: dict[str, Any] = {k: str(data[k]) for k in _FIELDS if k in data}
+    variables = data.get("variables", {})
+    if not isinstance(variables, dict):
+        raise ThemeError(f"{source}: [variables] must be a table")
+    try:
+        return Theme(name=name, dark=bool(data.get("dark", True)),
+                     text_alpha=float(data.get("text_alpha", 0.95)),
+                     variables={str(k): str(v) for k, v in variables.items()}, **kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ThemeError(f"{source}: {exc}") from None
+
+
+def load_theme_file(path: Path) -> Theme:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ThemeError(f"{path}: {exc}") from None
+    return theme_from_dict(data, str(path))
+
+
+def builtin_themes() -> list[Theme]:
+    out = []
+    for entry in sorted(resources.files("oxytui").joinpath("themes").iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".toml"):
+            out.append(theme_from_dict(tomllib.loads(entry.read_text(encoding="utf-8")), entry.name))
+    return out
+
+
+def user_theme_dir() -> Path:
+    return Path(user_config_dir("oxytui")) / "themes"
+
+
+def user_themes(directory: Path | None = None) -> tuple[list[Theme], list[str]]:
+    """Themes from the user's directory and one error line per bad file (bad files are skipped)."""
+    directory = directory or user_theme_dir()
+    themes: list[Theme] = []
+    errors: list[str] = []
+    if directory.is_dir():
+        for path in sorted(directory.glob("*.toml")):
+            try:
+                themes.append(load_theme_file(path))
+            except ThemeError as exc:
+                errors.append(str(exc))
+    return themes, errors

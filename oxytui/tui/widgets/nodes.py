@@ -1,0 +1,64 @@
+"""Nodes pane: one row per node (status, name, URL, success, p95, active runs) plus "all nodes"."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from oxytui.runs import ALL, RunStore
+from oxytui.tui.text import STATUS_ICON, STATUS_STYLE, fmt_pct, fmt_secs, literal, theme_style
+
+
+class NodesTable(DataTable[Text]):
+    """Selecting a row focuses the other panes on that node (key :data:`ALL` = every node)."""
+
+    def __init__(self, store: RunStore, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self.store = store
+        self._keys: list[str] = []
+
+    def on_mount(self) -> None:
+        self.add_column("", key="st", width=1)
+        self.add_column("node", key="name", width=11)
+        self.add_column("url", key="url", width=15)
+        self.add_column("ok", key="ok", width=4)
+        self.add_column("p95", key="p95", width=5)
+        self.add_column("run", key="act", width=3)
+        self.refresh_rows()
+
+    def refresh_rows(self) -> None:
+        keys = [ALL, *self.store.nodes]
+        if keys != self._keys:
+            cursor = self.cursor_row
+            self.clear()
+            for k in keys:
+                self.add_row(*self._cells(k), key=k)
+            self._keys = keys
+            if self.row_count:
+                self.move_cursor(row=min(max(cursor, 0), self.row_count - 1), animate=False)
+            return
+        for k in keys:
+            for col, cell in zip(("st", "name", "url", "ok", "p95", "act"), self._cells(k), strict=True):
+                self.update_cell(k, col, cell)
+
+    def _cells(self, key: str) -> tuple[Text, ...]:
+        st = self.store.stats.get(key)
+        ok = fmt_pct(st.success_rolling if st else None)
+        p95 = fmt_secs(st.latency_pct(95)) if st and st.latencies else "—"
+        active = str(st.active) if st and st.active else ""
+        if key == ALL:
+            up, _probed, total = self.store.count_up()
+            return (Text("∑"), Text("all nodes", "bold"), Text(f"{up}/{total} up", "dim"), Text(ok),
+                    Text(p95), Text(active))
+        status = self.store.status(key).value
+        style = theme_style(self.app, STATUS_STYLE[status])
+        url = self.store.nodes[key].url.removeprefix("http://").removeprefix("https://")
+        return (Text(STATUS_ICON[status], style), literal(key, limit=11), literal(url, "dim", limit=15),
+                Text(ok), Text(p95), Text(active))
+
+    def key_at_cursor(self) -> str:
+        return self._keys[self.cursor_row] if 0 <= self.cursor_row < len(self._keys) else ALL
+
+    def select_key(self, key: str) -> None:
+        if key in self._keys:
+            self.move_cursor(row=self._keys.index(key), animate=False)

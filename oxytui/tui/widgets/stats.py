@@ -1,0 +1,65 @@
+"""Stats pane: per-node table (runs, success rolling/total, latency avg/p50/p95/p99, TTFE, events/s)
+and sparklines of latency and event rate for the focused node."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Label, Sparkline, Static
+
+from oxytui.runs import ALL, RunStore
+from oxytui.tui.text import fmt_pct, fmt_secs, literal
+
+
+class StatsPane(Vertical):
+    DEFAULT_CSS = """
+    StatsPane { height: 1fr; }
+    StatsPane #stats-table { height: auto; }
+    StatsPane Label { color: $text-muted; height: 1; }
+    StatsPane Sparkline { height: 2; margin-bottom: 0; }
+    """
+
+    def __init__(self, store: RunStore, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.store = store
+        self.focus_key = ALL
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="stats-table")
+        yield Label("latency (last runs)", id="lat-label")
+        yield Sparkline([], id="lat-spark", summary_function=max)
+        yield Label("events/s (last 60 s)", id="rate-label")
+        yield Sparkline([], id="rate-spark", summary_function=max)
+
+    def sync(self, now: float) -> None:
+        table = Table(box=None, expand=True, padding=(0, 0, 0, 1), show_edge=False, header_style="bold")
+        for col, width in (("node", 7), ("runs", 4), ("ok", 4), ("tot", 4), ("avg", 5), ("p50", 5),
+                           ("p95", 5), ("p99", 5), ("ttfe", 5), ("ev/s", 4)):
+            table.add_column(col, justify="left" if col == "node" else "right", no_wrap=True,
+                             min_width=width, overflow="ellipsis")
+        for key in [ALL, *self.store.nodes]:
+            st = self.store.stats.get(key)
+            if st is None:
+                continue
+            p50, p95, p99 = st.latency_percentiles()
+            has = bool(st.latencies)
+            name = Text("all", "bold") if key == ALL else literal(key, limit=7)
+            if key == self.focus_key:
+                name.stylize("reverse")
+            table.add_row(name, str(st.runs), fmt_pct(st.success_rolling), fmt_pct(st.success_total),
+                          fmt_secs(st.latency_avg) if has else "—", fmt_secs(p50) if has else "—",
+                          fmt_secs(p95) if has else "—", fmt_secs(p99) if has else "—",
+                          fmt_secs(st.ttfe_avg) if st.ttfes else "—", f"{st.events_per_second(now):.0f}")
+        self.query_one("#stats-table", Static).update(table)
+        st = self.store.stats.get(self.focus_key) or self.store.stats[ALL]
+        lat = st.latency_series(60)
+        rate = st.rate_series(now)
+        self.query_one("#lat-spark", Sparkline).data = lat or [0.0]
+        self.query_one("#rate-spark", Sparkline).data = rate
+        label = "all nodes" if self.focus_key == ALL else self.focus_key
+        self.query_one("#lat-label", Label).update(
+            Text(f"latency, last {len(lat)} runs · {label} · max {fmt_secs(max(lat) if lat else None)}"))
+        self.query_one("#rate-label", Label).update(
+            Text(f"events/s, last 60 s · {label} · peak {max(rate) if rate else 0:.0f}"))

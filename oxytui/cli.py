@@ -1,16 +1,240 @@
-"""The `oxytui` command. Keep imports lazy: `oxytui --version` must not import Textual or aiohttp."""
+"""The ``oxytui`` command.
+
+Imports are lazy on purpose: ``oxytui --version`` and ``--help`` must not import Textual, aiohttp or even
+pydantic, so scripts and shell completions stay fast. Every bad input (argparse's own errors included)
+ends as one line on stderr and exit code 2, never a traceback.
+"""
 
 from __future__ import annotations
 
+import argparse
 import sys
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+EXIT_USAGE = 2
+SUBCOMMANDS = ("sim", "replay", "watch", "export")
+
+
+class UsageError(Exception):
+    """Bad command-line input: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage + exiting, so errors stay one line."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _version() -> str:
+    from oxytui import __version__
+
+    return f"oxytui {__version__}"
+
+
+def _add_config(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="FILE", help="TOML config file (default: the user config dir's "
+                   "oxytui/config.toml if present)")
+
+
+def _main_parser() -> _Parser:
+    p = _Parser(
+        prog="oxytui",
+        description="Terminal dashboard for OxyGent nodes. Subcommands: sim, replay, watch, export "
+                    "(oxytui SUBCOMMAND --help).",
+        epilog="With no nodes from URLs, config or OXYTUI_NODES, the dashboard runs the embedded "
+               "simulated cluster (DEMO).",
+    )
+    p.add_argument("urls", nargs="*", metavar="URL", help="node base URLs, e.g. http://host:8080")
+    _add_config(p)
+    p.add_argument("--theme", help="theme name (built-in or from the user themes dir)")
+    p.add_argument("--read-only", action="store_true", default=None, help="never send prompts")
+    p.add_argument("--demo", action="store_true", default=None, help="use the embedded simulated cluster")
+    p.add_argument("--seed", type=int, help="seed of the simulated cluster (default 42)")
+    p.add_argument("--log-cap", type=int, help="rows kept in the live event log")
+    p.add_argument("--balancing", choices=["round_robin", "random", "lowest_latency"])
+    p.add_argument("--record", nargs="?", const="", metavar="FILE",
+                   help="record every received SSE event to FILE (.jsonl or .jsonl.gz); without FILE a new "
+                        "file under the user data dir")
+    p.add_argument("--version", action="version", version=_version())
+    return p
+
+
+def _sim_parser() -> _Parser:
+    p = _Parser(prog="oxytui sim", description="Run a standalone simulated OxyGent cluster.")
+    p.add_argument("--nodes", type=int, default=3)
+    p.add_argument("--port", type=int, default=18080, help="port of the first node; the next ones follow")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--seed", type=int, default=42)
+    return p
+
+
+def _replay_parser() -> _Parser:
+    p = _Parser(prog="oxytui replay", description="Replay a recording in the dashboard (or print it).")
+    p.add_argument("file", metavar="FILE")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--speed", type=float, default=None, help="time scale (2 = twice as fast, 0 = no waits)")
+    g.add_argument("--step", action="store_true", help="one event per keypress (Enter in --no-ui)")
+    p.add_argument("--no-ui", action="store_true", help="print events instead of opening the dashboard")
+    p.add_argument("--json", action="store_true", help="with --no-ui: one JSON object per line")
+    _add_config(p)
+    p.add_argument("--theme")
+    return p
+
+
+def _watch_parser() -> _Parser:
+    p = _Parser(prog="oxytui watch", description="Headless probes: /check_alive and optional prompts per "
+                "node, one line per result and state change; for cron, CI and Prometheus.")
+    p.add_argument("urls", nargs="*", metavar="URL")
+    _add_config(p)
+    p.add_argument("--probe", metavar="QUERY", help="prompt to run on every node each round "
+                   "(default: each node's probe_query from the config, else only /check_alive)")
+    p.add_argument("--every", default="30s", metavar="DURATION", help="interval: 30s, 2m, 1h (default 30s)")
+    p.add_argument("--count", type=int, default=None, metavar="N", help="stop after N rounds (default: "
+                   "forever)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--fail-below", type=float, default=None, metavar="RATE",
+                   help="exit 1 when the success rate (0..1) ends below RATE")
+    p.add_argument("--timeout", default="60s", metavar="DURATION", help="per-probe timeout (default 60s)")
+    p.add_argument("--metrics-port", type=int, default=None, metavar="N",
+                   help="serve Prometheus /metrics on this port (0 = any free port)")
+    p.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST")
+    p.add_argument("--history", action="store_true", help="also keep results in the history database")
+    return p
+
+
+def _export_parser() -> _Parser:
+    p = _Parser(prog="oxytui export", description="Export stats (JSON, CSV, Prometheus text) or one run "
+                "(events + call tree, JSON) computed from a recording.")
+    p.add_argument("file", metavar="RECORDING")
+    p.add_argument("--format", choices=["json", "csv", "prom", "run"], default="json")
+    p.add_argument("--run", metavar="TRACE_ID",
+                   help="with --format run: the run to export (default: the last)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    return p
+
+
+def _run_app(args: argparse.Namespace) -> int:
+    from oxytui.config import load_settings
+
+    settings = load_settings(args)
+    try:
+        from oxytui.tui.app import run_app
+    except ImportError as exc:
+        print(f"oxytui: the dashboard is not available: {exc}", file=sys.stderr)
+        return 1
+    return int(run_app(settings) or 0)
+
+
+def _run_sim(args: argparse.Namespace) -> int:
+    if args.nodes < 1 or not 0 <= args.port <= 65535:
+        raise UsageError("oxytui sim: --nodes must be >= 1 and --port in 0..65535")
+    try:
+        from oxytui.sim.cli import run
+    except ImportError as exc:
+        print(f"oxytui sim: the simulator is not available: {exc}", file=sys.stderr)
+        return 1
+    return int(run(args.nodes, args.port, args.host, args.seed) or 0)
+
+
+def _run_replay(args: argparse.Namespace) -> int:
+    import asyncio
+    from pathlib import Path
+
+    path = Path(args.file).expanduser()
+    if not path.is_file():
+        raise UsageError(f"oxytui replay: cannot read recording {str(path)!r}")
+    if args.speed is not None and args.speed < 0:
+        raise UsageError("oxytui replay: --speed must be >= 0")
+    if not args.no_ui:
+        try:
+            from oxytui.tui.app import run_replay
+        except ImportError:
+            print("oxytui replay: the dashboard replay is not available; printing instead (--no-ui)",
+                  file=sys.stderr)
+        else:
+            from oxytui.config import load_settings
+
+            settings = load_settings(args)
+            speed = 1.0 if args.speed is None else args.speed
+            return int(run_replay(settings, path, speed, args.step) or 0)
+    from oxytui.ops.replay import print_replay
+
+    speed = 0.0 if args.speed is None else args.speed
+    return asyncio.run(print_replay(path, speed=speed, step=args.step, as_json=args.json))
+
+
+def _run_watch(args: argparse.Namespace) -> int:
+    from oxytui.config import load_settings, parse_duration
+
+    try:
+        every, timeout = parse_duration(args.every), parse_duration(args.timeout)
+    except ValueError as exc:
+        raise UsageError(f"oxytui watch: {exc}") from None
+    if args.fail_below is not None and not 0.0 <= args.fail_below <= 1.0:
+        raise UsageError("oxytui watch: --fail-below must be between 0 and 1")
+    if args.count is not None and args.count < 1:
+        raise UsageError("oxytui watch: --count must be >= 1")
+    if args.metrics_port is not None and not 0 <= args.metrics_port <= 65535:
+        raise UsageError("oxytui watch: --metrics-port must be in 0..65535")
+    settings = load_settings(args)
+    if not settings.nodes:
+        raise UsageError("oxytui watch: no nodes (give URLs, --config FILE or OXYTUI_NODES)")
+    from oxytui.ops.watch import WatchOptions, run_watch
+
+    opts = WatchOptions(probe=args.probe, every=every, count=args.count, json=args.json,
+                        fail_below=args.fail_below, timeout=timeout, metrics_port=args.metrics_port,
+                        metrics_host=args.metrics_host, history=args.history)
+    return run_watch(settings, opts)
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from oxytui.ops.export import export_recording
+
+    return export_recording(args.file, args.format, run=args.run, output=args.output)
+
+
+_COMMANDS: dict[str, tuple[Callable[[], _Parser], Callable[[argparse.Namespace], int]]] = {
+    "sim": (_sim_parser, _run_sim),
+    "replay": (_replay_parser, _run_replay),
+    "watch": (_watch_parser, _run_watch),
+    "export": (_export_parser, _run_export),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point (placeholder until the real CLI lands)."""
-    args = sys.argv[1:] if argv is None else argv
-    if "--version" in args:
-        from oxytui import __version__
+    """Entry point; returns the exit code (the console script passes it to ``sys.exit``)."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    try:
+        return _dispatch(args)
+    except UsageError as exc:
+        _fail(str(exc))
+    except SystemExit as exc:  # --help / --version
+        return exc.code if isinstance(exc.code, int) else 0
+    except KeyboardInterrupt:
+        print("oxytui: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        from oxytui.config import ConfigError
 
-        print(f"oxytui {__version__}")
-        return 0
-    return 0
+        if isinstance(exc, ConfigError):
+            _fail(f"oxytui: config error: {exc}")
+        raise
+    return EXIT_USAGE
+
+
+def _fail(message: str) -> None:
+    print(" ".join(message.split()), file=sys.stderr)
+
+
+def _dispatch(args: list[str]) -> int:
+    if args and args[0] in _COMMANDS:
+        make, run = _COMMANDS[args[0]]
+        ns: Any = make().parse_args(args[1:])
+        return run(ns)
+    return _run_app(_main_parser().parse_args(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
-import re
 from pathlib import Path
 
 import pytest
@@ -24,84 +22,9 @@ from oxytui.ops.metrics import Family, Histogram, render
 from oxytui.ops.record import Recorder
 from oxytui.runs import RunState, RunStore
 from oxytui.runs.stats import NodeStats
+from tests.unit.test_ops_prom import parse_prometheus
 
 CAPTURES = Path(__file__).parents[1] / "fixtures" / "captures"
-
-# --- a small, strict parser for the Prometheus text format (0.0.4) ---------------------------------------
-
-_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$")
-_LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*(,|$)')
-_SUFFIXES = {"counter": ("",), "gauge": ("",), "untyped": ("",), "summary": ("", "_sum", "_count"),
-             "histogram": ("_bucket", "_sum", "_count")}
-
-
-def _unescape(v: str) -> str:
-    return re.sub(r"\\(.)", lambda m: {"n": "\n", "\\": "\\", '"': '"'}[m.group(1)], v)
-
-
-def _value(text: str) -> float:
-    return {"+Inf": math.inf, "-Inf": -math.inf, "NaN": math.nan}.get(text) or float(text)
-
-
-def parse_prometheus(text: str) -> dict[str, dict]:
-    """family -> {"type", "help", "samples": [(name, labels, value)]}; asserts on any format violation."""
-    assert text.endswith("\n")
-    fams: dict[str, dict] = {}
-    current = None
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        if line.startswith("# HELP "):
-            name, _, help_text = line[7:].partition(" ")
-            assert name not in fams, f"HELP twice for {name}"
-            fams[name] = {"help": help_text, "type": None, "samples": []}
-            current = name
-        elif line.startswith("# TYPE "):
-            name, kind = line[7:].split(" ")
-            assert name == current and fams[name]["type"] is None and kind in _SUFFIXES
-            fams[name]["type"] = kind
-        elif line.startswith("#"):
-            continue
-        else:
-            m = _SAMPLE.match(line)
-            assert m, f"bad sample line {line!r}"
-            name, body, value = m.group(1), m.group(3) or "", m.group(4)
-            assert current is not None
-            fam = fams[current]
-            assert any(name == current + s for s in _SUFFIXES[fam["type"]]), (name, current)
-            labels: dict[str, str] = {}
-            pos = 0
-            while pos < len(body):
-                lm = _LABEL.match(body, pos)
-                assert lm, f"bad labels {body!r}"
-                assert lm.group(1) not in labels
-                labels[lm.group(1)] = _unescape(lm.group(2))
-                pos = lm.end()
-            fam["samples"].append((name, labels, _value(value)))
-    for name, fam in fams.items():
-        if fam["type"] == "histogram":
-            _check_histogram(name, fam["samples"])
-    return fams
-
-
-def _check_histogram(name: str, samples: list) -> None:
-    series: dict[tuple, dict] = {}
-    for sname, labels, value in samples:
-        base = tuple(sorted((k, v) for k, v in labels.items() if k != "le"))
-        s = series.setdefault(base, {"buckets": [], "sum": None, "count": None})
-        if sname.endswith("_bucket"):
-            s["buckets"].append((_value(labels["le"]), value))
-        elif sname.endswith("_sum"):
-            s["sum"] = value
-        else:
-            s["count"] = value
-    for s in series.values():
-        bounds = [b for b, _ in s["buckets"]]
-        counts = [c for _, c in s["buckets"]]
-        assert bounds == sorted(bounds) and bounds[-1] == math.inf, f"{name}: buckets must end in +Inf"
-        assert counts == sorted(counts), f"{name}: buckets must be cumulative"
-        assert s["sum"] is not None and s["count"] == counts[-1], f"{name}: _count must equal +Inf bucket"
-
 
 # --- inputs ---------------------------------------------------------------------------------------------
 
@@ -155,16 +78,6 @@ def test_prometheus_parses_back_and_follows_the_format() -> None:
     assert count == [4] and total[0] == pytest.approx(0.2 + 0.4 + 0.6 + 0.8)
     le = {s[1]["le"]: s[2] for s in hist["samples"] if s[0].endswith("_bucket")}
     assert le["0.25"] == 1 and le["0.5"] == 2 and le["1"] == 4 and le["+Inf"] == 4
-
-
-def test_parser_rejects_broken_histograms() -> None:
-    fam = Family("x_seconds", "histogram", "h")
-    fam.add(3, {"le": "1"}, "_bucket").add(2, {"le": "+Inf"}, "_bucket")
-    fam.add(1, {}, "_sum").add(2, {}, "_count")
-    with pytest.raises(AssertionError):
-        parse_prometheus(render([fam]))
-    with pytest.raises(AssertionError):
-        parse_prometheus("x 1\n")  # no HELP/TYPE
 
 
 def test_metric_helpers() -> None:

@@ -1,0 +1,298 @@
+"""Headless watch: periodic ``/check_alive`` and probe prompts per node, one line per result and per state
+change, an exit code for cron/CI, and optionally Prometheus ``/metrics``.
+
+Why a separate headless path: a fleet too large for one terminal, or a CI job, needs the same probes the
+dashboard runs but as text and metrics that existing tools (cron mail, Prometheus, Grafana) consume.
+
+Success rate: over probe runs when any node has a probe, otherwise over ``/check_alive`` checks. A node is
+``up`` (alive and its probe, if any, succeeded), ``degraded`` (alive, probe failed) or ``down``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from .metrics import CONTENT_TYPE, Family, Histogram, render
+
+
+@dataclass(slots=True)
+class WatchOptions:
+    probe: str | None = None
+    every: float = 30.0
+    count: int | None = None
+    json: bool = False
+    fail_below: float | None = None
+    timeout: float = 60.0
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
+    history: bool = False
+
+
+@dataclass
+class NodeState:
+    name: str
+    url: str
+    query: str | None
+    every: float
+    state: str = "unknown"
+    alive_total: int = 0
+    alive_failed: int = 0
+    probe_total: int = 0
+    probe_failed: int = 0
+    alive_latency: float = 0.0
+    last_check: float = 0.0
+    latency: Histogram = field(default_factory=Histogram)
+
+
+def _safe(text: Any, limit: int = 160) -> str:
+    s = "".join(ch if ch.isprintable() else " " for ch in str(text))
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def _stamp(wall: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(wall)) + f".{int(wall % 1 * 1000):03d}Z"
+
+
+class Watcher:
+    """Drives the probes; :meth:`run` returns the exit code. ``agents`` maps node name -> SSEOxyGent."""
+
+    def __init__(self, settings: Any, opts: WatchOptions, out: IO[str] | None = None,
+                 err: IO[str] | None = None) -> None:
+        self.opts = opts
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.nodes = {
+            n.name: NodeState(n.name, n.url, opts.probe or n.probe_query, n.probe_every or opts.every)
+            for n in settings.nodes
+        }
+        self._settings = settings
+        self.agents: dict[str, Any] = {}
+        self.metrics_url: str | None = None
+        self._stop = asyncio.Event()
+        self._history: Any = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.checked = asyncio.Event()
+        """Set after every check (for embedding code and tests that wait for progress)."""
+
+    # --- results ------------------------------------------------------------------------------------
+
+    def emit(self, node: str, kind: str, ok: bool | None = None, latency: float | None = None,
+             detail: str = "", **extra: Any) -> None:
+        wall = time.time()
+        if self.opts.json:
+            obj: dict[str, Any] = {"time": _stamp(wall), "node": node, "kind": kind}
+            if ok is not None:
+                obj["ok"] = ok
+            if latency is not None:
+                obj["latency"] = round(latency, 6)
+            if detail:
+                obj["detail"] = detail
+            obj.update(extra)
+            line = json.dumps(obj, ensure_ascii=False)
+        else:
+            parts = [_stamp(wall), _safe(node, 60), kind]
+            if kind == "state":
+                parts.append(f"{extra['from']} -> {extra['to']}")
+            else:
+                parts.append("ok" if ok else "FAIL")
+            if latency is not None:
+                parts.append(f"{latency:.3f}s")
+            if detail:
+                parts.append(_safe(detail))
+            line = " ".join(parts)
+        print(line, file=self.out, flush=True)
+
+    def _set_state(self, ns: NodeState, new: str) -> None:
+        if new != ns.state:
+            old, ns.state = ns.state, new
+            self.emit(ns.name, "state", **{"from": old, "to": new})
+
+    @property
+    def success_rate(self) -> float | None:
+        total = sum(n.probe_total for n in self.nodes.values())
+        failed = sum(n.probe_failed for n in self.nodes.values())
+        if total == 0:
+            total = sum(n.alive_total for n in self.nodes.values())
+            failed = sum(n.alive_failed for n in self.nodes.values())
+        return (total - failed) / total if total else None
+
+    # --- probes -------------------------------------------------------------------------------------
+
+    async def check(self, ns: NodeState) -> None:
+        """One alive check (and probe) for one node."""
+        agent = self.agents[ns.name]
+        t0 = time.monotonic()
+        try:
+            alive = await asyncio.wait_for(agent.check_alive(), self.opts.timeout)
+        except TimeoutError:
+            alive = False
+        ns.alive_latency = time.monotonic() - t0
+        ns.last_check = time.time()
+        ns.alive_total += 1
+        ns.alive_failed += not alive
+        self.emit(ns.name, "alive", alive, ns.alive_latency, "" if alive else "/check_alive failed")
+        if ns.query is None:
+            self._set_state(ns, "up" if alive else "down")
+            return
+        ns.probe_total += 1
+        if not alive:
+            ns.probe_failed += 1
+            self.emit(ns.name, "probe", False, None, "skipped: node is down")
+            self._set_state(ns, "down")
+            return
+        ok, detail, elapsed, trace = await self._probe(agent, ns.query)
+        ns.probe_failed += not ok
+        if ok:
+            ns.latency.observe(elapsed)
+        self.emit(ns.name, "probe", ok, elapsed, detail, trace_id=trace)
+        self._set_state(ns, "up" if ok else "degraded")
+        if self._history is not None:
+            from .history import RunSummary
+
+            self._history.add(RunSummary(node=ns.name, trace_id=trace, started=time.time() - elapsed,
+                                         duration=elapsed, state="completed" if ok else "failed",
+                                         query=ns.query, answer=detail if ok else "",
+                                         error="" if ok else detail, source="probe"))
+
+    async def _probe(self, agent: Any, query: str) -> tuple[bool, str, float, str]:
+        from oxytui.client import OxyState
+
+        request = agent.build_request(query)
+        t0 = time.monotonic()
+        try:
+            resp = await asyncio.wait_for(agent.execute(request), self.opts.timeout)
+        except TimeoutError:
+            return False, f"timed out after {self.opts.timeout:g}s", time.monotonic() - t0, \
+                request.current_trace_id
+        elapsed = time.monotonic() - t0
+        ok = resp.state == OxyState.COMPLETED
+        return ok, str(resp.output if resp.output is not None else ""), elapsed, request.current_trace_id
+
+    async def _node_loop(self, ns: NodeState) -> None:
+        n = 0
+        while not self._stop.is_set():
+            await self.check(ns)
+            self.checked.set()
+            n += 1
+            if self.opts.count is not None and n >= self.opts.count:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), ns.every)
+
+    # --- metrics ------------------------------------------------------------------------------------
+
+    def metrics_text(self) -> str:
+        up = Family("oxytui_node_up", "gauge", "1 when the node answered /check_alive at the last check.")
+        state = Family("oxytui_node_state", "gauge", "Node state (1 for the current one).")
+        alive = Family("oxytui_alive_checks_total", "counter", "/check_alive checks.")
+        alive_f = Family("oxytui_alive_failures_total", "counter", "/check_alive checks that failed.")
+        runs = Family("oxytui_probe_runs_total", "counter", "Probe runs.")
+        fails = Family("oxytui_probe_failures_total", "counter", "Probe runs that failed.")
+        alat = Family("oxytui_alive_latency_seconds", "gauge", "Latency of the last /check_alive.")
+        last = Family("oxytui_last_check_timestamp_seconds", "gauge", "Unix time of the last check.")
+        lat = Family("oxytui_probe_latency_seconds", "histogram", "Latency of successful probe runs.")
+        for ns in self.nodes.values():
+            lab = {"node": ns.name}
+            if ns.alive_total:
+                up.add(1 if ns.state in ("up", "degraded") else 0, lab)
+                alat.add(ns.alive_latency, lab)
+                last.add(ns.last_check, lab)
+            for s in ("up", "degraded", "down"):
+                state.add(1 if ns.state == s else 0, {**lab, "state": s})
+            alive.add(ns.alive_total, lab)
+            alive_f.add(ns.alive_failed, lab)
+            runs.add(ns.probe_total, lab)
+            fails.add(ns.probe_failed, lab)
+            lat.add_histogram(ns.latency, lab)
+        return render([up, state, alive, alive_f, runs, fails, alat, last, lat])
+
+    async def _start_metrics(self) -> Any:
+        from aiohttp import web
+
+        async def handler(request: web.Request) -> web.Response:
+            return web.Response(body=self.metrics_text().encode(), headers={"Content-Type": CONTENT_TYPE})
+
+        app = web.Application()
+        app.router.add_get("/metrics", handler)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self.opts.metrics_host, self.opts.metrics_port or 0)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        self.metrics_url = f"http://{host}:{port}/metrics"
+        print(f"oxytui watch: serving metrics on {self.metrics_url}", file=self.err, flush=True)
+        return runner
+
+    # --- main ---------------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop now (signal handler): in-flight checks are cancelled, results so far still count."""
+        self._stop.set()
+        for task in self._tasks:
+            task.cancel()
+
+    async def run(self) -> int:
+        from oxytui.client import SSEOxyGent
+
+        runner = None
+        if self.opts.history:
+            from .history import History
+
+            self._history = History()
+            if self._history.notice:
+                print(f"oxytui watch: {self._history.notice}", file=self.err)
+        for node in self._settings.nodes:
+            self.agents[node.name] = SSEOxyGent(
+                name=node.name, server_url=node.url, token=node.token, max_retries=0,
+                connect_timeout=min(10.0, self.opts.timeout), idle_timeout=self.opts.timeout,
+                require_https=node.profile == "production")
+        try:
+            if self.opts.metrics_port is not None:
+                try:
+                    runner = await self._start_metrics()
+                except OSError as exc:
+                    print(f"oxytui watch: cannot serve metrics on port {self.opts.metrics_port}: "
+                          f"{exc.strerror or exc}", file=self.err)
+                    return 2
+            self._tasks = [asyncio.create_task(self._node_loop(ns)) for ns in self.nodes.values()]
+            for result in await asyncio.gather(*self._tasks, return_exceptions=True):
+                if isinstance(result, Exception):
+                    raise result
+        finally:
+            for agent in self.agents.values():
+                await agent.aclose()
+            if runner is not None:
+                await runner.cleanup()
+            if self._history is not None:
+                self._history.close()
+        return self._verdict()
+
+    def _verdict(self) -> int:
+        rate = self.success_rate
+        shown = "n/a" if rate is None else f"{rate * 100:.1f}%"
+        print(f"oxytui watch: success rate {shown} over {len(self.nodes)} node(s)", file=self.err)
+        if self.opts.fail_below is not None and (rate is None or rate < self.opts.fail_below):
+            print(f"oxytui watch: success rate {shown} is below {self.opts.fail_below:g}", file=self.err)
+            return 1
+        return 0
+
+
+def run_watch(settings: Any, opts: WatchOptions, out: IO[str] | None = None) -> int:
+    """Blocking entry for the CLI: SIGINT/SIGTERM stop after the current checks and still report."""
+
+    async def main() -> int:
+        watcher = Watcher(settings, opts, out=out)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, watcher.stop)
+        return await watcher.run()
+
+    return asyncio.run(main())

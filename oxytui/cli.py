@@ -218,9 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         from oxytui.config import ConfigError
 
-        if isinstance(exc, ConfigError):
-            _fail(f"oxytui: config error: {exc}")
-        raise
+        if not isinstance(exc, ConfigError):
+            raise
+        _fail(f"oxytui: config error: {exc}" if exc.file else f"oxytui: {exc}")
     return EXIT_USAGE
 
 

@@ -106,6 +106,7 @@ async def read_events(
         ok = None
         raise
     except RemoteError as exc:
+        agent._scrub_error(exc)
         ok, error = False, exc.cause
         raise
     except SSEEventTooLarge as exc:

@@ -21,8 +21,9 @@ import aiohttp
 from pydantic import SecretStr
 
 from . import _transport as tr
+from ._http import open_with_retries
 from ._reader import read_events
-from .errors import RemoteError, RemoteHTTPError, RemoteProtocolError
+from .errors import RemoteError, RemoteProtocolError
 from .events import CallEvent, KeepAlive, OxyEvent, StreamClosed, decode_json
 from .payload import build_payload, resolve_strategy
 from .schemas import OxyRequest, OxyResponse, OxyState, mark_remote, parse_organization
@@ -116,6 +117,14 @@ class SSEOxyGent:
                 text = text.replace(s, "**********")
         return text
 
+    def _scrub_error(self, err: RemoteError) -> RemoteError:
+        """The same error with any secret removed from its message (in place)."""
+        clean = self._scrub(err.cause)
+        if clean != err.cause:
+            err.cause = clean
+            err.args = (f"{err.node}: {clean}",)
+        return err
+
     def request_headers(self, request: OxyRequest | None = None, sse: bool = True) -> dict[str, str]:
         """Headers for one request: forwarded caller headers < custom headers < ours."""
         h = tr.forwarded_headers(request.get_shared_data("_headers")) if request is not None else {}
@@ -172,49 +181,7 @@ class SSEOxyGent:
         self, method: str, path: str, body: bytes | None, *, sse: bool, request: OxyRequest | None = None
     ) -> aiohttp.ClientResponse:
         """Send one request; retry only while the node cannot have started the run (see _transport)."""
-        tr.check_url(self.name, self.server_url, self.require_https)
-        url = tr.build_url(self.server_url, path)
-        headers = self.request_headers(request, sse=sse)
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-        session = self._get_session()
-        timeout = self._timeout(quick=not sse and path != "/async/chat")
-        attempt = 0
-        while True:
-            retry_reason: str
-            try:
-                resp = await session.request(
-                    method,
-                    url,
-                    data=body,
-                    headers=headers,
-                    timeout=timeout,
-                    ssl=self._ssl_arg(),
-                    allow_redirects=False,
-                )
-            except Exception as exc:
-                if not isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError):
-                    raise
-                err = tr.map_error(self.name, exc, started=False, events=0, timeouts=self._timeouts())
-                if not tr.is_retryable(exc) or attempt >= self.max_retries:
-                    raise _gave_up(err, attempt) from None
-                retry_reason = err.cause
-            else:
-                if resp.status == 200:
-                    return resp
-                snippet = self._scrub(await tr.read_snippet(resp))
-                resp.release()
-                err = RemoteHTTPError(self.name, resp.status, snippet, tr.display_url(url))
-                if resp.status not in tr.RETRY_STATUSES or attempt >= self.max_retries:
-                    raise _gave_up(err, attempt)
-                retry_reason = err.cause
-            delay = self.retry_delay * (2**attempt)
-            attempt += 1
-            self._stats.retries += 1
-            log.warning(
-                "%s: %s; retry %d/%d in %.2f s", self.name, retry_reason, attempt, self.max_retries, delay
-            )
-            await asyncio.sleep(delay)
+        return await open_with_retries(self, method, path, body, sse=sse, request=request)
 
     def _timeouts(self) -> tuple[float | None, ...]:
         return (self.connect_timeout, self.idle_timeout, self.total_timeout)
@@ -222,6 +189,12 @@ class SSEOxyGent:
     # --- organization / liveness -----------------------------------------------------------------------
 
     async def _get_json(self, path: str) -> Any:
+        try:
+            return await self._get_json_raw(path)
+        except RemoteError as exc:
+            raise self._scrub_error(exc) from None
+
+    async def _get_json_raw(self, path: str) -> Any:
         resp = await self._open("GET", path, None, sse=False)
         try:
             raw = await resp.read()
@@ -237,7 +210,10 @@ class SSEOxyGent:
 
     async def init(self) -> None:
         """Fetch ``/get_organization`` into ``self.org`` (and the description if none was given)."""
-        self.org = parse_organization(await self._get_json("/get_organization"), self.name)
+        try:
+            self.org = parse_organization(await self._get_json("/get_organization"), self.name)
+        except RemoteError as exc:
+            raise self._scrub_error(exc) from None
         if not self.desc:
             try:
                 data = await self._get_json("/get_description")
@@ -320,6 +296,12 @@ class SSEOxyGent:
 
     async def start_async(self, request: OxyRequest) -> str:
         """Start a run that survives reader disconnects (``POST /async/chat``); returns its trace id."""
+        try:
+            return await self._start_async(request)
+        except RemoteError as exc:
+            raise self._scrub_error(exc) from None
+
+    async def _start_async(self, request: OxyRequest) -> str:
         body = self._encode(self.prepare_payload(request))
         resp = await self._open("POST", "/async/chat", body, sse=False, request=request)
         try:
@@ -405,10 +387,3 @@ class SSEOxyGent:
     @property
     def stats(self) -> ConnectionStats:
         return self._stats
-
-
-def _gave_up(err: RemoteError, attempts: int) -> RemoteError:
-    if attempts:
-        err.retried = attempts  # type: ignore[attr-defined]
-        err.add_note_to_cause(f"gave up after {attempts} {'retry' if attempts == 1 else 'retries'}")
-    return err

@@ -1,0 +1,77 @@
+"""Sending one request with the client's retry rule (see :mod:`oxytui.client._transport`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+import aiohttp
+
+from . import _transport as tr
+from .errors import RemoteError, RemoteHTTPError
+
+if TYPE_CHECKING:
+    from .agent import SSEOxyGent
+    from .schemas import OxyRequest
+
+__all__ = ["open_with_retries"]
+
+log = logging.getLogger("oxytui.client")
+
+
+async def open_with_retries(
+    agent: SSEOxyGent, method: str, path: str, body: bytes | None, *, sse: bool, request: OxyRequest | None
+) -> aiohttp.ClientResponse:
+    """A 200 response (headers read, body not), or a :class:`RemoteError`. Retries with exponential
+    backoff only for connect failures and 502/503/504 answered instead of a stream."""
+    tr.check_url(agent.name, agent.server_url, agent.require_https)
+    url = tr.build_url(agent.server_url, path)
+    headers = agent.request_headers(request, sse=sse)
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    session = agent._get_session()
+    timeout = agent._timeout(quick=not sse and path != "/async/chat")
+    attempt = 0
+    while True:
+        retry_reason: str
+        try:
+            resp = await session.request(
+                method,
+                url,
+                data=body,
+                headers=headers,
+                timeout=timeout,
+                ssl=agent._ssl_arg(),
+                allow_redirects=False,
+            )
+        except Exception as exc:
+            if not isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError):
+                raise
+            err = tr.map_error(agent.name, exc, started=False, events=0, timeouts=agent._timeouts())
+            if not tr.is_retryable(exc) or attempt >= agent.max_retries:
+                raise _gave_up(err, attempt) from None
+            retry_reason = err.cause
+        else:
+            if resp.status == 200:
+                return resp
+            snippet = agent._scrub(await tr.read_snippet(resp))
+            resp.release()
+            err = RemoteHTTPError(agent.name, resp.status, snippet, tr.display_url(url))
+            if resp.status not in tr.RETRY_STATUSES or attempt >= agent.max_retries:
+                raise _gave_up(err, attempt)
+            retry_reason = err.cause
+        delay = agent.retry_delay * (2**attempt)
+        attempt += 1
+        agent._stats.retries += 1
+        log.warning(
+            "%s: %s; retry %d/%d in %.2f s", agent.name, retry_reason, attempt, agent.max_retries, delay
+        )
+        await asyncio.sleep(delay)
+
+
+def _gave_up(err: RemoteError, attempts: int) -> RemoteError:
+    if attempts:
+        err.retried = attempts  # type: ignore[attr-defined]
+        err.add_note_to_cause(f"gave up after {attempts} {'retry' if attempts == 1 else 'retries'}")
+    return err

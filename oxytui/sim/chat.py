@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -96,7 +97,7 @@ async def pump(node: SimNode, request: web.Request, resp: web.StreamResponse, tr
 async def _stream(node: SimNode, request: web.Request, trace_id: str, run: asyncio.Task[Any] | None) -> Any:
     """Open the SSE response and pump it; a reader that goes away cancels ``run`` (if it owns one)."""
     node._handlers.add(asyncio.current_task())  # type: ignore[arg-type]
-    resp = web.StreamResponse(status=200, headers=SSE_HEADERS)
+    resp = web.StreamResponse(status=200, headers={"date": formatdate(usegmt=True), **SSE_HEADERS})
     try:
         await resp.prepare(request)
         outcome = await pump(node, request, resp, trace_id)

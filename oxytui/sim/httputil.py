@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from email.utils import formatdate
 from typing import Any
 
 from aiohttp import web
@@ -10,6 +11,7 @@ from aiohttp import web
 __all__ = [
     "BadBody",
     "bad_body_response",
+    "base_headers",
     "cors_on_prepare",
     "error_500",
     "json_response",
@@ -21,6 +23,11 @@ __all__ = [
 _NO_VARY = "sim_no_vary"
 
 
+def base_headers(content_type: str) -> dict[str, str]:
+    """``date`` and ``server`` first, as uvicorn orders them."""
+    return {"date": formatdate(usegmt=True), "server": "uvicorn", "content-type": content_type}
+
+
 class BadBody(Exception):
     """The request body (or ``?payload=``) is not a JSON object; OxyGent answers these with HTTP 500."""
 
@@ -28,9 +35,7 @@ class BadBody(Exception):
 def json_response(obj: Any, status: int = 200) -> web.Response:
     """Compact JSON like FastAPI's JSONResponse (``separators=(",", ":")``, ``ensure_ascii=False``)."""
     body = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str).encode()
-    return web.Response(
-        body=body, status=status, headers={"server": "uvicorn", "content-type": "application/json"}
-    )
+    return web.Response(body=body, status=status, headers=base_headers("application/json"))
 
 
 def web_response(
@@ -45,7 +50,7 @@ def error_500() -> web.Response:
     resp = web.Response(
         body=b"Internal Server Error",
         status=500,
-        headers={"server": "uvicorn", "content-type": "text/plain; charset=utf-8"},
+        headers=base_headers("text/plain; charset=utf-8"),
     )
     resp[_NO_VARY] = True
     return resp

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from enum import Enum, auto
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from .errors import RemoteProtocolError
 
@@ -194,7 +194,14 @@ def parse_organization(envelope: Any, node: str = "remote") -> dict[str, Any]:
     org = data.get("organization") if isinstance(data, dict) else None
     if not isinstance(org, dict):
         raise RemoteProtocolError(node, "/get_organization: no data.organization object in the response")
-    OrgNode.model_validate(org)  # shape check: names/types/paths/children of the right JSON types
+    try:  # shape check: names/types/paths/children of the right JSON types
+        OrgNode.model_validate(org)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise RemoteProtocolError(
+            node, f"/get_organization: bad organization tree at {where}: {first['msg']}"
+        ) from None
     return org
 
 

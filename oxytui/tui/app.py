@@ -99,7 +99,7 @@ class OxyApp(App[int]):
 
     async def action_quit_app(self) -> None:
         live = len(self.store.live_runs())
-        if live and not self.frozen:
+        if live:
             def done(yes: bool | None) -> None:
                 if yes:
                     self.run_worker(self._shutdown(), group="quit")

@@ -153,8 +153,10 @@ class EventLogView(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        idx = scroll_y + y
-        width = self.scrollable_content_region.width
+        return self.render_row(scroll_y + y, scroll_x, self.scrollable_content_region.width)
+
+    def render_row(self, idx: int, scroll_x: int, width: int) -> Strip:
+        """The strip of row ``idx`` (cached per row, delta count, scroll and selection)."""
         base = self.rich_style
         if idx >= len(self.rows):
             return Strip.blank(width, base)

@@ -1,0 +1,231 @@
+"""Pilot tests of every dashboard interaction on the fixed feed (frozen app: no network, no clock)."""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+
+from oxytui.client.events import ThinkEvent
+from oxytui.config import Settings
+from oxytui.runs import ALL
+from oxytui.tui.screens.dialogs import ConfirmScreen, EventDetailScreen, HelpScreen
+from oxytui.tui.screenshots import fixed_app
+from oxytui.tui.widgets.calltree import CallTree
+from oxytui.tui.widgets.chat import ChatInput, ChatPane
+from oxytui.tui.widgets.eventlog import EventLogView
+
+SIZE = (160, 45)
+
+
+def _add_think(app, n: int) -> None:  # type: ignore[no-untyped-def]
+    t = app.store.last_mono
+    for i in range(n):
+        app.store.add_event(ThinkEvent(node="math", trace_id="TRboom0000000002", mono=t + i, wall=t + i,
+                                       content=f"late {i}", agent="math_agent", raw={"type": "think"}))
+
+
+async def test_single_letter_keys_do_not_fire_while_typing() -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        box = app.screen.query_one(ChatInput)
+        assert box.has_focus
+        await pilot.press(*"qpnt/f?")
+        await pilot.pause()
+        assert box.value == "qpnt/f?"
+        view = app.screen.query_one(EventLogView)
+        assert not view.paused and app.screen is app.main and app.is_running
+        assert app.main.focus_key == ALL
+        await pilot.press("escape")
+        assert not box.has_focus and view.has_focus
+
+
+async def test_pause_buffers_and_resume_shows() -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.screen.query_one(EventLogView)
+        before = len(view.rows)
+        await pilot.press("p")
+        assert view.paused
+        _add_think(app, 5)
+        await pilot.pause(0.25)
+        assert len(view.rows) == before and view.pending == 5
+        assert "+5 new" in str(app.screen.query_one("#log-pane").border_subtitle)
+        await pilot.press("p")
+        assert not view.paused and len(view.rows) == before + 5
+
+
+async def test_filter_narrows_and_escape_clears() -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.screen.query_one(EventLogView)
+        total = len(view.rows)
+        await pilot.press("slash")
+        await pilot.press(*"boom")
+        await pilot.pause()
+        assert 0 < len(view.rows) < total
+        assert all("boom" in f"{r.summary} {r.callee} {r.caller} {r.trace_id}".lower() for r in view.rows)
+        await pilot.press("escape")
+        assert len(view.rows) == total and view.filter_text == ""
+
+
+async def test_node_switching_focuses_panes() -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.screen.query_one(EventLogView)
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.main.focus_key == "master"
+        assert view.rows and {r.node for r in view.rows} == {"master"}
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.main.focus_key == "math"
+        assert app.screen.query_one("#org").border_subtitle == "math"
+        await pilot.press("N", "N")
+        await pilot.pause()
+        assert app.main.focus_key == ALL
+
+
+async def test_call_tree_and_detail_of_selected_event() -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.screen.query_one(EventLogView)
+        view.focus()
+        idx = next(i for i, r in enumerate(view.rows) if r.trace_id == "TRremote00000001")
+        view.move_to(idx)
+        await pilot.press("t")
+        await pilot.pause()
+        tree = app.screen.query_one(CallTree)
+        assert app.screen.maximized is tree and tree.run is not None
+        assert tree.run.trace_id == "TRremote00000001"
+        labels = [str(n.label) for n in tree.root.children[0].children[1].children]
+        assert any("add" in s and "→ 5" in s for s in labels)  # remote hop nested under math_agent
+        await pilot.press("escape")
+        assert app.screen.maximized is None
+        view.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, EventDetailScreen)
+        await pilot.press("escape")
+        assert app.screen is app.main
+
+
+async def test_hostile_text_is_literal_and_not_clickable() -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.screen.query_one(EventLogView)
+        view.filter_text = "hostile"
+        view.rebuild()
+        await pilot.pause()
+        view.filter_text = ""
+        view.rebuild()
+        rows = [i for i, r in enumerate(view.rows) if "@click" in r.summary]
+        assert rows
+        segments: list[Segment] = []
+        for i in rows:
+            segments += list(view.render_row(i, 0, 200))
+        text = "".join(s.text for s in segments)
+        assert "[@click=app.quit]" in text and "\x1b" not in text and "\x07" not in text
+        assert not any(s.style and s.style.meta for s in segments)
+        # the hostile run is the chat's and call tree's subject too: check every cell of the screen
+        run = app.store.get_run("math", "TRhostile0000003")
+        app.main.pinned_run = run
+        app.main.query_one(ChatPane).show_runs([run], app.clock(), 0)
+        view.move_to(rows[0])
+        await pilot.pause()
+        screen_text = app.export_screenshot()
+        assert "\x1b" not in screen_text and "@click=app.quit" in screen_text.replace("&#160;", " ")
+        width, height = SIZE
+        for y in range(height):
+            for x in range(width):
+                meta = app.screen.get_style_at(x, y).meta
+                assert "@click" not in str(meta.get("@click", "")) and "app.quit" not in str(meta)
+        await pilot.click(EventLogView, offset=(70, view.cursor - view.scroll_offset.y))
+        await pilot.click(ChatPane, offset=(10, 2))
+        await pilot.pause()
+        assert app.is_running and app.screen is app.main
+
+
+async def test_quit_asks_when_runs_are_live() -> None:
+    app = fixed_app(live=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert app.screen is app.main and app.is_running
+        await pilot.press("q")
+        await pilot.press("y")
+        await pilot.pause()
+    assert app.return_value == 0
+
+
+async def test_quit_without_live_runs_exits_at_once() -> None:
+    app = fixed_app(live=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_value == 0 and not isinstance(app.screen, ConfirmScreen)
+
+
+async def test_help_screen_lists_binding_ids() -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        ids = {bid for _k, _d, bid in app.screen.rows}
+        assert {"quit", "focus_chat", "filter", "pause_log", "next_node", "call_tree", "help"} <= ids
+        await pilot.press("escape")
+        assert app.screen is app.main
+
+
+async def test_palette_clear_log_and_switch_theme() -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"clear log")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert len(app.store.log.rows) == 0 and not app.screen.query_one(EventLogView).rows
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"oxytui-high-contrast")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.theme == "oxytui-high-contrast"
+
+
+async def test_chat_target_cycles_and_keys_remap() -> None:
+    settings = Settings(keys={"pause_log": "space"})
+    app = fixed_app()
+    app.settings = settings
+    async with app.run_test(size=SIZE) as pilot:
+        chat = app.screen.query_one(ChatPane)
+        assert chat.target == "focused"
+        await pilot.press("ctrl+o")
+        assert chat.target == "all"
+        await pilot.press("ctrl+o", "ctrl+o")
+        assert chat.target == "focused"
+        view = app.screen.query_one(EventLogView)
+        await pilot.press("space")
+        assert view.paused
+        await pilot.press("p")
+        assert view.paused  # p no longer bound to pause
+
+
+async def test_log_type_toggles() -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.screen.query_one(EventLogView)
+        view.hidden_types = {"stream", "tool_call"}
+        view.rebuild()
+        await pilot.pause()
+        assert view.rows and not any(r.type in ("stream", "tool_call") for r in view.rows)
+        await pilot.press("f")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert view.hidden_types == {"stream", "tool_call"}

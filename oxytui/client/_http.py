@@ -21,7 +21,14 @@ log = logging.getLogger("oxytui.client")
 
 
 async def open_with_retries(
-    agent: SSEOxyGent, method: str, path: str, body: bytes | None, *, sse: bool, request: OxyRequest | None
+    agent: SSEOxyGent,
+    method: str,
+    path: str,
+    body: bytes | None,
+    *,
+    sse: bool,
+    request: OxyRequest | None,
+    retries: int | None = None,
 ) -> aiohttp.ClientResponse:
     """A 200 response (headers read, body not), or a :class:`RemoteError`. Retries with exponential
     backoff only for connect failures and 502/503/504 answered instead of a stream."""
@@ -32,6 +39,7 @@ async def open_with_retries(
         headers["Content-Type"] = "application/json"
     session = agent._get_session()
     timeout = agent._timeout(quick=not sse and path != "/async/chat")
+    max_retries = agent.max_retries if retries is None else retries
     attempt = 0
     while True:
         retry_reason: str
@@ -49,7 +57,7 @@ async def open_with_retries(
             if not isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError):
                 raise
             err = tr.map_error(agent.name, exc, started=False, events=0, timeouts=agent._timeouts())
-            if not tr.is_retryable(exc) or attempt >= agent.max_retries:
+            if not tr.is_retryable(exc) or attempt >= max_retries:
                 raise _gave_up(err, attempt) from None
             retry_reason = err.cause
         else:
@@ -58,15 +66,13 @@ async def open_with_retries(
             snippet = agent._scrub(await tr.read_snippet(resp))
             resp.release()
             err = RemoteHTTPError(agent.name, resp.status, snippet, tr.display_url(url))
-            if resp.status not in tr.RETRY_STATUSES or attempt >= agent.max_retries:
+            if resp.status not in tr.RETRY_STATUSES or attempt >= max_retries:
                 raise _gave_up(err, attempt)
             retry_reason = err.cause
         delay = agent.retry_delay * (2**attempt)
         attempt += 1
         agent._stats.retries += 1
-        log.warning(
-            "%s: %s; retry %d/%d in %.2f s", agent.name, retry_reason, attempt, agent.max_retries, delay
-        )
+        log.warning("%s: %s; retry %d/%d in %.2f s", agent.name, retry_reason, attempt, max_retries, delay)
         await asyncio.sleep(delay)
 
 

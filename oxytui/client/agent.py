@@ -154,7 +154,7 @@ class SSEOxyGent:
     def _timeout(self, quick: bool = False) -> aiohttp.ClientTimeout:
         if quick:  # check_alive / get_organization: small JSON bodies
             t = self.connect_timeout
-            return aiohttp.ClientTimeout(total=self.total_timeout, sock_connect=t, sock_read=max(t, 5.0))
+            return aiohttp.ClientTimeout(total=self.total_timeout, sock_connect=t, sock_read=t)
         return aiohttp.ClientTimeout(
             total=self.total_timeout, sock_connect=self.connect_timeout, sock_read=self.idle_timeout
         )
@@ -178,10 +178,17 @@ class SSEOxyGent:
     # --- HTTP with the retry rule --------------------------------------------------------------------
 
     async def _open(
-        self, method: str, path: str, body: bytes | None, *, sse: bool, request: OxyRequest | None = None
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        *,
+        sse: bool,
+        request: OxyRequest | None = None,
+        retries: int | None = None,
     ) -> aiohttp.ClientResponse:
         """Send one request; retry only while the node cannot have started the run (see _transport)."""
-        return await open_with_retries(self, method, path, body, sse=sse, request=request)
+        return await open_with_retries(self, method, path, body, sse=sse, request=request, retries=retries)
 
     def _timeouts(self) -> tuple[float | None, ...]:
         return (self.connect_timeout, self.idle_timeout, self.total_timeout)
@@ -195,7 +202,8 @@ class SSEOxyGent:
             raise self._scrub_error(exc) from None
 
     async def _get_json_raw(self, path: str) -> Any:
-        resp = await self._open("GET", path, None, sse=False)
+        # one attempt, as OxyGent's init does: callers (NodePool, the TUI) re-check on their own schedule
+        resp = await self._open("GET", path, None, sse=False, retries=0)
         try:
             raw = await resp.read()
         except (TimeoutError, aiohttp.ClientError) as exc:
@@ -228,13 +236,10 @@ class SSEOxyGent:
 
     async def check_alive(self) -> bool:
         """``GET /check_alive`` answered ``{"alive": 1}``; never raises for network problems."""
-        saved, self.max_retries = self.max_retries, 0
         try:
             data = await self._get_json("/check_alive")
         except RemoteError:
             return False
-        finally:
-            self.max_retries = saved
         return isinstance(data, dict) and data.get("alive") == 1
 
     # --- requests and payloads -----------------------------------------------------------------------

@@ -86,6 +86,14 @@ class Recorder:
         self._write({"k": "header", "format": FORMAT, "version": VERSION, "started": time.time(),
                      "oxytui": __version__})
 
+    @classmethod
+    def for_settings(cls, settings: Any) -> Recorder | None:
+        """The recorder ``--record`` asks for (None when off), scrubbing every configured node token."""
+        if settings.record is None:
+            return None
+        secrets = [n.token.get_secret_value() for n in settings.nodes if n.token is not None]
+        return cls(settings.record, secrets=secrets)
+
     @property
     def closed(self) -> bool:
         return self._fh is None or self._raw.closed

@@ -72,6 +72,20 @@ def test_default_path_under_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert rec.path.parent == tmp_path / "data" / "recordings" and rec.path.exists()
 
 
+def test_for_settings_scrubs_node_tokens(tmp_path: Path) -> None:
+    from pydantic import SecretStr
+
+    from oxytui.config import NodeConfig, Settings
+
+    assert Recorder.for_settings(Settings()) is None
+    nodes = [NodeConfig(name="a", url="http://a:1", token=SecretStr("node-token-abc"))]
+    rec = Recorder.for_settings(Settings(nodes=nodes, record=tmp_path / "r.jsonl"))
+    assert rec is not None
+    with rec:
+        rec.wire_tap("a", "T", SSEMessage("message", '"echo node-token-abc"', None, None, 5), 1.0)
+    assert "node-token-abc" not in (tmp_path / "r.jsonl").read_text()
+
+
 def test_secrets_never_written(tmp_path: Path) -> None:
     path = tmp_path / "r.jsonl"
     with Recorder(path, secrets=["tok-SECRET-1"]) as rec:

@@ -106,9 +106,9 @@ async def test_build_request_is_what_a_plain_client_sends() -> None:
 
 async def test_custom_event_handlers_via_on_and_dict() -> None:
     custom = (
-        b'id: c1\r\nevent: message\r\n'
+        b"id: c1\r\nevent: message\r\n"
         b'data: {"type": "progress", "content": {"progress": 40, "status": "half"}}\r\n\r\n'
-        b'id: c2\r\nevent: message\r\n'
+        b"id: c2\r\nevent: message\r\n"
         b'data: {"type": "metrics", "content": {"metrics": {"cpu": 3}}}\r\n\r\n'
     )
     data = custom + MATH

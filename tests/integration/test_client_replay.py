@@ -121,7 +121,9 @@ async def test_math_big_and_a_generated_20mb_event_live() -> None:
     payload = "é" * (10 * 2**20)  # 20 MB of UTF-8
     huge = (
         b"id: aaaaaaaaaaaaaaaa\r\nevent: message\r\ndata: "
-        + b'{"type": "answer", "content": "' + payload.encode() + b'"}'
+        + b'{"type": "answer", "content": "'
+        + payload.encode()
+        + b'"}'
         + b"\r\nretry: 3000\r\n\r\nid: bbbbbbbbbbbbbbbb\r\nevent: close\r\ndata: done\r\nretry: 3000\r\n\r\n"
     )
     async with ScriptedServer() as srv, SSEOxyGent(name="math", server_url=srv.url) as agent:

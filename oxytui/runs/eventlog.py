@@ -66,8 +66,9 @@ class EventLog:
 
     def append(self, *, mono: float, wall: float, node: str, trace_id: str, type: str, caller: str = "",
                callee: str = "", summary: str = "", raw: Any = None, error: bool = False) -> LogRow:
-        row = LogRow(seq=self.next_seq, mono=mono, wall=wall, node=node, trace_id=trace_id, type=type,
-                     caller=caller, callee=callee, summary=one_line(summary, 300), raw=raw, error=error)
+        row = LogRow(seq=self.next_seq, mono=mono, wall=wall, node=one_line(node, 80),
+                     trace_id=one_line(trace_id, 80), type=one_line(type, 40), caller=one_line(caller, 80),
+                     callee=one_line(callee, 80), summary=one_line(summary, 300), raw=raw, error=error)
         self.next_seq += 1
         self.rows.append(row)
         while len(self.rows) > self.cap:

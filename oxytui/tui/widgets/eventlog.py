@@ -140,7 +140,7 @@ class EventLogView(ScrollView, can_focus=True):
         t = Text(no_wrap=True, end="")
         t.append(fmt_clock(row.wall, self.utc), "dim")
         t.append(" ")
-        t.append(f"{row.node[:10]:<10}", "bold")
+        t.append(f"{row.node[:14]:<14}", "bold")
         t.append(" ")
         t.append(f"{row.type[:11]:<11}", theme_style(self.app, TYPE_STYLE.get(row.type, "")))
         t.append(" ")

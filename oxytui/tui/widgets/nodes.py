@@ -19,7 +19,7 @@ class NodesTable(DataTable[Text]):
 
     def on_mount(self) -> None:
         self.add_column("", key="st", width=1)
-        self.add_column("node", key="name", width=11)
+        self.add_column("node", key="name", width=14)
         self.add_column("url", key="url", width=15)
         self.add_column("ok", key="ok", width=4)
         self.add_column("p95", key="p95", width=5)
@@ -53,7 +53,7 @@ class NodesTable(DataTable[Text]):
         status = self.store.status(key).value
         style = theme_style(self.app, STATUS_STYLE[status])
         url = self.store.nodes[key].url.removeprefix("http://").removeprefix("https://")
-        return (Text(STATUS_ICON[status], style), literal(key, limit=11), literal(url, "dim", limit=15),
+        return (Text(STATUS_ICON[status], style), literal(key, limit=14), literal(url, "dim", limit=15),
                 Text(ok), Text(p95), Text(active))
 
     def key_at_cursor(self) -> str:

@@ -35,7 +35,7 @@ class StatsPane(Vertical):
 
     def sync(self, now: float) -> None:
         table = Table(box=None, expand=True, padding=(0, 0, 0, 1), show_edge=False, header_style="bold")
-        for col, width in (("node", 7), ("runs", 4), ("ok", 4), ("tot", 4), ("avg", 5), ("p50", 5),
+        for col, width in (("node", 9), ("runs", 4), ("ok", 4), ("tot", 4), ("avg", 5), ("p50", 5),
                            ("p95", 5), ("p99", 5), ("ttfe", 5), ("ev/s", 4)):
             table.add_column(col, justify="left" if col == "node" else "right", no_wrap=True,
                              min_width=width, overflow="ellipsis")
@@ -45,7 +45,7 @@ class StatsPane(Vertical):
                 continue
             p50, p95, p99 = st.latency_percentiles()
             has = bool(st.latencies)
-            name = Text("all", "bold") if key == ALL else literal(key, limit=7)
+            name = Text("all", "bold") if key == ALL else literal(key, limit=9)
             if key == self.focus_key:
                 name.stylize("reverse")
             table.add_row(name, str(st.runs), fmt_pct(st.success_rolling), fmt_pct(st.success_total),

@@ -1,0 +1,112 @@
+"""The dashboard against the in-process simulated cluster: real sockets, real SSE, real Pilot."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from oxytui.config import NodeConfig, Settings
+from oxytui.runs import RunState
+from oxytui.sim import NodeKnobs, SimCluster
+from oxytui.tui.app import OxyApp
+from oxytui.tui.screens.dialogs import ConfirmScreen
+from oxytui.tui.widgets.chat import AnswerCard, ChatInput, ChatPane
+
+SIZE = (160, 45)
+
+
+@pytest.fixture
+async def cluster() -> AsyncIterator[SimCluster]:
+    knobs = NodeKnobs(latency_ms=5, token_ms=1)
+    async with SimCluster(nodes=2, dead_nodes=1, seed=7, burst_ms=20, knobs=knobs) as c:
+        yield c
+
+
+def make_app(cluster: SimCluster) -> OxyApp:
+    nodes = [NodeConfig(name=n, url=u) for n, u in cluster.urls.items()]
+    return OxyApp(Settings(nodes=nodes, seed=7))
+
+
+async def until(pilot, cond: Callable[[], bool], limit: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    """Wait for a condition (bounded): the test fails with a clear message instead of hanging."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + limit
+    while not cond():
+        if loop.time() > end:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(0.05)
+
+
+async def test_connects_and_shows_status(cluster: SimCluster) -> None:
+    app = make_app(cluster)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.store.count_up()[1] == 3)
+        up, probed, total = app.store.count_up()
+        assert (up, probed, total) == (2, 3, 3)
+        dead = next(n for n in cluster.urls if n not in ("master_agent", "math_agent"))
+        assert app.store.status(dead).value == "down"
+        await until(pilot, lambda: app.store.nodes["master_agent"].org is not None)
+        topbar = str(app.main.query_one("#topbar").render())
+        assert "2/3 nodes up" in topbar
+
+
+async def test_chat_send_streams_answer_to_focused_node(cluster: SimCluster) -> None:
+    app = make_app(cluster)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.store.count_up()[1] == 3)
+        await pilot.press("n", "n")  # all -> master_agent -> math_agent
+        await pilot.pause()
+        assert app.main.focus_key == "math_agent"
+        await pilot.press("c", *"add 2 3", "enter")
+        await until(pilot, lambda: bool(app.main.chat_runs) and not app.main.chat_runs[0].live)
+        run = app.main.chat_runs[0]
+        assert run.node == "math_agent" and run.state is RunState.COMPLETED
+        assert "5" in run.answer and run.streamed  # LLM deltas arrived before the answer
+        await pilot.pause(0.2)
+        card = app.main.query_one(AnswerCard)
+        assert "5" in str(card.render()) and card.border_title == "math_agent"
+        box = app.main.query_one(ChatInput)
+        assert box.value == "" and box.has_focus
+        await pilot.press("up")
+        assert box.value == "add 2 3"
+
+
+async def test_fan_out_sends_to_every_node_side_by_side(cluster: SimCluster) -> None:
+    app = make_app(cluster)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.store.count_up()[1] == 3)
+        await pilot.press("ctrl+o")
+        assert app.main.query_one(ChatPane).target == "all"
+        await pilot.press("c", *"add 2 3", "enter")
+        runs = lambda: app.main.chat_runs  # noqa: E731
+        await until(pilot, lambda: len(runs()) == 3 and not any(r.live for r in runs()))
+        states = {r.node: r.state for r in app.main.chat_runs}
+        assert states["master_agent"] is RunState.COMPLETED and states["math_agent"] is RunState.COMPLETED
+        assert list(states.values()).count(RunState.FAILED) == 1
+        await pilot.pause(0.2)
+        cards = list(app.main.query(AnswerCard))
+        assert len(cards) == 3 and len({c.region.x for c in cards}) == 3  # side by side
+
+
+async def test_quit_while_live_asks_then_cancels_on_node(cluster: SimCluster) -> None:
+    app = make_app(cluster)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.store.count_up()[1] == 3)
+        await pilot.press("n", "n", "c", *"slow 5", "enter")
+        await until(pilot, lambda: bool(app.main.chat_runs) and app.main.chat_runs[0].events > 0)
+        trace = app.main.chat_runs[0].trace_id
+        await pilot.press("escape", "q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert app.is_running and app.main.chat_runs[0].live
+        await pilot.press("q", "y")
+        await until(pilot, lambda: not app.is_running, limit=5)
+    node = cluster.nodes["math_agent"]
+    for _ in range(100):
+        if trace in node.cancelled:
+            break
+        await asyncio.sleep(0.02)
+    assert trace in node.cancelled

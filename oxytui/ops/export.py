@@ -140,6 +140,39 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
+def export_dir() -> Path:
+    from oxytui.config import data_dir
+
+    return data_dir() / "exports"
+
+
+def write_export(store: Any, what: str = "stats", fmt: str = "json", run_key: tuple[str, str] | None = None,
+                 directory: Path | None = None) -> Path:
+    """One call for the palette: ``what`` is ``stats`` (fmt json | csv | prom) or ``run`` (json, needs
+    ``run_key``). Writes a timestamped file under the data dir's ``exports/``; raises OSError/KeyError."""
+    import time
+
+    from oxytui.runs import ALL
+
+    if what == "run":
+        if run_key is None:
+            raise KeyError("no run selected")
+        text, ext = dumps(run_from_store(store, *run_key)), "json"
+    else:
+        stats = {n: s for n, s in store.stats.items() if n != ALL}
+        render_fn = {"json": stats_to_json, "csv": stats_to_csv, "prom": stats_to_prometheus}[fmt]
+        text, ext = render_fn(stats), {"json": "json", "csv": "csv", "prom": "prom"}[fmt]
+    directory = directory or export_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"oxytui-{what}-{time.strftime('%Y%m%d-%H%M%S')}.{ext}"
+    n = 1
+    while path.exists():
+        n += 1
+        path = directory / f"oxytui-{what}-{time.strftime('%Y%m%d-%H%M%S')}-{n}.{ext}"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 # --- CLI: oxytui export RECORDING -----------------------------------------------------------------
 
 

@@ -51,6 +51,41 @@ class NodeState:
     latency: Histogram = field(default_factory=Histogram)
 
 
+@dataclass(slots=True)
+class ProbeResult:
+    ok: bool
+    detail: str
+    """The answer, or why it failed (never contains the token: the client scrubs its messages)."""
+    elapsed: float
+    trace_id: str
+
+
+async def alive_check(agent: Any, deadline: float) -> tuple[bool, float]:
+    """``/check_alive`` within ``deadline`` seconds: (alive, seconds). Shared with the dashboard's probes."""
+    t0 = time.monotonic()
+    try:
+        alive = bool(await asyncio.wait_for(agent.check_alive(), deadline))
+    except TimeoutError:
+        alive = False
+    return alive, time.monotonic() - t0
+
+
+async def run_probe(agent: Any, query: str, deadline: float) -> ProbeResult:
+    """One probe prompt via ``SSEOxyGent.execute`` within ``deadline`` seconds (shared with the dashboard)."""
+    from oxytui.client import OxyState
+
+    request = agent.build_request(query)
+    t0 = time.monotonic()
+    try:
+        resp = await asyncio.wait_for(agent.execute(request), deadline)
+    except TimeoutError:
+        return ProbeResult(False, f"timed out after {deadline:g}s", time.monotonic() - t0,
+                           request.current_trace_id)
+    ok = resp.state == OxyState.COMPLETED
+    detail = str(resp.output if resp.output is not None else "")
+    return ProbeResult(ok, detail, time.monotonic() - t0, request.current_trace_id)
+
+
 def _safe(text: Any, limit: int = 160) -> str:
     s = "".join(ch if ch.isprintable() else " " for ch in str(text))
     return s if len(s) <= limit else s[: limit - 1] + "…"
@@ -128,12 +163,7 @@ class Watcher:
     async def check(self, ns: NodeState) -> None:
         """One alive check (and probe) for one node."""
         agent = self.agents[ns.name]
-        t0 = time.monotonic()
-        try:
-            alive = await asyncio.wait_for(agent.check_alive(), self.opts.timeout)
-        except TimeoutError:
-            alive = False
-        ns.alive_latency = time.monotonic() - t0
+        alive, ns.alive_latency = await alive_check(agent, self.opts.timeout)
         ns.last_check = time.time()
         ns.alive_total += 1
         ns.alive_failed += not alive
@@ -147,7 +177,8 @@ class Watcher:
             self.emit(ns.name, "probe", False, None, "skipped: node is down")
             self._set_state(ns, "down")
             return
-        ok, detail, elapsed, trace = await self._probe(agent, ns.query)
+        res = await run_probe(agent, ns.query, self.opts.timeout)
+        ok, detail, elapsed, trace = res.ok, res.detail, res.elapsed, res.trace_id
         ns.probe_failed += not ok
         if ok:
             ns.latency.observe(elapsed)
@@ -160,20 +191,6 @@ class Watcher:
                                          duration=elapsed, state="completed" if ok else "failed",
                                          query=ns.query, answer=detail if ok else "",
                                          error="" if ok else detail, source="probe"))
-
-    async def _probe(self, agent: Any, query: str) -> tuple[bool, str, float, str]:
-        from oxytui.client import OxyState
-
-        request = agent.build_request(query)
-        t0 = time.monotonic()
-        try:
-            resp = await asyncio.wait_for(agent.execute(request), self.opts.timeout)
-        except TimeoutError:
-            return False, f"timed out after {self.opts.timeout:g}s", time.monotonic() - t0, \
-                request.current_trace_id
-        elapsed = time.monotonic() - t0
-        ok = resp.state == OxyState.COMPLETED
-        return ok, str(resp.output if resp.output is not None else ""), elapsed, request.current_trace_id
 
     async def _node_loop(self, ns: NodeState) -> None:
         n = 0

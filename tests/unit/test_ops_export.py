@@ -140,3 +140,26 @@ def test_run_from_store() -> None:
     json.dumps(d, default=str)
     with pytest.raises(KeyError):
         run_from_store(store, "n", "nope")
+
+
+@pytest.mark.parametrize(("what", "fmt", "ext"), [("stats", "json", "json"), ("stats", "csv", "csv"),
+                                                  ("stats", "prom", "prom"), ("run", "json", "json")])
+def test_write_export_for_the_palette(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, what: str, fmt: str,
+                                      ext: str) -> None:
+    from oxytui.ops.export import write_export
+
+    monkeypatch.setenv("OXYTUI_DATA_DIR", str(tmp_path / "data"))
+    store = RunStore()
+    store.start_run("n", "T", "q", 0.0, 1.0)
+    store.finish_run("n", "T", 1.0, 2.0, RunState.COMPLETED)
+    first = write_export(store, what, fmt, run_key=("n", "T"))
+    second = write_export(store, what, fmt, run_key=("n", "T"))
+    assert first.parent == tmp_path / "data" / "exports" and first.suffix == f".{ext}" and first != second
+    text = first.read_text()
+    if fmt == "prom":
+        samples = parse_prometheus(text)["oxytui_runs_total"]["samples"]
+        assert samples == [("oxytui_runs_total", {"node": "n"}, 1)]
+    elif what == "run":
+        assert json.loads(text)["trace_id"] == "T"
+    with pytest.raises(KeyError):
+        write_export(store, "run", run_key=None)

@@ -174,7 +174,7 @@ def make_plan(query: str, spec: AgentSpec, rng: random.Random, node_fault: str |
         elif w in ("search", "lookup", "fetch_page", "run_code"):
             args, value = default_args(w, rng)
             steps.append(Step("tool", w, args, value))
-        elif w in ("now", "time"):
+        elif w == "now":
             steps.append(Step("tool", "now", {}))
         elif w == "flood":
             n, nxt = _take_num(words, i)

@@ -20,7 +20,7 @@ __all__ = [
     "web_response",
 ]
 
-_NO_VARY = "sim_no_vary"
+_NO_VARY = web.ResponseKey("sim_no_vary", bool)
 
 
 def base_headers(content_type: str) -> dict[str, str]:
@@ -80,7 +80,7 @@ async def read_payload(request: web.Request) -> dict[str, Any]:
 
 async def cors_on_prepare(request: web.Request, response: web.StreamResponse) -> None:
     """What Starlette's CORSMiddleware (allow_origins=*, credentials) adds; 500s come without it."""
-    if response.get(_NO_VARY):  # type: ignore[attr-defined]
+    if response.get(_NO_VARY):
         return
     origin = request.headers.get("Origin")
     if origin:

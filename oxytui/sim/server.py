@@ -11,6 +11,7 @@ import logging
 import random
 import socket
 from collections import Counter, deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,14 +134,19 @@ class SimNode:
         app = web.Application(client_max_size=256 * 2**20)
         app.on_response_prepare.append(cors_on_prepare)
         r = app.router
-        r.add_get("/check_alive", lambda _: json_response({"alive": 1}))
+
+        def reply(make: Callable[[], web.Response]) -> Callable[[web.Request], Awaitable[web.Response]]:
+            async def handler(_: web.Request) -> web.Response:
+                return make()
+
+            return handler
+
+        r.add_get("/check_alive", reply(lambda: json_response({"alive": 1})))
         r.add_get("/get_organization", self._get_organization)
-        r.add_get("/get_description", lambda _: web_response({"description": self.description}))
-        r.add_get("/get_welcome_message", lambda _: web_response({"welcome_message": ""}))
-        r.add_get(
-            "/get_first_query",
-            lambda _: web_response({"first_query": "", "shared_data": {}, "group_data": {}}),
-        )
+        r.add_get("/get_description", reply(lambda: web_response({"description": self.description})))
+        r.add_get("/get_welcome_message", reply(lambda: web_response({"welcome_message": ""})))
+        first = {"first_query": "", "shared_data": {}, "group_data": {}}
+        r.add_get("/get_first_query", reply(lambda: web_response(first)))
         r.add_get("/get_agents", self._get_agents)
         r.add_get("/view", self._view)
         for path, handler in (
@@ -164,6 +170,10 @@ class SimNode:
         if down and self._site is not None:
             site, self._site = self._site, None
             await site.stop()
+            server = self._runner.server if self._runner is not None else None
+            for conn in list(server.connections if server is not None else []):
+                if conn.transport is not None:  # kept-alive sockets die too, as with a killed process
+                    conn.transport.abort()
         elif not down and self._site is None and self._runner is not None:
             site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
             await site.start()
@@ -229,8 +239,9 @@ class SimNode:
         rng = random.Random(f"brain|{self.seed}|{self.name}|{text}")
 
         def pick(key: str, length: int = 16) -> str:
+            drawn = new_id(ids, length)  # always drawn, so later ids do not depend on which fields came
             value = fields.get(key)
-            return value if isinstance(value, str) and value else new_id(ids, length)
+            return value if isinstance(value, str) and value else drawn
 
         def stack(key: str, default: list[str]) -> list[str]:
             value = fields.get(key)

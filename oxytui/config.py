@@ -441,6 +441,10 @@ def load_settings(args: Any = None, *, env: Mapping[str, str] | None = None) -> 
     for name in ("theme", "seed", "log_cap", "balancing"):
         if arg(name) is not None:
             out[name] = arg(name)
+    if arg("log_cap") is not None and arg("log_cap") <= 0:
+        raise ConfigError("must be a positive integer", field="--log-cap")
+    if arg("theme") is not None and not str(arg("theme")).strip():
+        raise ConfigError("must not be empty", field="--theme")
     for name in ("read_only", "demo"):
         if arg(name):
             out[name] = True

@@ -34,17 +34,20 @@ def _version() -> str:
 
 
 def _add_config(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", metavar="FILE", help="TOML config file (default: the user config dir's "
-                   "oxytui/config.toml if present)")
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML config file (default: the user config dir's oxytui/config.toml if present)",
+    )
 
 
 def _main_parser() -> _Parser:
     p = _Parser(
         prog="oxytui",
         description="Terminal dashboard for OxyGent nodes. Subcommands: sim, replay, watch, export "
-                    "(oxytui SUBCOMMAND --help).",
+        "(oxytui SUBCOMMAND --help).",
         epilog="With no nodes from URLs, config or OXYTUI_NODES, the dashboard runs the embedded "
-               "simulated cluster (DEMO).",
+        "simulated cluster (DEMO).",
     )
     p.add_argument("urls", nargs="*", metavar="URL", help="node base URLs, e.g. http://host:8080")
     _add_config(p)
@@ -54,9 +57,14 @@ def _main_parser() -> _Parser:
     p.add_argument("--seed", type=int, help="seed of the simulated cluster (default 42)")
     p.add_argument("--log-cap", type=int, help="rows kept in the live event log")
     p.add_argument("--balancing", choices=["round_robin", "random", "lowest_latency"])
-    p.add_argument("--record", nargs="?", const="", metavar="FILE",
-                   help="record every received SSE event to FILE (.jsonl or .jsonl.gz); without FILE a new "
-                        "file under the user data dir")
+    p.add_argument(
+        "--record",
+        nargs="?",
+        const="",
+        metavar="FILE",
+        help="record every received SSE event to FILE (.jsonl or .jsonl.gz); without FILE a new "
+        "file under the user data dir",
+    )
     p.add_argument("--version", action="version", version=_version())
     return p
 
@@ -84,33 +92,55 @@ def _replay_parser() -> _Parser:
 
 
 def _watch_parser() -> _Parser:
-    p = _Parser(prog="oxytui watch", description="Headless probes: /check_alive and optional prompts per "
-                "node, one line per result and state change; for cron, CI and Prometheus.")
+    p = _Parser(
+        prog="oxytui watch",
+        description="Headless probes: /check_alive and optional prompts per "
+        "node, one line per result and state change; for cron, CI and Prometheus.",
+    )
     p.add_argument("urls", nargs="*", metavar="URL")
     _add_config(p)
-    p.add_argument("--probe", metavar="QUERY", help="prompt to run on every node each round "
-                   "(default: each node's probe_query from the config, else only /check_alive)")
+    p.add_argument(
+        "--probe",
+        metavar="QUERY",
+        help="prompt to run on every node each round "
+        "(default: each node's probe_query from the config, else only /check_alive)",
+    )
     p.add_argument("--every", default="30s", metavar="DURATION", help="interval: 30s, 2m, 1h (default 30s)")
-    p.add_argument("--count", type=int, default=None, metavar="N", help="stop after N rounds (default: "
-                   "forever)")
+    p.add_argument(
+        "--count", type=int, default=None, metavar="N", help="stop after N rounds (default: forever)"
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per line")
-    p.add_argument("--fail-below", type=float, default=None, metavar="RATE",
-                   help="exit 1 when the success rate (0..1) ends below RATE")
+    p.add_argument(
+        "--fail-below",
+        type=float,
+        default=None,
+        metavar="RATE",
+        help="exit 1 when the success rate (0..1) ends below RATE",
+    )
     p.add_argument("--timeout", default="60s", metavar="DURATION", help="per-probe timeout (default 60s)")
-    p.add_argument("--metrics-port", type=int, default=None, metavar="N",
-                   help="serve Prometheus /metrics on this port (0 = any free port)")
+    p.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        metavar="N",
+        help="serve Prometheus /metrics on this port (0 = any free port)",
+    )
     p.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST")
     p.add_argument("--history", action="store_true", help="also keep results in the history database")
     return p
 
 
 def _export_parser() -> _Parser:
-    p = _Parser(prog="oxytui export", description="Export stats (JSON, CSV, Prometheus text) or one run "
-                "(events + call tree, JSON) computed from a recording.")
+    p = _Parser(
+        prog="oxytui export",
+        description="Export stats (JSON, CSV, Prometheus text) or one run "
+        "(events + call tree, JSON) computed from a recording.",
+    )
     p.add_argument("file", metavar="RECORDING")
     p.add_argument("--format", choices=["json", "csv", "prom", "run"], default="json")
-    p.add_argument("--run", metavar="TRACE_ID",
-                   help="with --format run: the run to export (default: the last)")
+    p.add_argument(
+        "--run", metavar="TRACE_ID", help="with --format run: the run to export (default: the last)"
+    )
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     return p
 
@@ -151,8 +181,10 @@ def _run_replay(args: argparse.Namespace) -> int:
         try:
             from oxytui.tui.app import run_replay
         except ImportError:
-            print("oxytui replay: the dashboard replay is not available; printing instead (--no-ui)",
-                  file=sys.stderr)
+            print(
+                "oxytui replay: the dashboard replay is not available; printing instead (--no-ui)",
+                file=sys.stderr,
+            )
         else:
             from oxytui.config import load_settings
 
@@ -183,9 +215,17 @@ def _run_watch(args: argparse.Namespace) -> int:
         raise UsageError("oxytui watch: no nodes (give URLs, --config FILE or OXYTUI_NODES)")
     from oxytui.ops.watch import WatchOptions, run_watch
 
-    opts = WatchOptions(probe=args.probe, every=every, count=args.count, json=args.json,
-                        fail_below=args.fail_below, timeout=timeout, metrics_port=args.metrics_port,
-                        metrics_host=args.metrics_host, history=args.history)
+    opts = WatchOptions(
+        probe=args.probe,
+        every=every,
+        count=args.count,
+        json=args.json,
+        fail_below=args.fail_below,
+        timeout=timeout,
+        metrics_port=args.metrics_port,
+        metrics_host=args.metrics_host,
+        history=args.history,
+    )
     return run_watch(settings, opts)
 
 

@@ -29,8 +29,14 @@ ENV_PREFIX = "OXYTUI_"
 class ConfigError(Exception):
     """A bad setting. ``str(err)`` is one line: ``FILE:LINE: FIELD: what is wrong``."""
 
-    def __init__(self, message: str, *, file: Path | str | None = None, line: int | None = None,
-                 field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: Path | str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
         self.file, self.line, self.field = file, line, field
         self.reason = " ".join(str(message).split())
         where = ""
@@ -236,8 +242,9 @@ class _Source:
     def __init__(self, path: Path | None, text: str) -> None:
         self.path, self.text = path, text
 
-    def error(self, msg: str, table: str | None, key: str | None = None, index: int = 0,
-              field: str | None = None) -> ConfigError:
+    def error(
+        self, msg: str, table: str | None, key: str | None = None, index: int = 0, field: str | None = None
+    ) -> ConfigError:
         line = find_line(self.text, table, key, index) if self.path else None
         return ConfigError(msg, file=self.path, line=line, field=field)
 
@@ -268,12 +275,14 @@ def _resolve_token(node: dict[str, Any], src: _Source, i: int, env: Mapping[str,
     token_env, token_file = node.get("token_env"), node.get("token_file")
     if token_env is not None:
         if not isinstance(token_env, str) or not token_env:
-            raise src.error("must be the name of an environment variable", "nodes", "token_env", i,
-                            f"{where}.token_env")
+            raise src.error(
+                "must be the name of an environment variable", "nodes", "token_env", i, f"{where}.token_env"
+            )
         value = env.get(token_env)
         if not value:
-            raise src.error(f"environment variable {token_env} is not set", "nodes", "token_env", i,
-                            f"{where}.token_env")
+            raise src.error(
+                f"environment variable {token_env} is not set", "nodes", "token_env", i, f"{where}.token_env"
+            )
         return SecretStr(value.strip())
     if token_file is not None:
         p = Path(str(token_file)).expanduser()
@@ -283,8 +292,9 @@ def _resolve_token(node: dict[str, Any], src: _Source, i: int, env: Mapping[str,
             value = p.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
             reason = getattr(exc, "strerror", None) or type(exc).__name__
-            raise src.error(f"cannot read token file {p}: {reason}", "nodes", "token_file", i,
-                            f"{where}.token_file") from None
+            raise src.error(
+                f"cannot read token file {p}: {reason}", "nodes", "token_file", i, f"{where}.token_file"
+            ) from None
         if not value:
             raise src.error(f"token file {p} is empty", "nodes", "token_file", i, f"{where}.token_file")
         return SecretStr(value)
@@ -296,21 +306,38 @@ def _node_from_table(node: Any, src: _Source, i: int, env: Mapping[str, str]) ->
     if not isinstance(node, dict):
         raise src.error("each [[nodes]] entry must be a table", "nodes", None, i, where)
     if "token" in node:
-        raise src.error("literal tokens are not allowed in config files; use token_env (environment "
-                        "variable name) or token_file", "nodes", "token", i, f"{where}.token")
+        raise src.error(
+            "literal tokens are not allowed in config files; use token_env (environment "
+            "variable name) or token_file",
+            "nodes",
+            "token",
+            i,
+            f"{where}.token",
+        )
     for key in node:
         if key not in _NODE_KEYS:
-            raise src.error(f"unknown key (expected one of: {', '.join(sorted(_NODE_KEYS))})",
-                            "nodes", key, i, f"{where}.{key}")
+            raise src.error(
+                f"unknown key (expected one of: {', '.join(sorted(_NODE_KEYS))})",
+                "nodes",
+                key,
+                i,
+                f"{where}.{key}",
+            )
     for key in ("name", "url"):
         if not isinstance(node.get(key), str) or not node[key].strip():
-            raise src.error("required, must be a non-empty string", "nodes", key if key in node else None,
-                            i, f"{where}.{key}")
+            raise src.error(
+                "required, must be a non-empty string",
+                "nodes",
+                key if key in node else None,
+                i,
+                f"{where}.{key}",
+            )
     fields = dict(node)
     profile = fields.get("profile", "development")
     if profile not in get_args(Profile):
-        raise src.error(f"must be one of {', '.join(get_args(Profile))}", "nodes", "profile", i,
-                        f"{where}.profile")
+        raise src.error(
+            f"must be one of {', '.join(get_args(Profile))}", "nodes", "profile", i, f"{where}.profile"
+        )
     try:
         fields["url"] = check_url(fields["url"], production=profile == "production")
     except ValueError as exc:
@@ -332,9 +359,12 @@ def _node_from_table(node: Any, src: _Source, i: int, env: Mapping[str, str]) ->
 def _apply_file(data: dict[str, Any], src: _Source, out: dict[str, Any], env: Mapping[str, str]) -> None:
     for table in data:
         if table not in _TOP_TABLES:
-            raise src.error(f"unknown table or key (expected one of: {', '.join(sorted(_TOP_TABLES))})",
-                            table if isinstance(data[table], dict | list) else None,
-                            None if isinstance(data[table], dict | list) else table, field=table)
+            raise src.error(
+                f"unknown table or key (expected one of: {', '.join(sorted(_TOP_TABLES))})",
+                table if isinstance(data[table], dict | list) else None,
+                None if isinstance(data[table], dict | list) else table,
+                field=table,
+            )
     nodes = data.get("nodes", [])
     if not isinstance(nodes, list):
         raise src.error("must be an array of tables: [[nodes]]", None, "nodes", field="nodes")
@@ -344,14 +374,20 @@ def _apply_file(data: dict[str, Any], src: _Source, out: dict[str, Any], env: Ma
         raise src.error("must be a table: [ui]", None, "ui", field="ui")
     for key, value in ui.items():
         if key not in _UI_KEYS:
-            raise src.error(f"unknown key (expected one of: {', '.join(sorted(_UI_KEYS))})", "ui", key,
-                            field=f"ui.{key}")
-        ok = {"theme": isinstance(value, str) and value.strip() != "",
-              "read_only": isinstance(value, bool),
-              "log_cap": isinstance(value, int) and not isinstance(value, bool) and value > 0}[key]
+            raise src.error(
+                f"unknown key (expected one of: {', '.join(sorted(_UI_KEYS))})", "ui", key, field=f"ui.{key}"
+            )
+        ok = {
+            "theme": isinstance(value, str) and value.strip() != "",
+            "read_only": isinstance(value, bool),
+            "log_cap": isinstance(value, int) and not isinstance(value, bool) and value > 0,
+        }[key]
         if not ok:
-            kind = {"theme": "a non-empty string", "read_only": "true or false",
-                    "log_cap": "a positive integer"}[key]
+            kind = {
+                "theme": "a non-empty string",
+                "read_only": "true or false",
+                "log_cap": "a positive integer",
+            }[key]
             raise src.error(f"must be {kind}, got {value!r}", "ui", key, field=f"ui.{key}")
         out[key] = value
     keys = data.get("keys", {})
@@ -359,8 +395,9 @@ def _apply_file(data: dict[str, Any], src: _Source, out: dict[str, Any], env: Ma
         raise src.error("must be a table: [keys]", None, "keys", field="keys")
     for bid, key in keys.items():
         if not isinstance(key, str) or not key.strip():
-            raise src.error("must be a key name string such as \"ctrl+r\" or \"f5\"", "keys", bid,
-                            field=f"keys.{bid}")
+            raise src.error(
+                'must be a key name string such as "ctrl+r" or "f5"', "keys", bid, field=f"keys.{bid}"
+            )
     out["keys"] = dict(keys)
     pool = data.get("pool", {})
     if not isinstance(pool, dict):
@@ -369,8 +406,9 @@ def _apply_file(data: dict[str, Any], src: _Source, out: dict[str, Any], env: Ma
         if key != "balancing":
             raise src.error("unknown key (expected: balancing)", "pool", key, field=f"pool.{key}")
         if value not in get_args(Balancing):
-            raise src.error(f"must be one of {', '.join(get_args(Balancing))}", "pool", key,
-                            field="pool.balancing")
+            raise src.error(
+                f"must be one of {', '.join(get_args(Balancing))}", "pool", key, field="pool.balancing"
+            )
         out["balancing"] = value
 
 
@@ -457,8 +495,12 @@ def load_settings(args: Any = None, *, env: Mapping[str, str] | None = None) -> 
         in_file = out.get("config_path") and not arg("urls") and not env.get(ENV_PREFIX + "NODES")
         if in_file:
             raise _Source(out["config_path"], text).error(
-                f"duplicate node name {dupes[0]!r}", "nodes", "name",
-                [i for i, n in enumerate(names) if n == dupes[0]][1], "nodes.name")
+                f"duplicate node name {dupes[0]!r}",
+                "nodes",
+                "name",
+                [i for i, n in enumerate(names) if n == dupes[0]][1],
+                "nodes.name",
+            )
         raise ConfigError(f"duplicate node {dupes[0]!r} (each node must have a unique name)", field="nodes")
     try:
         return Settings(**out)

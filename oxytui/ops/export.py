@@ -17,9 +17,21 @@ from typing import Any
 
 from .metrics import Family, Histogram, render
 
-COLUMNS = ("node", "runs", "completed", "failed", "canceled", "success_rate", "rolling_success_rate",
-           "latency_avg_seconds", "latency_p50_seconds", "latency_p95_seconds", "latency_p99_seconds",
-           "ttfe_seconds", "events")
+COLUMNS = (
+    "node",
+    "runs",
+    "completed",
+    "failed",
+    "canceled",
+    "success_rate",
+    "rolling_success_rate",
+    "latency_avg_seconds",
+    "latency_p50_seconds",
+    "latency_p95_seconds",
+    "latency_p99_seconds",
+    "ttfe_seconds",
+    "events",
+)
 
 
 def normalize(node: str, stats: Any) -> dict[str, Any]:
@@ -27,7 +39,10 @@ def normalize(node: str, stats: Any) -> dict[str, Any]:
     if isinstance(stats, Mapping):
         ok, bad = int(stats.get("successful_requests", 0)), int(stats.get("failed_requests", 0))
         return {
-            "node": node, "runs": int(stats.get("total_requests", 0)), "completed": ok, "failed": bad,
+            "node": node,
+            "runs": int(stats.get("total_requests", 0)),
+            "completed": ok,
+            "failed": bad,
             "canceled": int(stats.get("cancelled_requests", 0)),
             "success_rate": ok / (ok + bad) if ok + bad else None,
             "rolling_success_rate": stats.get("rolling_success_rate"),
@@ -40,11 +55,19 @@ def normalize(node: str, stats: Any) -> dict[str, Any]:
         }
     p50, p95, p99 = stats.latency_percentiles()
     return {
-        "node": node, "runs": stats.runs, "completed": stats.completed, "failed": stats.failed,
-        "canceled": stats.canceled, "success_rate": stats.success_total,
-        "rolling_success_rate": stats.success_rolling, "latency_avg_seconds": stats.latency_avg,
-        "latency_p50_seconds": p50, "latency_p95_seconds": p95, "latency_p99_seconds": p99,
-        "ttfe_seconds": stats.ttfe_avg, "events": stats.events,
+        "node": node,
+        "runs": stats.runs,
+        "completed": stats.completed,
+        "failed": stats.failed,
+        "canceled": stats.canceled,
+        "success_rate": stats.success_total,
+        "rolling_success_rate": stats.success_rolling,
+        "latency_avg_seconds": stats.latency_avg,
+        "latency_p50_seconds": p50,
+        "latency_p95_seconds": p95,
+        "latency_p99_seconds": p99,
+        "ttfe_seconds": stats.ttfe_avg,
+        "events": stats.events,
     }
 
 
@@ -89,8 +112,11 @@ def stats_to_prometheus(stats: Mapping[str, Any], prefix: str = "oxytui") -> str
             fams["rolling"].add(row["rolling_success_rate"], lab)
         fams["ttfe"].add(row["ttfe_seconds"], lab)
         finished = row["completed"] + row["failed"]
-        for q, key in (("0.5", "latency_p50_seconds"), ("0.95", "latency_p95_seconds"),
-                       ("0.99", "latency_p99_seconds")):
+        for q, key in (
+            ("0.5", "latency_p50_seconds"),
+            ("0.95", "latency_p95_seconds"),
+            ("0.99", "latency_p99_seconds"),
+        ):
             summary.add(row[key], {**lab, "quantile": q})
         summary.add(row["latency_avg_seconds"] * finished, lab, "_sum")
         summary.add(finished, lab, "_count")
@@ -109,10 +135,18 @@ def stats_to_prometheus(stats: Mapping[str, Any], prefix: str = "oxytui") -> str
 def call_to_dict(call: Any) -> dict[str, Any]:
     end = call.end
     return {
-        "node_id": call.node_id, "caller": call.caller, "callee": call.callee, "category": call.category,
-        "call_stack": list(call.call_stack), "query": call.query, "status": str(call.status),
-        "start": call.start, "end": end, "duration": None if end is None else end - call.start,
-        "output": call.output, "children": [call_to_dict(c) for c in call.children],
+        "node_id": call.node_id,
+        "caller": call.caller,
+        "callee": call.callee,
+        "category": call.category,
+        "call_stack": list(call.call_stack),
+        "query": call.query,
+        "status": str(call.status),
+        "start": call.start,
+        "end": end,
+        "duration": None if end is None else end - call.start,
+        "output": call.output,
+        "children": [call_to_dict(c) for c in call.children],
     }
 
 
@@ -120,10 +154,17 @@ def run_to_dict(run: Any, events: list[dict[str, Any]] | None = None) -> dict[st
     """A ``oxytui.runs.Run`` with its call tree; ``events`` defaults to nothing (the caller knows them)."""
     end = run.end_mono
     return {
-        "node": run.node, "trace_id": run.trace_id, "query": run.query, "state": str(run.state),
-        "answer": run.answer, "error": run.error, "start_wall": run.start_wall,
-        "duration": None if end is None else end - run.start_mono, "events_count": run.events,
-        "calls": [call_to_dict(c) for c in run.roots], "events": events or [],
+        "node": run.node,
+        "trace_id": run.trace_id,
+        "query": run.query,
+        "state": str(run.state),
+        "answer": run.answer,
+        "error": run.error,
+        "start_wall": run.start_wall,
+        "duration": None if end is None else end - run.start_mono,
+        "events_count": run.events,
+        "calls": [call_to_dict(c) for c in run.roots],
+        "events": events or [],
     }
 
 
@@ -146,8 +187,13 @@ def export_dir() -> Path:
     return data_dir() / "exports"
 
 
-def write_export(store: Any, what: str = "stats", fmt: str = "json", run_key: tuple[str, str] | None = None,
-                 directory: Path | None = None) -> Path:
+def write_export(
+    store: Any,
+    what: str = "stats",
+    fmt: str = "json",
+    run_key: tuple[str, str] | None = None,
+    directory: Path | None = None,
+) -> Path:
     """One call for the palette: ``what`` is ``stats`` (fmt json | csv | prom) or ``run`` (json, needs
     ``run_key``). Writes a timestamped file under the data dir's ``exports/``; raises OSError/KeyError."""
     import time
@@ -194,12 +240,15 @@ def export_recording(path: str | Path, fmt: str, run: str | None = None, output:
         apply(store, ReplayItem(rec, ev, rec.wall - base))
         if ev is not None and ev.type != "ping":
             raw_events.setdefault((rec.node, rec.trace_id), []).append(
-                {"wall": rec.wall, "sse_id": rec.id, "event": rec.event, "type": ev.type, "data": ev.raw})
+                {"wall": rec.wall, "sse_id": rec.id, "event": rec.event, "type": ev.type, "data": ev.raw}
+            )
     if fmt == "run":
         keys = [k for k in store.runs if run is None or k[1] == run]
         if not keys:
-            print(f"oxytui export: no run {run!r} in {path}" if run else f"oxytui export: no runs in {path}",
-                  file=sys.stderr)
+            print(
+                f"oxytui export: no run {run!r} in {path}" if run else f"oxytui export: no runs in {path}",
+                file=sys.stderr,
+            )
             return 1
         key = keys[-1]
         text = dumps(run_to_dict(store.runs[key], raw_events.get(key, [])))

@@ -55,9 +55,18 @@ class RunSummary:
     def from_run(cls, run: Any, source: str = "chat") -> RunSummary:
         """From an ``oxytui.runs.Run`` (duck-typed)."""
         duration = None if run.end_mono is None else run.end_mono - run.start_mono
-        return cls(node=run.node, trace_id=run.trace_id, started=run.start_wall, duration=duration,
-                   state=str(run.state), query=run.query, answer=run.answer, error=run.error,
-                   events=run.events, source=source)
+        return cls(
+            node=run.node,
+            trace_id=run.trace_id,
+            started=run.start_wall,
+            duration=duration,
+            state=str(run.state),
+            query=run.query,
+            answer=run.answer,
+            error=run.error,
+            events=run.events,
+            source=source,
+        )
 
 
 class History:
@@ -86,11 +95,14 @@ class History:
                 db.execute(
                     "INSERT INTO runs (node, trace_id, started, duration, state, query, answer, error,"
                     " events, source) VALUES (:node, :trace_id, :started, :duration, :state, :query,"
-                    " :answer, :error, :events, :source)", row)
+                    " :answer, :error, :events, :source)",
+                    row,
+                )
                 db.execute(
                     "DELETE FROM runs WHERE node = ? AND id NOT IN "
                     "(SELECT id FROM runs WHERE node = ? ORDER BY id DESC LIMIT ?)",
-                    (summary.node, summary.node, self.keep))
+                    (summary.node, summary.node, self.keep),
+                )
 
         self._guard(op)
 
@@ -102,8 +114,9 @@ class History:
             if node is None:
                 cur = db.execute(f"SELECT {cols} FROM runs ORDER BY id DESC LIMIT ?", (limit,))
             else:
-                cur = db.execute(f"SELECT {cols} FROM runs WHERE node = ? ORDER BY id DESC LIMIT ?",
-                                 (node, limit))
+                cur = db.execute(
+                    f"SELECT {cols} FROM runs WHERE node = ? ORDER BY id DESC LIMIT ?", (node, limit)
+                )
             return [RunSummary(*r) for r in cur.fetchall()]
 
         return self._guard(op) or []

@@ -65,8 +65,9 @@ class Recorder:
     ``wire_tap`` never raises: a write failure (disk full...) stops the recording and is kept in
     :attr:`error` for the UI to show, because losing the recording must not break the live session."""
 
-    def __init__(self, path: Path | str | None = None, gzip: bool | None = None,
-                 secrets: Iterable[str] = ()) -> None:
+    def __init__(
+        self, path: Path | str | None = None, gzip: bool | None = None, secrets: Iterable[str] = ()
+    ) -> None:
         if path is None:
             from oxytui.config import default_recording_path
 
@@ -83,8 +84,15 @@ class Recorder:
         self._fh: IO[bytes] = _gzip.GzipFile(fileobj=raw, mode="ab") if self.gzip else raw
         from oxytui import __version__
 
-        self._write({"k": "header", "format": FORMAT, "version": VERSION, "started": time.time(),
-                     "oxytui": __version__})
+        self._write(
+            {
+                "k": "header",
+                "format": FORMAT,
+                "version": VERSION,
+                "started": time.time(),
+                "oxytui": __version__,
+            }
+        )
 
     @classmethod
     def for_settings(cls, settings: Any) -> Recorder | None:
@@ -106,12 +114,24 @@ class Recorder:
         """Client hook: ``item`` is an ``SSEMessage`` or ``SSEComment`` (duck-typed)."""
         data = getattr(item, "data", None)
         if data is not None:
-            rec: dict[str, Any] = {"k": "msg", "node": node, "trace": trace_id, "wall": wall,
-                                   "event": item.event, "id": item.id, "retry": item.retry,
-                                   "data": self._scrub(data)}
+            rec: dict[str, Any] = {
+                "k": "msg",
+                "node": node,
+                "trace": trace_id,
+                "wall": wall,
+                "event": item.event,
+                "id": item.id,
+                "retry": item.retry,
+                "data": self._scrub(data),
+            }
         else:
-            rec = {"k": "ping", "node": node, "trace": trace_id, "wall": wall,
-                   "text": self._scrub(str(getattr(item, "text", "")))}
+            rec = {
+                "k": "ping",
+                "node": node,
+                "trace": trace_id,
+                "wall": wall,
+                "text": self._scrub(str(getattr(item, "text", ""))),
+            }
         self._write(rec)
         self.events += 1
 
@@ -227,14 +247,22 @@ def _parse_line(raw: bytes, lineno: int) -> tuple[Record | None, str]:
     if kind == "header":
         return Record(kind, fields=obj, line=lineno), ""
     node, trace, wall = obj.pop("node", None), obj.pop("trace", None), obj.pop("wall", None)
-    if not isinstance(node, str) or not isinstance(trace, str) or not isinstance(wall, int | float) \
-            or isinstance(wall, bool):
+    if (
+        not isinstance(node, str)
+        or not isinstance(trace, str)
+        or not isinstance(wall, int | float)
+        or isinstance(wall, bool)
+    ):
         return None, f"{kind} record without node/trace/wall"
     if kind == "msg":
         data, event = obj.get("data"), obj.get("event", "message")
         sid, retry = obj.get("id"), obj.get("retry")
-        ok = isinstance(data, str) and isinstance(event, str) and (sid is None or isinstance(sid, str)) \
+        ok = (
+            isinstance(data, str)
+            and isinstance(event, str)
+            and (sid is None or isinstance(sid, str))
             and (retry is None or isinstance(retry, int))
+        )
         if not ok:
             return None, "msg record with bad fields"
         return Record(kind, node, trace, float(wall), event, sid, retry, data, line=lineno), ""

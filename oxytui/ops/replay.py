@@ -40,8 +40,13 @@ def to_event(rec: Record, mono: float) -> OxyEvent | None:
     """Typed event for a ``msg`` / ``ping`` record, via the client's own builders."""
     meta: dict[str, Any] = {"node": rec.node, "trace_id": rec.trace_id, "mono": mono, "wall": rec.wall}
     if rec.kind == "msg":
-        msg = SSEMessage(event=rec.event, data=rec.data, id=rec.id, retry=rec.retry,
-                         size=len(rec.data.encode("utf-8", "replace")))
+        msg = SSEMessage(
+            event=rec.event,
+            data=rec.data,
+            id=rec.id,
+            retry=rec.retry,
+            size=len(rec.data.encode("utf-8", "replace")),
+        )
         return event_from_message(msg, **meta)
     if rec.kind == "ping":
         return event_from_comment(SSEComment(rec.data), **meta)
@@ -60,8 +65,14 @@ def apply(store: Any, item: ReplayItem, mono: float | None = None) -> None:
     rec = item.record
     m = item.offset if mono is None else mono
     if rec.kind == "start":
-        store.start_run(rec.node, rec.trace_id, str(rec.fields.get("query", "")), m, rec.wall,
-                        group=str(rec.fields.get("group", "")))
+        store.start_run(
+            rec.node,
+            rec.trace_id,
+            str(rec.fields.get("query", "")),
+            m,
+            rec.wall,
+            group=str(rec.fields.get("group", "")),
+        )
     elif rec.kind == "finish":
         from oxytui.runs import RunState
 
@@ -70,8 +81,9 @@ def apply(store: Any, item: ReplayItem, mono: float | None = None) -> None:
             run_state = RunState(state) if state else None
         except ValueError:
             run_state = None
-        store.finish_run(rec.node, rec.trace_id, m, rec.wall, state=run_state,
-                         error=str(rec.fields.get("error") or ""))
+        store.finish_run(
+            rec.node, rec.trace_id, m, rec.wall, state=run_state, error=str(rec.fields.get("error") or "")
+        )
     elif item.event is not None:
         store.add_event(item.event)
 
@@ -81,8 +93,13 @@ class Replayer:
 
     ``clock``/``sleep`` are injectable so tests control time without sleeping."""
 
-    def __init__(self, records: list[Record], speed: float = 1.0, step: bool = False,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        records: list[Record],
+        speed: float = 1.0,
+        step: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.records = records
         self.speed = speed
         self.step_mode = step
@@ -132,8 +149,10 @@ class Replayer:
                 if target < self.offset:
                     self.position = 0
                     yield ReplayReset()
-                while self.position < len(self.records) and \
-                        self.records[self.position].wall - self.base <= target:
+                while (
+                    self.position < len(self.records)
+                    and self.records[self.position].wall - self.base <= target
+                ):
                     yield self._next()
                 anchor_clock, anchor_offset = self.clock(), target
                 continue
@@ -195,8 +214,13 @@ def format_item(item: ReplayItem) -> str:
 
 def _as_json(item: ReplayItem) -> str:
     rec, ev = item.record, item.event
-    obj: dict[str, Any] = {"offset": round(item.offset, 6), "wall": rec.wall, "node": rec.node,
-                           "trace_id": rec.trace_id, "kind": rec.kind}
+    obj: dict[str, Any] = {
+        "offset": round(item.offset, 6),
+        "wall": rec.wall,
+        "node": rec.node,
+        "trace_id": rec.trace_id,
+        "kind": rec.kind,
+    }
     if ev is not None:
         obj.update(type=ev.type, sse_id=ev.sse_id, data=ev.raw)
     else:
@@ -204,9 +228,15 @@ def _as_json(item: ReplayItem) -> str:
     return json.dumps(obj, ensure_ascii=False, default=str)
 
 
-async def print_replay(path: Path | str, speed: float = 0.0, step: bool = False, as_json: bool = False,
-                       out: IO[str] | None = None, err: IO[str] | None = None,
-                       read_line: Callable[[], str] | None = None) -> int:
+async def print_replay(
+    path: Path | str,
+    speed: float = 0.0,
+    step: bool = False,
+    as_json: bool = False,
+    out: IO[str] | None = None,
+    err: IO[str] | None = None,
+    read_line: Callable[[], str] | None = None,
+) -> int:
     """Print a recording (``--no-ui``). Returns 0, or 1 when the recording is damaged (after printing
     everything up to the damage)."""
     out = out or sys.stdout

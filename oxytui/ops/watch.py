@@ -79,8 +79,9 @@ async def run_probe(agent: Any, query: str, deadline: float) -> ProbeResult:
     try:
         resp = await asyncio.wait_for(agent.execute(request), deadline)
     except TimeoutError:
-        return ProbeResult(False, f"timed out after {deadline:g}s", time.monotonic() - t0,
-                           request.current_trace_id)
+        return ProbeResult(
+            False, f"timed out after {deadline:g}s", time.monotonic() - t0, request.current_trace_id
+        )
     ok = resp.state == OxyState.COMPLETED
     detail = str(resp.output if resp.output is not None else "")
     return ProbeResult(ok, detail, time.monotonic() - t0, request.current_trace_id)
@@ -98,8 +99,9 @@ def _stamp(wall: float) -> str:
 class Watcher:
     """Drives the probes; :meth:`run` returns the exit code. ``agents`` maps node name -> SSEOxyGent."""
 
-    def __init__(self, settings: Any, opts: WatchOptions, out: IO[str] | None = None,
-                 err: IO[str] | None = None) -> None:
+    def __init__(
+        self, settings: Any, opts: WatchOptions, out: IO[str] | None = None, err: IO[str] | None = None
+    ) -> None:
         self.opts = opts
         self.out = out or sys.stdout
         self.err = err or sys.stderr
@@ -118,8 +120,15 @@ class Watcher:
 
     # --- results ------------------------------------------------------------------------------------
 
-    def emit(self, node: str, kind: str, ok: bool | None = None, latency: float | None = None,
-             detail: str = "", **extra: Any) -> None:
+    def emit(
+        self,
+        node: str,
+        kind: str,
+        ok: bool | None = None,
+        latency: float | None = None,
+        detail: str = "",
+        **extra: Any,
+    ) -> None:
         wall = time.time()
         if self.opts.json:
             obj: dict[str, Any] = {"time": _stamp(wall), "node": node, "kind": kind}
@@ -187,10 +196,19 @@ class Watcher:
         if self._history is not None:
             from .history import RunSummary
 
-            self._history.add(RunSummary(node=ns.name, trace_id=trace, started=time.time() - elapsed,
-                                         duration=elapsed, state="completed" if ok else "failed",
-                                         query=ns.query, answer=detail if ok else "",
-                                         error="" if ok else detail, source="probe"))
+            self._history.add(
+                RunSummary(
+                    node=ns.name,
+                    trace_id=trace,
+                    started=time.time() - elapsed,
+                    duration=elapsed,
+                    state="completed" if ok else "failed",
+                    query=ns.query,
+                    answer=detail if ok else "",
+                    error="" if ok else detail,
+                    source="probe",
+                )
+            )
 
     async def _node_loop(self, ns: NodeState) -> None:
         n = 0
@@ -267,16 +285,24 @@ class Watcher:
                 print(f"oxytui watch: {self._history.notice}", file=self.err)
         for node in self._settings.nodes:
             self.agents[node.name] = SSEOxyGent(
-                name=node.name, server_url=node.url, token=node.token, max_retries=0,
-                connect_timeout=min(10.0, self.opts.timeout), idle_timeout=self.opts.timeout,
-                require_https=node.profile == "production")
+                name=node.name,
+                server_url=node.url,
+                token=node.token,
+                max_retries=0,
+                connect_timeout=min(10.0, self.opts.timeout),
+                idle_timeout=self.opts.timeout,
+                require_https=node.profile == "production",
+            )
         try:
             if self.opts.metrics_port is not None:
                 try:
                     runner = await self._start_metrics()
                 except OSError as exc:
-                    print(f"oxytui watch: cannot serve metrics on port {self.opts.metrics_port}: "
-                          f"{exc.strerror or exc}", file=self.err)
+                    print(
+                        f"oxytui watch: cannot serve metrics on port {self.opts.metrics_port}: "
+                        f"{exc.strerror or exc}",
+                        file=self.err,
+                    )
                     return 2
             self._tasks = [asyncio.create_task(self._node_loop(ns)) for ns in self.nodes.values()]
             for result in await asyncio.gather(*self._tasks, return_exceptions=True):

@@ -17,22 +17,40 @@ from oxytui.ops.record import Recorder
 ROOT = Path(__file__).parents[2]
 
 
-def run(*args: str, env: dict[str, str] | None = None,
-        stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, "PYTHONPATH": str(ROOT), "OXYTUI_CONFIG_DIR": "/nonexistent-oxytui-cfg",
-            **(env or {})}
+def run(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    full = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "OXYTUI_CONFIG_DIR": "/nonexistent-oxytui-cfg",
+        **(env or {}),
+    }
     full.pop("OXYTUI_NODES", None)
-    return subprocess.run([sys.executable, "-m", "oxytui.cli", *args], capture_output=True, text=True,
-                          timeout=60, env=full, input=stdin)
+    return subprocess.run(
+        [sys.executable, "-m", "oxytui.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=full,
+        input=stdin,
+    )
 
 
 def test_version_imports_nothing_heavy() -> None:
-    code = ("import sys, time; t = time.perf_counter(); from oxytui.cli import main;"
-            "rc = main(['--version']);"
-            "heavy = [m for m in ('textual', 'aiohttp', 'pydantic', 'rich') if m in sys.modules];"
-            "print(heavy, rc, f'{time.perf_counter() - t:.4f}')")
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    code = (
+        "import sys, time; t = time.perf_counter(); from oxytui.cli import main;"
+        "rc = main(['--version']);"
+        "heavy = [m for m in ('textual', 'aiohttp', 'pydantic', 'rich') if m in sys.modules];"
+        "print(heavy, rc, f'{time.perf_counter() - t:.4f}')"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     first, second = res.stdout.splitlines()
     assert first == f"oxytui {__version__}"
     heavy, rc, _elapsed = second.rsplit(" ", 2)
@@ -52,8 +70,15 @@ def test_version_wall_time() -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["not-a-url"], ["--config", "/nonexistent.toml"], ["--nope"], ["watch"], ["replay", "/nope.jsonl"],
-     ["export"], ["sim", "--port", "99999"]],
+    [
+        ["not-a-url"],
+        ["--config", "/nonexistent.toml"],
+        ["--nope"],
+        ["watch"],
+        ["replay", "/nope.jsonl"],
+        ["export"],
+        ["sim", "--port", "99999"],
+    ],
 )
 def test_bad_input_exit_2_one_line(args: list[str]) -> None:
     res = run(*args)
@@ -74,8 +99,12 @@ def test_replay_no_ui_and_damage(tmp_path: Path) -> None:
     path = tmp_path / "r.jsonl.gz"
     with Recorder(path) as rec:
         for i in range(20):
-            rec.wire_tap("n", "T", SSEMessage("message", f'{{"type":"think","content":"step {i}"}}', str(i),
-                                              None, 30), 100.0 + i / 1000)
+            rec.wire_tap(
+                "n",
+                "T",
+                SSEMessage("message", f'{{"type":"think","content":"step {i}"}}', str(i), None, 30),
+                100.0 + i / 1000,
+            )
     ok = run("replay", str(path), "--no-ui")
     assert ok.returncode == 0 and len(ok.stdout.splitlines()) == 20 and "step 19" in ok.stdout
     data = path.read_bytes()

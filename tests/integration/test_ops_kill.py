@@ -44,12 +44,19 @@ def test_kill_9_loses_at_most_one_event(tmp_path: Path, name: str) -> None:
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
+        rest = proc.stdout.read()  # acks still in the pipe: the child may have run ahead of us
         proc.stdout.close()
+    last = rest.split(b"\n")
+    complete = [int(x) for x in last[:-1] if x.strip()]
+    acked = max([acked, *complete])
     assert acked >= 2000
     reader = read_recording(path)
     got = [json.loads(r.data)["content"]["n"] for r in reader]
-    # every acknowledged event is there, in order; at most the one in flight is missing or damaged
-    assert got[: acked + 1] == list(range(acked + 1))
-    assert len(got) <= acked + 1 + 64  # the child may have written a few more before the kill landed
+    # every acknowledged event is there, in order, with no gap
+    assert got == list(range(len(got)))
+    assert len(got) >= acked + 1
+    # beyond the acknowledged ones: at most the event whose ack was not printed yet; the one being
+    # written when the kill landed is the only thing lost (a truncated last line, reported as damage)
+    assert len(got) <= acked + 2
     if reader.damage is not None:
-        assert reader.damage.line == len(got) + 2  # header + records, damage only at the very end
+        assert reader.damage.line == len(got) + 2  # header + records: damage only at the very end

@@ -26,14 +26,24 @@ QUERIES = ["add 2 3", "remote add 2 3", "steps 3", "fail", "boom"]
 
 def snapshot(store: RunStore) -> object:
     runs = {
-        key: (r.query, r.state.value, r.answer, r.error, r.events,
-              [(c.node_id, c.callee, c.caller, c.status.value, c.output_preview, len(c.children))
-               for c in r.walk()])
+        key: (
+            r.query,
+            r.state.value,
+            r.answer,
+            r.error,
+            r.events,
+            [
+                (c.node_id, c.callee, c.caller, c.status.value, c.output_preview, len(c.children))
+                for c in r.walk()
+            ],
+        )
         for key, r in store.runs.items()
     }
     stats = {n: (s.runs, s.completed, s.failed, s.canceled, s.events) for n, s in store.stats.items()}
-    rows = [(row.node, row.trace_id, row.type, row.caller, row.callee, row.summary, row.count, row.error)
-            for row in store.log.rows]
+    rows = [
+        (row.node, row.trace_id, row.type, row.caller, row.callee, row.summary, row.count, row.error)
+        for row in store.log.rows
+    ]
     return runs, stats, rows
 
 
@@ -42,9 +52,12 @@ async def test_record_replay_round_trip_through_the_client(tmp_path) -> None:
     live = RunStore()
     async with SimCluster(nodes=2, seed=7, burst_ms=0, ping_interval=0.05, knobs=FAST) as cluster:
         rec = Recorder(path, secrets=[TOKEN])
-        agents = [SSEOxyGent(name=name, server_url=url, token=TOKEN, wire_tap=rec.wire_tap, max_retries=0,
-                             idle_timeout=10)
-                  for name, url in cluster.urls.items()]
+        agents = [
+            SSEOxyGent(
+                name=name, server_url=url, token=TOKEN, wire_tap=rec.wire_tap, max_retries=0, idle_timeout=10
+            )
+            for name, url in cluster.urls.items()
+        ]
         try:
             for agent in agents:
                 for q in QUERIES:

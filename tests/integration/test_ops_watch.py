@@ -54,8 +54,11 @@ async def test_probe_results_state_changes_and_rate() -> None:
     assert by[("sick", "alive")]["ok"] is True and by[("sick", "probe")]["ok"] is False
     assert by[("dead", "alive")]["ok"] is False
     states = [(o["node"], o["from"], o["to"]) for o in got if o["kind"] == "state"]
-    assert sorted(states) == [("dead", "unknown", "down"), ("good", "unknown", "up"),
-                              ("sick", "unknown", "degraded")]  # one line per change, not per check
+    assert sorted(states) == [
+        ("dead", "unknown", "down"),
+        ("good", "unknown", "up"),
+        ("sick", "unknown", "degraded"),
+    ]  # one line per change, not per check
     assert sum(1 for o in got if o["kind"] == "probe") == 6
     assert w.success_rate == 2 / 6 and code == 1
     assert "below 0.5" in err.getvalue()
@@ -108,8 +111,9 @@ async def test_metrics_endpoint_serves_prometheus_text() -> None:
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full = {**os.environ, "PYTHONPATH": str(ROOT), "OXYTUI_CONFIG_DIR": "/nonexistent-oxytui", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "oxytui.cli", *args], capture_output=True, text=True,
-                          timeout=60, env=full)
+    return subprocess.run(
+        [sys.executable, "-m", "oxytui.cli", *args], capture_output=True, text=True, timeout=60, env=full
+    )
 
 
 async def test_cli_exit_codes(tmp_path: Path) -> None:
@@ -117,12 +121,24 @@ async def test_cli_exit_codes(tmp_path: Path) -> None:
         healthy(good)
         dead = f"http://127.0.0.1:{free_port()}"
         cfg = tmp_path / "c.toml"
-        cfg.write_text(f'[[nodes]]\nname = "g"\nurl = "{good.url}"\ntoken_env = "WATCH_TOK"\n'
-                       f'probe_query = "add 2 3"\n')
-        ok = await asyncio.to_thread(_cli, "watch", "--config", str(cfg), "--count", "1", "--json",
-                                     "--fail-below", "1", env={"WATCH_TOK": TOKEN})
-        bad = await asyncio.to_thread(_cli, "watch", good.url, dead, "--count", "1", "--every", "10ms",
-                                      "--fail-below", "0.9")
+        cfg.write_text(
+            f'[[nodes]]\nname = "g"\nurl = "{good.url}"\ntoken_env = "WATCH_TOK"\nprobe_query = "add 2 3"\n'
+        )
+        ok = await asyncio.to_thread(
+            _cli,
+            "watch",
+            "--config",
+            str(cfg),
+            "--count",
+            "1",
+            "--json",
+            "--fail-below",
+            "1",
+            env={"WATCH_TOK": TOKEN},
+        )
+        bad = await asyncio.to_thread(
+            _cli, "watch", good.url, dead, "--count", "1", "--every", "10ms", "--fail-below", "0.9"
+        )
         usage = await asyncio.to_thread(_cli, "watch", good.url, "--every", "soon")
     assert ok.returncode == 0, ok.stderr
     kinds = [json.loads(ln)["kind"] for ln in ok.stdout.splitlines()]

@@ -54,13 +54,24 @@ def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_urls_and_flags_reach_run_app(fake_tui: list[Any], tmp_path: Path) -> None:
-    argv = ["http://10.0.0.1:8080", "https://b.example", "--theme", "oxytui-light", "--read-only",
-            "--seed", "7", "--record", str(tmp_path / "r.jsonl")]
+    argv = [
+        "http://10.0.0.1:8080",
+        "https://b.example",
+        "--theme",
+        "oxytui-light",
+        "--read-only",
+        "--seed",
+        "7",
+        "--record",
+        str(tmp_path / "r.jsonl"),
+    ]
     assert main(argv) == 0
     (s,) = fake_tui
     assert isinstance(s, Settings)
-    assert [(n.name, n.url) for n in s.nodes] == [("10.0.0.1:8080", "http://10.0.0.1:8080"),
-                                                 ("b.example:443", "https://b.example")]
+    assert [(n.name, n.url) for n in s.nodes] == [
+        ("10.0.0.1:8080", "http://10.0.0.1:8080"),
+        ("b.example:443", "https://b.example"),
+    ]
     assert (s.theme, s.read_only, s.seed, s.record) == ("oxytui-light", True, 7, tmp_path / "r.jsonl")
 
 
@@ -92,8 +103,9 @@ def test_demo_and_default_record_path(fake_tui: list[Any], tmp_path: Path) -> No
         (["export", "x.jsonl", "--format", "xml"], "invalid choice"),
     ],
 )
-def test_bad_input_is_one_line_exit_2(argv: list[str], words: str, capsys: pytest.CaptureFixture[str],
-                                      fake_tui: list[Any]) -> None:
+def test_bad_input_is_one_line_exit_2(
+    argv: list[str], words: str, capsys: pytest.CaptureFixture[str], fake_tui: list[Any]
+) -> None:
     assert main(argv) == 2
     line = one_error_line(capsys)
     assert line.startswith("oxytui") and words in line
@@ -104,12 +116,14 @@ def test_config_error_names_file_line_field(tmp_path: Path, capsys: pytest.Captu
     cfg = tmp_path / "nodes.toml"
     cfg.write_text('[[nodes]]\nname = "a"\nurl = "http://a:1"\n\n[[nodes]]\nname = "b"\nurl = "gopher://b"\n')
     assert main(["--config", str(cfg)]) == 2
-    assert one_error_line(capsys) == (f"oxytui: config error: {cfg}:7: nodes[1].url: invalid URL "
-                                      "'gopher://b': scheme must be http or https")
+    assert one_error_line(capsys) == (
+        f"oxytui: config error: {cfg}:7: nodes[1].url: invalid URL 'gopher://b': scheme must be http or https"
+    )
 
 
-def test_missing_tui_is_a_clear_message(monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_tui_is_a_clear_message(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setitem(sys.modules, "oxytui.tui.app", None)  # import raises ImportError
     assert main(["--demo"]) == 1
     assert "dashboard is not available" in one_error_line(capsys)
@@ -136,8 +150,9 @@ def test_replay_headless(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert [o["kind"] for o in out] == ["start", "msg", "msg"] and out[1]["data"]["content"] == "5"
 
 
-def test_replay_falls_back_without_tui_replay(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_replay_falls_back_without_tui_replay(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     mod = types.ModuleType("oxytui.tui.app")  # a dashboard without run_replay
     monkeypatch.setitem(sys.modules, "oxytui.tui.app", mod)
     path = _recording(tmp_path / "r.jsonl")

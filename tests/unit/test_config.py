@@ -129,27 +129,52 @@ def test_record_flag_default_path_under_data_dir(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "line", "field", "words"),
     [
-        ('[[nodes]]\nname = "a"\nurl = "http://a:1"\ntoken = "s3cr3t-literal"\n', 4, "nodes[0].token",
-         "literal tokens"),
+        (
+            '[[nodes]]\nname = "a"\nurl = "http://a:1"\ntoken = "s3cr3t-literal"\n',
+            4,
+            "nodes[0].token",
+            "literal tokens",
+        ),
         ('[ui]\ntheme = "x"\n\n[[nodes]]\nname = "a"\n\nurl = "ftp://a"\n', 7, "nodes[0].url", "scheme"),
         ('[[nodes]]\nname = "a"\nurl = "http://"\n', 3, "nodes[0].url", "no host"),
-        ('[[nodes]]\nname = "a"\nurl = "http://a:1"\n[[nodes]]\nname = "p"\nprofile = "production"\n'
-         'url = "http://p:1"\n', 7, "nodes[1].url", "https"),
-        ('[[nodes]]\nname = "a"\nurl = "http://a:1"\n\n[[nodes]]\nname = "a"\nurl = "http://b:1"\n', 6,
-         "nodes.name", "duplicate"),
+        (
+            '[[nodes]]\nname = "a"\nurl = "http://a:1"\n[[nodes]]\nname = "p"\nprofile = "production"\n'
+            'url = "http://p:1"\n',
+            7,
+            "nodes[1].url",
+            "https",
+        ),
+        (
+            '[[nodes]]\nname = "a"\nurl = "http://a:1"\n\n[[nodes]]\nname = "a"\nurl = "http://b:1"\n',
+            6,
+            "nodes.name",
+            "duplicate",
+        ),
         ('[ui]\ntheme = "x"\nlog_cap = -3\n', 3, "ui.log_cap", "positive"),
         ('[ui]\nthemes = "x"\n', 2, "ui.themes", "unknown key"),
         ('[pool]\nbalancing = "fastest"\n', 2, "pool.balancing", "round_robin"),
-        ('[[nodes]]\nname = "a"\nurl = "http://a:1"\nprobe_every = "soon"\n', 4, "nodes[0].probe_every",
-         "duration"),
+        (
+            '[[nodes]]\nname = "a"\nurl = "http://a:1"\nprobe_every = "soon"\n',
+            4,
+            "nodes[0].probe_every",
+            "duration",
+        ),
         ('[[nodes]]\nname = "a"\nurl = "http://a:1"\ncolour = 1\n', 4, "nodes[0].colour", "unknown key"),
-        ('[[nodes]]\nname = "a"\nurl = "http://a:1"\ntoken_env = "NOPE_NOT_SET"\n', 4,
-         "nodes[0].token_env", "NOPE_NOT_SET"),
-        ('[[nodes]]\nname = "a"\nurl = "http://a:1"\ntoken_file = "missing.tok"\n', 4,
-         "nodes[0].token_file", "cannot read"),
+        (
+            '[[nodes]]\nname = "a"\nurl = "http://a:1"\ntoken_env = "NOPE_NOT_SET"\n',
+            4,
+            "nodes[0].token_env",
+            "NOPE_NOT_SET",
+        ),
+        (
+            '[[nodes]]\nname = "a"\nurl = "http://a:1"\ntoken_file = "missing.tok"\n',
+            4,
+            "nodes[0].token_file",
+            "cannot read",
+        ),
         ('[[nodes]]\nname = "a"\n', 1, "nodes[0].url", "required"),
-        ('[keys]\nquit = 3\n', 2, "keys.quit", "key name"),
-        ('[extra]\nx = 1\n', 1, "extra", "unknown table"),
+        ("[keys]\nquit = 3\n", 2, "keys.quit", "key name"),
+        ("[extra]\nx = 1\n", 1, "extra", "unknown table"),
     ],
 )
 def test_errors_name_file_line_field(tmp_path: Path, text: str, line: int, field: str, words: str) -> None:

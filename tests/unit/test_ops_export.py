@@ -31,11 +31,20 @@ CAPTURES = Path(__file__).parents[1] / "fixtures" / "captures"
 
 def client_stats() -> dict[str, dict]:
     return {
-        "math": {"total_requests": 10, "successful_requests": 8, "failed_requests": 2,
-                 "cancelled_requests": 0,
-                 "average_response_time": 1.5, "p50_response_time": 1.2, "p95_response_time": 3.0,
-                 "p99_response_time": 3.4, "p50_time_to_first_event": 0.05, "events_received": 400,
-                 "rolling_success_rate": 0.8, "last_error": None},
+        "math": {
+            "total_requests": 10,
+            "successful_requests": 8,
+            "failed_requests": 2,
+            "cancelled_requests": 0,
+            "average_response_time": 1.5,
+            "p50_response_time": 1.2,
+            "p95_response_time": 3.0,
+            "p99_response_time": 3.4,
+            "p50_time_to_first_event": 0.05,
+            "events_received": 400,
+            "rolling_success_rate": 0.8,
+            "last_error": None,
+        },
         'we"ird\\node\nx': {"total_requests": 0, "rolling_success_rate": None},
     }
 
@@ -142,10 +151,13 @@ def test_run_from_store() -> None:
         run_from_store(store, "n", "nope")
 
 
-@pytest.mark.parametrize(("what", "fmt", "ext"), [("stats", "json", "json"), ("stats", "csv", "csv"),
-                                                  ("stats", "prom", "prom"), ("run", "json", "json")])
-def test_write_export_for_the_palette(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, what: str, fmt: str,
-                                      ext: str) -> None:
+@pytest.mark.parametrize(
+    ("what", "fmt", "ext"),
+    [("stats", "json", "json"), ("stats", "csv", "csv"), ("stats", "prom", "prom"), ("run", "json", "json")],
+)
+def test_write_export_for_the_palette(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, what: str, fmt: str, ext: str
+) -> None:
     from oxytui.ops.export import write_export
 
     monkeypatch.setenv("OXYTUI_DATA_DIR", str(tmp_path / "data"))

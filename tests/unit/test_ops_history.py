@@ -11,8 +11,15 @@ from oxytui.runs import RunStore
 
 
 def summary(node: str, i: int, state: str = "completed") -> RunSummary:
-    return RunSummary(node=node, trace_id=f"T{i}", started=1000.0 + i, duration=0.5, state=state,
-                      query=f"q{i}", answer="x" * 2000)
+    return RunSummary(
+        node=node,
+        trace_id=f"T{i}",
+        started=1000.0 + i,
+        duration=0.5,
+        state=state,
+        query=f"q{i}",
+        answer="x" * 2000,
+    )
 
 
 def test_keeps_last_n_per_node_and_survives_restart(tmp_path: Path) -> None:

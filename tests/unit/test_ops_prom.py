@@ -17,8 +17,13 @@ from oxytui.ops.metrics import Family, Histogram, render
 
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$")
 _LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*(,|$)')
-_SUFFIXES = {"counter": ("",), "gauge": ("",), "untyped": ("",), "summary": ("", "_sum", "_count"),
-             "histogram": ("_bucket", "_sum", "_count")}
+_SUFFIXES = {
+    "counter": ("",),
+    "gauge": ("",),
+    "untyped": ("",),
+    "summary": ("", "_sum", "_count"),
+    "histogram": ("_bucket", "_sum", "_count"),
+}
 
 
 def _unescape(v: str) -> str:
@@ -87,7 +92,6 @@ def _check_histogram(name: str, samples: list) -> None:
         assert bounds == sorted(bounds) and bounds[-1] == math.inf, f"{name}: buckets must end in +Inf"
         assert counts == sorted(counts), f"{name}: buckets must be cumulative"
         assert s["sum"] is not None and s["count"] == counts[-1], f"{name}: _count must equal +Inf bucket"
-
 
 
 def test_parser_accepts_a_spec_example() -> None:

@@ -170,8 +170,14 @@ def _live_store(items_by_run: dict[tuple[str, str, str], list], rec: Recorder | 
 
 def _snapshot(store: RunStore) -> object:
     runs = {
-        key: (r.query, r.state.value, r.answer, r.error, r.events,
-              [(c.node_id, c.callee, c.status.value, c.output_preview, len(c.children)) for c in r.walk()])
+        key: (
+            r.query,
+            r.state.value,
+            r.answer,
+            r.error,
+            r.events,
+            [(c.node_id, c.callee, c.status.value, c.output_preview, len(c.children)) for c in r.walk()],
+        )
         for key, r in store.runs.items()
     }
     stats = {n: (s.runs, s.completed, s.failed, s.events) for n, s in store.stats.items()}
@@ -239,8 +245,12 @@ async def test_headless_printer(tmp_path: Path) -> None:
     with Recorder(path) as rec:
         rec.mark("start", "math", "T1", 1.0, query="add 2 3")
         record_capture(rec, "math", "T1", "math_add.sse")
-        rec.wire_tap("math", "T1", SSEMessage("message", '{"type":"answer","content":"\\u001b[31mred"}', None,
-                                             None, 9), 5000.0)
+        rec.wire_tap(
+            "math",
+            "T1",
+            SSEMessage("message", '{"type":"answer","content":"\\u001b[31mred"}', None, None, 9),
+            5000.0,
+        )
     out, err = io.StringIO(), io.StringIO()
     assert await print_replay(path, out=out, err=err) == 0
     lines = out.getvalue().splitlines()

@@ -214,7 +214,7 @@ def make_plan(query: str, spec: AgentSpec, rng: random.Random, node_fault: str |
         steps.insert(0, Step("tool", "big_output", {"size": 600_000}, 600_000))
     elif node_fault in HTTP_FAULTS and plan.http_fault is None:
         plan.http_fault = node_fault
-    if not steps and plan.direct is None:
+    if plan.direct is None and not any(s.kind in ("tool", "remote", "missing") for s in steps):
         plan.direct = f"Hello! You asked: {query}"
     return plan
 

@@ -1,0 +1,152 @@
+"""Settings (pydantic) from CLI, TOML files and env; paths from platformdirs.
+
+This module is imported by ``oxytui --version``'s neighbours, so it must stay light: no Textual import.
+Precedence is CLI > environment (``OXYTUI_*``) > TOML file > defaults. Every problem is reported as one
+:class:`ConfigError` line naming the file, the line and the field, because operators fix configs from
+the message alone, not from a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, get_args
+
+from pydantic import ValidationError
+
+from .models import APP_NAME, ENV_PREFIX, Balancing, ConfigError, NodeConfig, Profile, Settings
+from .parse import _parse_bool, check_url, find_line, node_name_from_url, parse_duration
+from .paths import (
+    config_dir,
+    data_dir,
+    default_config_file,
+    default_recording_path,
+    history_db_path,
+    recordings_dir,
+    user_themes_dir,
+)
+from .tomlfile import _apply_file, _Source, read_config_file
+
+__all__ = [
+    "APP_NAME",
+    "ENV_PREFIX",
+    "Balancing",
+    "ConfigError",
+    "NodeConfig",
+    "Profile",
+    "Settings",
+    "check_url",
+    "config_dir",
+    "data_dir",
+    "default_config_file",
+    "default_recording_path",
+    "find_line",
+    "history_db_path",
+    "load_settings",
+    "node_name_from_url",
+    "nodes_from_urls",
+    "parse_duration",
+    "read_config_file",
+    "recordings_dir",
+    "user_themes_dir",
+]
+
+
+def _apply_env(env: Mapping[str, str], out: dict[str, Any]) -> None:
+    def bad(name: str, msg: str) -> ConfigError:
+        return ConfigError(msg, field=f"environment {ENV_PREFIX}{name}")
+
+    for name, key in (("THEME", "theme"),):
+        if env.get(ENV_PREFIX + name):
+            out[key] = env[ENV_PREFIX + name]
+    for name, key in (("READ_ONLY", "read_only"), ("DEMO", "demo")):
+        if ENV_PREFIX + name in env:
+            try:
+                out[key] = _parse_bool(env[ENV_PREFIX + name])
+            except ValueError as exc:
+                raise bad(name, str(exc)) from None
+    for name, key in (("SEED", "seed"), ("LOG_CAP", "log_cap")):
+        if env.get(ENV_PREFIX + name):
+            try:
+                out[key] = int(env[ENV_PREFIX + name])
+            except ValueError:
+                raise bad(name, f"expected an integer, got {env[ENV_PREFIX + name]!r}") from None
+            if key == "log_cap" and out[key] <= 0:
+                raise bad(name, "must be a positive integer")
+    if env.get(ENV_PREFIX + "BALANCING"):
+        value = env[ENV_PREFIX + "BALANCING"]
+        if value not in get_args(Balancing):
+            raise bad("BALANCING", f"must be one of {', '.join(get_args(Balancing))}, got {value!r}")
+        out["balancing"] = value
+    if env.get(ENV_PREFIX + "RECORD"):
+        out["record"] = Path(env[ENV_PREFIX + "RECORD"]).expanduser()
+    if env.get(ENV_PREFIX + "NODES"):
+        urls = [u for u in re.split(r"[,\s]+", env[ENV_PREFIX + "NODES"]) if u]
+        out["nodes"] = nodes_from_urls(urls, field=f"environment {ENV_PREFIX}NODES")
+
+
+def nodes_from_urls(urls: list[str], field: str = "URL") -> list[NodeConfig]:
+    """Nodes for bare URLs given on the command line, named ``host:port``."""
+    nodes = []
+    for url in urls:
+        try:
+            clean = check_url(url)
+        except ValueError as exc:
+            raise ConfigError(str(exc), field=field) from None
+        nodes.append(NodeConfig(name=node_name_from_url(clean), url=clean))
+    return nodes
+
+
+def load_settings(args: Any = None, *, env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from an argparse namespace (attributes optional: urls, config, theme, read_only, demo, seed,
+    record, log_cap, balancing), the ``OXYTUI_*`` environment and the TOML file. Raises ConfigError."""
+    env = os.environ if env is None else env
+
+    def arg(name: str) -> Any:
+        return getattr(args, name, None) if args is not None else None
+
+    out: dict[str, Any] = {}
+    text = ""
+    explicit = arg("config") or env.get(ENV_PREFIX + "CONFIG") or None
+    path = Path(explicit).expanduser() if explicit else default_config_file()
+    if explicit or path.is_file():
+        data, text = read_config_file(path)
+        _apply_file(data, _Source(path, text), out, env)
+        out["config_path"] = path
+    _apply_env(env, out)
+    if arg("urls"):
+        out["nodes"] = nodes_from_urls(list(arg("urls")))
+    for name in ("theme", "seed", "log_cap", "balancing"):
+        if arg(name) is not None:
+            out[name] = arg(name)
+    if arg("log_cap") is not None and arg("log_cap") <= 0:
+        raise ConfigError("must be a positive integer", field="--log-cap")
+    if arg("theme") is not None and not str(arg("theme")).strip():
+        raise ConfigError("must not be empty", field="--theme")
+    for name in ("read_only", "demo"):
+        if arg(name):
+            out[name] = True
+    record = arg("record")
+    if record is not None:
+        out["record"] = Path(record).expanduser() if str(record) else default_recording_path()
+    names = [n.name for n in out.get("nodes", [])]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        in_file = out.get("config_path") and not arg("urls") and not env.get(ENV_PREFIX + "NODES")
+        if in_file:
+            raise _Source(out["config_path"], text).error(
+                f"duplicate node name {dupes[0]!r}",
+                "nodes",
+                "name",
+                [i for i, n in enumerate(names) if n == dupes[0]][1],
+                "nodes.name",
+            )
+        raise ConfigError(f"duplicate node {dupes[0]!r} (each node must have a unique name)", field="nodes")
+    try:
+        return Settings(**out)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err.get("loc", ()))
+        raise ConfigError(err["msg"], field=loc or None) from None

@@ -1,0 +1,70 @@
+"""Settings models and the one-line :class:`ConfigError` (no I/O here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+Profile = Literal["development", "staging", "production"]
+Balancing = Literal["round_robin", "random", "lowest_latency"]
+
+APP_NAME = "oxytui"
+ENV_PREFIX = "OXYTUI_"
+
+
+class ConfigError(Exception):
+    """A bad setting. ``str(err)`` is one line: ``FILE:LINE: FIELD: what is wrong``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: Path | str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.file, self.line, self.field = file, line, field
+        self.reason = " ".join(str(message).split())
+        where = ""
+        if file is not None:
+            where = f"{file}:{line}: " if line else f"{file}: "
+        what = f"{field}: " if field else ""
+        super().__init__(f"{where}{what}{self.reason}")
+
+
+class NodeConfig(BaseModel):
+    """One OxyGent node to watch. ``token`` is resolved from ``token_env`` / ``token_file`` at load time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    url: str
+    token: SecretStr | None = None
+    token_env: str | None = None
+    token_file: Path | None = None
+    profile: Profile = "development"
+    tags: list[str] = Field(default_factory=list)
+    probe_query: str | None = None
+    probe_every: float | None = None
+
+
+class Settings(BaseModel):
+    """Everything the app needs to start; built by :func:`load_settings` from CLI > env > TOML > defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    nodes: list[NodeConfig] = Field(default_factory=list)
+    demo: bool = False
+    """Run against the embedded simulated cluster (also the case when no nodes are configured)."""
+    seed: int = 42
+    theme: str = "oxytui-dark"
+    read_only: bool = False
+    record: Path | None = None
+    log_cap: int = 20_000
+    """Maximum rows kept in the live event log; older rows are dropped and counted."""
+    balancing: Balancing = "round_robin"
+    keys: dict[str, str] = Field(default_factory=dict)
+    """Binding id -> key(s), e.g. ``{"pause_log": "space"}``; see the help screen for ids."""
+    config_path: Path | None = None

@@ -1,0 +1,198 @@
+"""The TOML config file: parsing, validation with file/line/field in every error, token resolution.
+
+Tokens come only from ``token_env`` (an environment variable name) or ``token_file``; a literal ``token``
+in the file is refused, because config files get shared, committed and pasted into tickets.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, get_args
+
+from pydantic import SecretStr, ValidationError
+
+from .models import Balancing, ConfigError, NodeConfig, Profile
+from .parse import check_url, find_line, parse_duration
+
+_TOP_TABLES = {"nodes", "ui", "keys", "pool"}
+_UI_KEYS = {"theme", "read_only", "log_cap"}
+_NODE_KEYS = set(NodeConfig.model_fields) - {"token"}
+
+
+class _Source:
+    """Where values came from, for error messages."""
+
+    def __init__(self, path: Path | None, text: str) -> None:
+        self.path, self.text = path, text
+
+    def error(
+        self, msg: str, table: str | None, key: str | None = None, index: int = 0, field: str | None = None
+    ) -> ConfigError:
+        line = find_line(self.text, table, key, index) if self.path else None
+        return ConfigError(msg, file=self.path, line=line, field=field)
+
+
+def read_config_file(path: Path) -> tuple[dict[str, Any], str]:
+    """Parse a TOML file; unreadable or invalid files raise a one-line :class:`ConfigError`."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file: {exc.strerror or exc}", file=path) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError("config file is not UTF-8 text", file=path) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = re.search(r"\(at line (\d+), column \d+\)", msg)
+        line = int(m.group(1)) if m else None
+        reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg) if m else msg
+        raise ConfigError(f"invalid TOML: {reason}", file=path, line=line) from None
+    return data, text
+
+
+def _resolve_token(node: dict[str, Any], src: _Source, i: int, env: Mapping[str, str]) -> SecretStr | None:
+    where = f"nodes[{i}]"
+    token_env, token_file = node.get("token_env"), node.get("token_file")
+    if token_env is not None:
+        if not isinstance(token_env, str) or not token_env:
+            raise src.error(
+                "must be the name of an environment variable", "nodes", "token_env", i, f"{where}.token_env"
+            )
+        value = env.get(token_env)
+        if not value:
+            raise src.error(
+                f"environment variable {token_env} is not set", "nodes", "token_env", i, f"{where}.token_env"
+            )
+        return SecretStr(value.strip())
+    if token_file is not None:
+        p = Path(str(token_file)).expanduser()
+        if not p.is_absolute() and src.path is not None:
+            p = src.path.parent / p
+        try:
+            value = p.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            raise src.error(
+                f"cannot read token file {p}: {reason}", "nodes", "token_file", i, f"{where}.token_file"
+            ) from None
+        if not value:
+            raise src.error(f"token file {p} is empty", "nodes", "token_file", i, f"{where}.token_file")
+        return SecretStr(value)
+    return None
+
+
+def _node_from_table(node: Any, src: _Source, i: int, env: Mapping[str, str]) -> NodeConfig:
+    where = f"nodes[{i}]"
+    if not isinstance(node, dict):
+        raise src.error("each [[nodes]] entry must be a table", "nodes", None, i, where)
+    if "token" in node:
+        raise src.error(
+            "literal tokens are not allowed in config files; use token_env (environment "
+            "variable name) or token_file",
+            "nodes",
+            "token",
+            i,
+            f"{where}.token",
+        )
+    for key in node:
+        if key not in _NODE_KEYS:
+            raise src.error(
+                f"unknown key (expected one of: {', '.join(sorted(_NODE_KEYS))})",
+                "nodes",
+                key,
+                i,
+                f"{where}.{key}",
+            )
+    for key in ("name", "url"):
+        if not isinstance(node.get(key), str) or not node[key].strip():
+            raise src.error(
+                "required, must be a non-empty string",
+                "nodes",
+                key if key in node else None,
+                i,
+                f"{where}.{key}",
+            )
+    fields = dict(node)
+    profile = fields.get("profile", "development")
+    if profile not in get_args(Profile):
+        raise src.error(
+            f"must be one of {', '.join(get_args(Profile))}", "nodes", "profile", i, f"{where}.profile"
+        )
+    try:
+        fields["url"] = check_url(fields["url"], production=profile == "production")
+    except ValueError as exc:
+        raise src.error(str(exc), "nodes", "url", i, f"{where}.url") from None
+    if "probe_every" in fields:
+        try:
+            fields["probe_every"] = parse_duration(fields["probe_every"])
+        except ValueError as exc:
+            raise src.error(str(exc), "nodes", "probe_every", i, f"{where}.probe_every") from None
+    fields["token"] = _resolve_token(node, src, i, env)
+    try:
+        return NodeConfig(**fields)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = str(err["loc"][0]) if err.get("loc") else None
+        raise src.error(err["msg"], "nodes", key, i, f"{where}.{key}" if key else where) from None
+
+
+def _apply_file(data: dict[str, Any], src: _Source, out: dict[str, Any], env: Mapping[str, str]) -> None:
+    for table in data:
+        if table not in _TOP_TABLES:
+            raise src.error(
+                f"unknown table or key (expected one of: {', '.join(sorted(_TOP_TABLES))})",
+                table if isinstance(data[table], dict | list) else None,
+                None if isinstance(data[table], dict | list) else table,
+                field=table,
+            )
+    nodes = data.get("nodes", [])
+    if not isinstance(nodes, list):
+        raise src.error("must be an array of tables: [[nodes]]", None, "nodes", field="nodes")
+    out["nodes"] = [_node_from_table(n, src, i, env) for i, n in enumerate(nodes)]
+    ui = data.get("ui", {})
+    if not isinstance(ui, dict):
+        raise src.error("must be a table: [ui]", None, "ui", field="ui")
+    for key, value in ui.items():
+        if key not in _UI_KEYS:
+            raise src.error(
+                f"unknown key (expected one of: {', '.join(sorted(_UI_KEYS))})", "ui", key, field=f"ui.{key}"
+            )
+        ok = {
+            "theme": isinstance(value, str) and value.strip() != "",
+            "read_only": isinstance(value, bool),
+            "log_cap": isinstance(value, int) and not isinstance(value, bool) and value > 0,
+        }[key]
+        if not ok:
+            kind = {
+                "theme": "a non-empty string",
+                "read_only": "true or false",
+                "log_cap": "a positive integer",
+            }[key]
+            raise src.error(f"must be {kind}, got {value!r}", "ui", key, field=f"ui.{key}")
+        out[key] = value
+    keys = data.get("keys", {})
+    if not isinstance(keys, dict):
+        raise src.error("must be a table: [keys]", None, "keys", field="keys")
+    for bid, key in keys.items():
+        if not isinstance(key, str) or not key.strip():
+            raise src.error(
+                'must be a key name string such as "ctrl+r" or "f5"', "keys", bid, field=f"keys.{bid}"
+            )
+    out["keys"] = dict(keys)
+    pool = data.get("pool", {})
+    if not isinstance(pool, dict):
+        raise src.error("must be a table: [pool]", None, "pool", field="pool")
+    for key, value in pool.items():
+        if key != "balancing":
+            raise src.error("unknown key (expected: balancing)", "pool", key, field=f"pool.{key}")
+        if value not in get_args(Balancing):
+            raise src.error(
+                f"must be one of {', '.join(get_args(Balancing))}", "pool", key, field="pool.balancing"
+            )
+        out["balancing"] = value

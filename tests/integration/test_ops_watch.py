@@ -146,3 +146,18 @@ async def test_cli_exit_codes(tmp_path: Path) -> None:
     assert TOKEN not in ok.stdout + ok.stderr
     assert bad.returncode == 1 and "below 0.9" in bad.stderr
     assert usage.returncode == 2 and usage.stderr.count("\n") == 1 and "duration" in usage.stderr
+
+
+async def test_history_keeps_probe_results(tmp_path: Path, monkeypatch) -> None:
+    from oxytui.ops.history import History
+
+    monkeypatch.setenv("OXYTUI_DATA_DIR", str(tmp_path / "data"))
+    async with ScriptedServer() as good:
+        healthy(good)
+        opts = WatchOptions(probe="add 2 3", every=0.01, count=3, history=True, timeout=5)
+        w = Watcher(settings(("good", good.url)), opts, io.StringIO(), io.StringIO())
+        assert await w.run() == 0
+    with History() as h:
+        recent = h.recent("good")
+    assert [r.source for r in recent] == ["probe"] * 3
+    assert all(r.state == "completed" and r.query == "add 2 3" and "5" in r.answer for r in recent)

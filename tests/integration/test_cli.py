@@ -114,3 +114,35 @@ def test_replay_no_ui_and_damage(tmp_path: Path) -> None:
     assert "damaged at line" in cut.stderr and "Traceback" not in cut.stderr
     step = run("replay", str(path), "--no-ui", "--step", stdin="\n\nq\n")
     assert len(step.stdout.splitlines()) == 3
+
+
+def test_sim_then_watch_end_to_end(tmp_path: Path) -> None:
+    """`oxytui sim` in one process, `oxytui watch` against it in another, over real sockets."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OXYTUI_CONFIG_DIR": str(tmp_path)}
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "oxytui.cli", "sim", "--nodes", "2", "--port", "0", "--seed", "5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert sim.stdout is not None
+        urls = []
+        for line in sim.stdout:
+            if line.startswith("Ctrl-C"):
+                break
+            words = line.split()
+            if len(words) >= 2 and words[1].startswith("http://"):
+                urls.append(words[1])
+        assert len(urls) == 2, sim.stderr.read() if sim.poll() is not None else urls
+        res = run("watch", *urls, "--count", "1", "--probe", "add 2 3", "--json", "--fail-below", "1")
+    finally:
+        sim.terminate()
+        sim.wait(30)
+    assert res.returncode == 0, res.stderr
+    import json
+
+    probes = [json.loads(x) for x in res.stdout.splitlines() if '"probe"' in x]
+    assert len(probes) == 2 and all(p["ok"] for p in probes)
+    assert sim.returncode == 0

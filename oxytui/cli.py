@@ -148,6 +148,10 @@ def _export_parser() -> _Parser:
 def _run_app(args: argparse.Namespace) -> int:
     from oxytui.config import load_settings
 
+    if args.record and "://" in args.record:  # `--record http://node`: the URL is a node, not a file
+        args.urls.append(args.record)
+        args.record = ""
+
     settings = load_settings(args)
     try:
         from oxytui.tui.app import run_app

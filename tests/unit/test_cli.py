@@ -75,6 +75,12 @@ def test_urls_and_flags_reach_run_app(fake_tui: list[Any], tmp_path: Path) -> No
     assert (s.theme, s.read_only, s.seed, s.record) == ("oxytui-light", True, 7, tmp_path / "r.jsonl")
 
 
+def test_record_without_file_before_a_url(fake_tui: list[Any], tmp_path: Path) -> None:
+    assert main(["--record", "http://a:1"]) == 0
+    s = fake_tui[0]
+    assert [n.url for n in s.nodes] == ["http://a:1"] and s.record.parent == tmp_path / "data" / "recordings"
+
+
 def test_demo_and_default_record_path(fake_tui: list[Any], tmp_path: Path) -> None:
     assert main(["--demo", "--record"]) == 0
     s = fake_tui[0]

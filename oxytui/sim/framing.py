@@ -36,7 +36,7 @@ SSE_HEADERS: dict[str, str] = {
 
 def new_id(rng: random.Random, length: int = 16) -> str:
     """A shortuuid-style random id; from a seeded rng it is reproducible."""
-    return "".join(rng.choice(ALPHABET) for _ in range(length))
+    return "".join(rng.choices(ALPHABET, k=length))
 
 
 def to_json(data: Any) -> str:

@@ -111,3 +111,15 @@ async def test_watch_over_the_sim_cluster() -> None:
     assert TOKEN not in out.getvalue()
     metrics = w.metrics_text()
     assert f'oxytui_node_up{{node="{dead}"}} 0' in metrics
+
+
+async def test_watch_prints_hostile_answers_without_control_characters() -> None:
+    async with SimCluster(nodes=1, seed=1, burst_ms=0, knobs=FAST) as cluster:
+        ((name, url),) = cluster.urls.items()
+        out = io.StringIO()
+        opts = WatchOptions(probe="hostile", every=0.01, count=1, timeout=10)
+        w = Watcher(Settings(nodes=[NodeConfig(name=name, url=url)]), opts, out, io.StringIO())
+        await w.run()
+    text = out.getvalue()
+    assert " probe " in text
+    assert all(ch.isprintable() or ch == "\n" for ch in text), repr(text)

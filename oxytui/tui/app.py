@@ -23,6 +23,7 @@ from oxytui.tui.widgets.calltree import CallTree
 from oxytui.tui.widgets.chat import TARGETS, ChatInput, ChatPane
 from oxytui.tui.widgets.eventlog import ALL_TYPES, EventLogView
 from oxytui.tui.widgets.nodes import NodesTable
+from oxytui.tui.widgets.org import OrgTree
 
 TICK = 0.1
 """Seconds between redraws: bursts of events are coalesced into one refresh per tick."""
@@ -235,6 +236,7 @@ class OxyApp(App[int]):
     def watch_theme(self, _theme: str) -> None:
         if self.main is not None and self.main.is_mounted:
             self.main.query_one(EventLogView).rebuild()
+            self.main.query_one(OrgTree).invalidate()
             self.main.flush(self.clock(), self.frame(), force=True)
 
 

@@ -50,7 +50,8 @@ class _Feed:
     def ev(self, cls: type[OxyEvent], node: str, trace: str, dt: float = 0.05, **kw: Any) -> None:
         self.t += dt
         self.n += 1
-        raw = kw.pop("raw", None) or {"type": getattr(cls, "type", ""), "content": {
+        kind = cls.__dataclass_fields__["type"].default
+        raw = kw.pop("raw", None) or {"type": kind, "content": {
             k: v for k, v in kw.items() if k not in ("current_trace_id",)}}
         self.store.add_event(cls(node=node, trace_id=trace, mono=self.t, wall=WALL0 + self.t,
                                  sse_id=f"id{self.n:06d}", raw=raw, **kw))

@@ -86,9 +86,10 @@ def theme_style(app: Any, spec: str) -> Style:
     if cached is not None:
         return cached
     style = Style()
+    variables = app.get_css_variables()  # the current theme's, even before the deferred CSS refresh
     for part in spec.split():
         if part.startswith("$"):
-            value = app.theme_variables.get(part[1:])
+            value = variables.get(part[1:])
             if value:
                 try:
                     color = Color.parse(value)

@@ -54,11 +54,16 @@ class MainScreen(Screen[None]):
         for wid, title in titles.items():
             self.query_one(f"#{wid}").border_title = title
         self.query_one("#log-filter", Input).display = False
-        self.set_class(self.app.size.width < NARROW_BELOW, "-narrow")
+        self._apply_width(self.app.size.width)
         self.query_one(NodesTable).focus()
 
     def on_resize(self) -> None:
-        self.set_class(self.size.width < NARROW_BELOW, "-narrow")
+        self._apply_width(self.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        narrow = width < NARROW_BELOW
+        self.set_class(narrow, "-narrow")
+        self.query_one(NodesTable).set_compact(narrow)
 
     # --- refresh --------------------------------------------------------------------------------------
 

@@ -51,7 +51,7 @@ class ChatInput(Input):
 
 class AnswerCard(Static):
     DEFAULT_CSS = """
-    AnswerCard { width: 1fr; height: 100%; border: round $panel-lighten-2; padding: 0 1; overflow-y: auto; }
+    AnswerCard { width: 1fr; height: 100%; border: round $border-blurred; padding: 0 1; overflow-y: auto; }
     AnswerCard.-failed { border: round $error; }
     AnswerCard.-live { border: round $warning; }
     """

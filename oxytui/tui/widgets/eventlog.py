@@ -138,15 +138,18 @@ class EventLogView(ScrollView, can_focus=True):
 
     def format_row(self, row: LogRow) -> Text:
         t = Text(no_wrap=True, end="")
-        t.append(fmt_clock(row.wall, self.utc), "dim")
+        compact = self.size.width < 90
+        clock = fmt_clock(row.wall, self.utc)
+        t.append(clock[:8] if compact else clock, "dim")
         t.append(" ")
-        t.append(f"{row.node[:14]:<14}", "bold")
+        t.append(f"{row.node[:10]:<10}" if compact else f"{row.node[:14]:<14}", "bold")
         t.append(" ")
         t.append(f"{row.type[:11]:<11}", theme_style(self.app, TYPE_STYLE.get(row.type, "")))
         t.append(" ")
-        route = f"{row.caller}→{row.callee}" if row.callee else row.caller
-        t.append(f"{route[:24]:<24}", "dim" if not row.error else "")
-        t.append(" ")
+        if not compact:
+            route = f"{row.caller}→{row.callee}" if row.callee else row.caller
+            t.append(f"{route[:24]:<24}", "dim" if not row.error else "")
+            t.append(" ")
         style = theme_style(self.app, "$error") if row.error else ""
         t.append(row.summary, style)  # already one_line()-cleaned by the model
         return t

@@ -16,11 +16,21 @@ class NodesTable(DataTable[Text]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self.store = store
         self._keys: list[str] = []
+        self.compact = False
+
+    def set_compact(self, compact: bool) -> None:
+        """Narrow terminals drop the URL column (the URL stays in the help of the palette)."""
+        if compact != self.compact:
+            self.compact = compact
+            self.clear(columns=True)
+            self._keys = []
+            self.on_mount()
 
     def on_mount(self) -> None:
         self.add_column("", key="st", width=1)
         self.add_column("node", key="name", width=14)
-        self.add_column("url", key="url", width=15)
+        if not self.compact:
+            self.add_column("url", key="url", width=15)
         self.add_column("ok", key="ok", width=4)
         self.add_column("p95", key="p95", width=5)
         self.add_column("run", key="act", width=3)
@@ -38,8 +48,12 @@ class NodesTable(DataTable[Text]):
                 self.move_cursor(row=min(max(cursor, 0), self.row_count - 1), animate=False)
             return
         for k in keys:
-            for col, cell in zip(("st", "name", "url", "ok", "p95", "act"), self._cells(k), strict=True):
+            for col, cell in zip(self._columns(), self._cells(k), strict=True):
                 self.update_cell(k, col, cell)
+
+    def _columns(self) -> tuple[str, ...]:
+        full = ("st", "name", "url", "ok", "p95", "act")
+        return tuple(c for c in full if c != "url") if self.compact else full
 
     def _cells(self, key: str) -> tuple[Text, ...]:
         st = self.store.stats.get(key)
@@ -48,13 +62,15 @@ class NodesTable(DataTable[Text]):
         active = str(st.active) if st and st.active else ""
         if key == ALL:
             up, _probed, total = self.store.count_up()
-            return (Text("∑"), Text("all nodes", "bold"), Text(f"{up}/{total} up", "dim"), Text(ok),
-                    Text(p95), Text(active))
+            cells = (Text("∑"), Text("all nodes", "bold"), Text(f"{up}/{total} up", "dim"), Text(ok),
+                     Text(p95), Text(active))
+            return cells[:2] + cells[3:] if self.compact else cells
         status = self.store.status(key).value
         style = theme_style(self.app, STATUS_STYLE[status])
         url = self.store.nodes[key].url.removeprefix("http://").removeprefix("https://")
-        return (Text(STATUS_ICON[status], style), literal(key, limit=14), literal(url, "dim", limit=15),
-                Text(ok), Text(p95), Text(active))
+        cells = (Text(STATUS_ICON[status], style), literal(key, limit=14), literal(url, "dim", limit=15),
+                 Text(ok), Text(p95), Text(active))
+        return cells[:2] + cells[3:] if self.compact else cells
 
     def key_at_cursor(self) -> str:
         return self._keys[self.cursor_row] if 0 <= self.cursor_row < len(self._keys) else ALL

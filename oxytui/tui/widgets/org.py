@@ -24,6 +24,10 @@ class OrgTree(Tree[dict[str, Any]]):
         self._running_agents: frozenset[str] = frozenset()
         self._node_name = ""
 
+    def invalidate(self) -> None:
+        """Force the next ``show`` to rebuild (theme change: colours are baked into labels)."""
+        self._node_name = "\0"
+
     def show(self, node_name: str, org: dict[str, Any] | None, running: set[str]) -> None:
         running_f = frozenset(running)
         if org is self._org and running_f == self._running_agents and node_name == self._node_name:

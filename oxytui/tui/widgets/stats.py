@@ -33,12 +33,20 @@ class StatsPane(Vertical):
         yield Label("events/s (last 60 s)", id="rate-label")
         yield Sparkline([], id="rate-spark", summary_function=max)
 
+    def on_resize(self) -> None:
+        self.sync(self.app.clock())  # type: ignore[attr-defined]
+
     def sync(self, now: float) -> None:
         table = Table(box=None, expand=True, padding=(0, 0, 0, 1), show_edge=False, header_style="bold")
-        for col, width in (("node", 9), ("runs", 4), ("ok", 4), ("tot", 4), ("avg", 5), ("p50", 5),
-                           ("p95", 5), ("p99", 5), ("ttfe", 5), ("ev/s", 4)):
-            table.add_column(col, justify="left" if col == "node" else "right", no_wrap=True,
-                             min_width=width, overflow="ellipsis")
+        cols = [("node", 9), ("runs", 4), ("ok", 4), ("tot", 4), ("avg", 5), ("p50", 5), ("p95", 5),
+                ("p99", 5), ("ttfe", 5), ("ev/s", 4)]
+        keep = {c for c, _ in cols}
+        if self.size.width and self.size.width < 60:  # narrow terminal: the essentials only
+            keep -= {"tot", "avg", "p50", "ttfe"}
+        for col, width in cols:
+            if col in keep:
+                table.add_column(col, justify="left" if col == "node" else "right", no_wrap=True,
+                                 min_width=width, overflow="ellipsis")
         for key in [ALL, *self.store.nodes]:
             st = self.store.stats.get(key)
             if st is None:
@@ -48,10 +56,12 @@ class StatsPane(Vertical):
             name = Text("all", "bold") if key == ALL else literal(key, limit=9)
             if key == self.focus_key:
                 name.stylize("reverse")
-            table.add_row(name, str(st.runs), fmt_pct(st.success_rolling), fmt_pct(st.success_total),
-                          fmt_secs(st.latency_avg) if has else "—", fmt_secs(p50) if has else "—",
-                          fmt_secs(p95) if has else "—", fmt_secs(p99) if has else "—",
-                          fmt_secs(st.ttfe_avg) if st.ttfes else "—", f"{st.events_per_second(now):.0f}")
+            cells = {"node": name, "runs": str(st.runs), "ok": fmt_pct(st.success_rolling),
+                     "tot": fmt_pct(st.success_total), "avg": fmt_secs(st.latency_avg) if has else "—",
+                     "p50": fmt_secs(p50) if has else "—", "p95": fmt_secs(p95) if has else "—",
+                     "p99": fmt_secs(p99) if has else "—", "ttfe": fmt_secs(st.ttfe_avg) if st.ttfes else "—",
+                     "ev/s": f"{st.events_per_second(now):.0f}"}
+            table.add_row(*[cells[c] for c, _ in cols if c in keep])
         self.query_one("#stats-table", Static).update(table)
         st = self.store.stats.get(self.focus_key) or self.store.stats[ALL]
         lat = st.latency_series(60)

@@ -105,7 +105,11 @@ def _watch_parser() -> _Parser:
         help="prompt to run on every node each round "
         "(default: each node's probe_query from the config, else only /check_alive)",
     )
-    p.add_argument("--every", default="30s", metavar="DURATION", help="interval: 30s, 2m, 1h (default 30s)")
+    p.add_argument(
+        "--every",
+        metavar="DURATION",
+        help="interval: 30s, 2m, 1h (default: each node's probe_every from the config, else 30s)",
+    )
     p.add_argument(
         "--count", type=int, default=None, metavar="N", help="stop after N rounds (default: forever)"
     )
@@ -205,7 +209,8 @@ def _run_watch(args: argparse.Namespace) -> int:
     from oxytui.config import load_settings, parse_duration
 
     try:
-        every, timeout = parse_duration(args.every), parse_duration(args.timeout)
+        every = None if args.every is None else parse_duration(args.every)
+        timeout = parse_duration(args.timeout)
     except ValueError as exc:
         raise UsageError(f"oxytui watch: {exc}") from None
     if args.fail_below is not None and not 0.0 <= args.fail_below <= 1.0:

@@ -21,11 +21,14 @@ from typing import IO, Any
 
 from .metrics import CONTENT_TYPE, Family, Histogram, render
 
+DEFAULT_EVERY = 30.0
+
 
 @dataclass(slots=True)
 class WatchOptions:
     probe: str | None = None
-    every: float = 30.0
+    every: float | None = None
+    """Seconds between checks; None: each node's ``probe_every``, else :data:`DEFAULT_EVERY`."""
     count: int | None = None
     json: bool = False
     fail_below: float | None = None
@@ -106,7 +109,9 @@ class Watcher:
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.nodes = {
-            n.name: NodeState(n.name, n.url, opts.probe or n.probe_query, n.probe_every or opts.every)
+            n.name: NodeState(
+                n.name, n.url, opts.probe or n.probe_query, opts.every or n.probe_every or DEFAULT_EVERY
+            )
             for n in settings.nodes
         }
         self._settings = settings

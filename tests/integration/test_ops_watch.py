@@ -161,3 +161,11 @@ async def test_history_keeps_probe_results(tmp_path: Path, monkeypatch) -> None:
         recent = h.recent("good")
     assert [r.source for r in recent] == ["probe"] * 3
     assert all(r.state == "completed" and r.query == "add 2 3" and "5" in r.answer for r in recent)
+
+
+def test_interval_precedence() -> None:
+    nodes = [NodeConfig(name="a", url="http://a:1", probe_every=5.0), NodeConfig(name="b", url="http://b:1")]
+    w = Watcher(Settings(nodes=nodes), WatchOptions(), io.StringIO(), io.StringIO())
+    assert (w.nodes["a"].every, w.nodes["b"].every) == (5.0, 30.0)
+    w = Watcher(Settings(nodes=nodes), WatchOptions(every=2.0), io.StringIO(), io.StringIO())
+    assert (w.nodes["a"].every, w.nodes["b"].every) == (2.0, 2.0)  # the command line wins

@@ -157,12 +157,30 @@ def _run_app(args: argparse.Namespace) -> int:
         args.record = ""
 
     settings = load_settings(args)
+    if settings.record is not None:
+        _check_writable(settings.record)
     try:
         from oxytui.tui.app import run_app
     except ImportError as exc:
         print(f"oxytui: the dashboard is not available: {exc}", file=sys.stderr)
         return 1
     return int(run_app(settings) or 0)
+
+
+def _check_writable(path: Any) -> None:
+    """Fail before the dashboard starts rather than lose the recording the user asked for."""
+    import os
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"oxytui: --record: cannot create {path.parent}: {exc.strerror or exc}") from None
+    if (
+        path.is_dir()
+        or not os.access(path.parent, os.W_OK)
+        or (path.exists() and not os.access(path, os.W_OK))
+    ):
+        raise UsageError(f"oxytui: --record: cannot write {path}")
 
 
 def _run_sim(args: argparse.Namespace) -> int:

@@ -97,6 +97,8 @@ def test_demo_and_default_record_path(fake_tui: list[Any], tmp_path: Path) -> No
         (["--balancing", "fastest"], "invalid choice"),
         (["--log-cap", "0"], "--log-cap: must be a positive integer"),
         (["--theme", ""], "--theme: must not be empty"),
+        (["--record", "/proc/oxytui-nope/x.jsonl"], "--record: cannot create"),
+        (["--record", "/"], "--record: cannot write"),
         (["--config", "/nonexistent/oxytui.toml"], "cannot read config file"),
         (["http://a:1", "http://a:1"], "duplicate"),
         (["replay"], "required: FILE"),

@@ -123,6 +123,14 @@ def default_args(tool: str, rng: random.Random) -> tuple[dict[str, Any], Any]:
     return {}, None
 
 
+def _sub_query(tools: frozenset[str], rng: random.Random) -> str:
+    """A query a remote with these tools can answer (used when a master's ``steps`` go remote)."""
+    for tool, query in (("add", "add"), ("search", "search"), ("run_code", "run_code"), ("lookup", "lookup")):
+        if tool in tools:
+            return f"{query} {rng.randint(1, 99)} {rng.randint(1, 99)}" if tool == "add" else query
+    return "now"
+
+
 def _remote_for(words: list[str], i: int, spec: AgentSpec) -> str | None:
     if i + 1 < len(words):
         w = words[i + 1].lower()
@@ -154,7 +162,11 @@ def make_plan(query: str, spec: AgentSpec, rng: random.Random, node_fault: str |
             n, nxt = _take_num(words, i)
             safe = [t for t in spec.tools if t not in _TEST_TOOLS] or ["now"]
             for _ in range(max(0, min(int(n if n is not None else 3), 200))):
-                tool = rng.choice(safe)
+                tool = rng.choice(safe + sorted(spec.remotes))
+                if tool in spec.remotes:  # a master spreads its steps over its sub-agents too
+                    sub = _sub_query(spec.remotes[tool], rng)
+                    steps.append(Step("remote", tool, {"query": sub}, sub))
+                    continue
                 args, value = default_args(tool, rng)
                 steps.append(Step("tool", tool, args, value))
         elif w == "slow":

@@ -35,7 +35,13 @@ async def _http_fault(node: SimNode, fault: str | None) -> web.Response | None:
         return error_500()
     if fault == "hang_headers":
         node.stats["hang_headers"] += 1
-        await asyncio.Future()  # until the client gives up (handler cancellation) or the node stops
+        task = asyncio.current_task()
+        assert task is not None
+        node._handlers.add(task)  # so stop() ends it at once
+        try:
+            await asyncio.Future()  # until the client gives up (handler cancellation) or the node stops
+        finally:
+            node._handlers.discard(task)
     return None
 
 

@@ -171,3 +171,15 @@ def test_master_delegates_what_it_cannot_do() -> None:
     assert make_plan("hello http500", MASTER, random.Random(0)).http_fault == "http500"
     lone = AgentSpec("x", ("now",))
     assert make_plan("add 1 2", lone, random.Random(0)).steps[0].kind == "missing"
+
+
+def test_master_steps_spread_over_sub_agents() -> None:
+    plan = make_plan("steps 12", MASTER, random.Random("m"))
+    kinds = {(s.kind, s.name) for s in plan.steps}
+    assert ("remote", "math_agent") in kinds and ("remote", "research_agent") in kinds
+    assert ("tool", "now") in kinds and len(plan.steps) == 12
+    for s in plan.steps:
+        if s.name == "research_agent":
+            assert s.value == "search"
+        if s.name == "math_agent":
+            assert s.value.startswith("add ")

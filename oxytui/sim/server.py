@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import random
 import socket
@@ -233,7 +234,12 @@ class SimNode:
             else:
                 arguments[key] = value
         query = arguments.get("query", "")
-        text = query if isinstance(query, str) else str(query)
+        if isinstance(query, list):  # multimodal: OxyGent shows the first text part on the wire
+            query = next(
+                (str(q.get("text", "")) for q in query if isinstance(q, dict) and q.get("type") == "text"),
+                query,
+            )
+        text = query if isinstance(query, str) else json.dumps(query, ensure_ascii=False, default=str)
         self._runs += 1
         ids = random.Random(f"ids|{self.seed}|{self.name}|{self._runs}|{text}")
         rng = random.Random(f"brain|{self.seed}|{self.name}|{text}")

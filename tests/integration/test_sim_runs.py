@@ -360,3 +360,23 @@ async def test_unknown_callee_sends_nothing_but_pings(http: aiohttp.ClientSessio
         assert chunk.startswith(b": ping - ")
     finally:
         await n.stop()
+
+
+async def test_multimodal_query_shows_its_text_part(node: SimNode, http: aiohttp.ClientSession) -> None:
+    query = [{"type": "image_url", "image_url": {"url": "x"}}, {"type": "text", "text": "add 4 4"}]
+    async with http.post(node.url + "/sse/chat", json={"query": query}) as r:
+        evs = events(await r.read())
+    assert of(evs, "tool_call")[0]["content"]["arguments"] == {"query": "add 4 4"}
+    assert of(evs, "answer")[0]["content"] == "Final answer (via add): 8"
+
+
+async def test_event_rate_paces_a_run(http: aiohttp.ClientSession) -> None:
+    n = SimNode("math_agent", knobs=NodeKnobs(latency_ms=0, token_ms=0, burst_ms=0, event_rate=500))
+    await n.start()
+    try:
+        start = time.monotonic()
+        evs = events(await sse(http, n.url, "add 1 2"))
+        elapsed = time.monotonic() - start
+    finally:
+        await n.stop()
+    assert elapsed >= (len(evs) - 1) / 500  # a lower bound only: pacing cannot be skipped

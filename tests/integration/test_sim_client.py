@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -27,7 +28,9 @@ from oxytui.client import (
 )
 from oxytui.sim import NodeKnobs, SimCluster
 
-FAST = NodeKnobs(latency_ms=0, token_ms=0, burst_ms=0, remote_retries=0, remote_retry_delay=0.01)
+FAST = NodeKnobs(
+    latency_ms=0, token_ms=0, burst_ms=0, remote_retries=0, remote_retry_delay=0.01, remote_idle_timeout=0.5
+)
 
 
 @pytest.fixture
@@ -175,3 +178,22 @@ async def test_refused_connection_is_retried_then_typed(cluster: SimCluster) -> 
     async with agent(cluster, "code_agent", max_retries=1, retry_delay=0.01) as a:
         with pytest.raises(RemoteConnectionError):
             await run(a, "hello")
+
+
+@pytest.mark.parametrize("fault", ["disconnect", "hang", "http500"])
+async def test_remote_faults_fail_the_hop_not_the_master_run(cluster: SimCluster, fault: str) -> None:
+    async with agent(cluster) as a:
+        req = a.build_request(f"remote math add 1 2 {fault}")
+        evs = [ev async for ev in a.stream(req)]
+    assert isinstance(evs[-1], StreamClosed)
+    hop = next(e for e in evs if isinstance(e, ObservationEvent) and e.callee == "math_agent")
+    assert isinstance(hop.output, str) and hop.output.startswith("math_agent")
+    answer = next(e for e in evs if isinstance(e, AnswerEvent)).content
+    assert answer == f"Final answer (via math_agent): {hop.output}"
+    if fault == "hang":  # the master's client gave up and hung up: the remote run was cancelled
+        math = cluster.nodes["math_agent"]
+        for _ in range(200):
+            if req.current_trace_id in math.cancelled:
+                break
+            await asyncio.sleep(0.01)
+        assert req.current_trace_id in math.cancelled

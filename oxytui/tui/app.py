@@ -103,15 +103,19 @@ class OxyApp(App[int]):
         if live:
             def done(yes: bool | None) -> None:
                 if yes:
-                    self.run_worker(self._shutdown(), group="quit")
+                    self.run_worker(self._close_and_exit(), group="quit")
 
             self.push_screen(ConfirmScreen(
                 f"{live} run{'s are' if live > 1 else ' is'} still live. Quit and cancel "
                 f"{'them' if live > 1 else 'it'} on the node{'s' if live > 1 else ''}?"), done)
             return
-        await self._shutdown()
+        await self._close_and_exit()
 
-    async def _shutdown(self) -> None:
+    async def action_quit(self) -> None:
+        """Textual's own quit (ctrl+q) asks too when runs are live."""
+        await self.action_quit_app()
+
+    async def _close_and_exit(self) -> None:
         if self.controller is not None and hasattr(self.controller, "aclose"):
             await self.controller.aclose()  # type: ignore[union-attr]
         self.exit(0)

@@ -6,6 +6,8 @@ Usage: ``python -m oxytui.tui.screenshots [OUTDIR]``. The same factory feeds the
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -99,8 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     outdir = Path(args[0] if args else "screenshots")
     outdir.mkdir(parents=True, exist_ok=True)
+    converter = shutil.which("rsvg-convert")
     for path in asyncio.run(main_async(outdir)):
         print(path)
+        if converter:  # PNG copies for places that cannot show SVG (optional tool, not a dependency)
+            png = path.with_suffix(".png")
+            subprocess.run([converter, str(path), "-o", str(png)], check=False)
+            print(png)
     return 0
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "Plan",
     "Step",
     "big_text",
+    "direct_call_plan",
     "final_text",
     "llm_tool_text",
     "make_plan",
@@ -69,9 +70,10 @@ class AgentSpec:
 
 @dataclass(slots=True)
 class Step:
-    """One ReAct step. ``kind``: tool | remote | missing (no such tool anywhere) | fault | flood."""
+    """One ReAct step. ``kind``: tool | remote | missing (no such tool anywhere) | fault | flood,
+    or ``call``: the request's ``callee`` is this tool, run directly without the agent."""
 
-    kind: Literal["tool", "remote", "missing", "fault", "flood"]
+    kind: Literal["tool", "remote", "missing", "fault", "flood", "call"]
     name: str
     args: dict[str, Any] = field(default_factory=dict)
     value: Any = None
@@ -229,6 +231,15 @@ def make_plan(query: str, spec: AgentSpec, rng: random.Random, node_fault: str |
     if plan.direct is None and not any(s.kind in ("tool", "remote", "missing") for s in steps):
         plan.direct = f"Hello! You asked: {query}"
     return plan
+
+
+def direct_call_plan(tool: str, arguments: dict[str, Any]) -> Plan:
+    """A request whose ``callee`` is a tool: OxyGent runs just that tool with the payload's arguments."""
+    args = {k: v for k, v in arguments.items() if k != "query"}
+    value: Any = {"slow_tool": args.get("seconds", 1.0), "big_output": args.get("size", 1000)}.get(tool)
+    if tool == "echo":
+        value = args.get("text", "")
+    return Plan([Step("call", tool, args, value)])
 
 
 def llm_tool_text(tool: str, args: dict[str, Any], hostile: bool = False) -> tuple[str, str]:

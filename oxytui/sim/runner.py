@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .brain import AgentSpec, Plan, Step, final_text, llm_tool_text, run_tool, split_think
@@ -40,7 +40,6 @@ class RunContext:
     remote: RemoteFn | None = None
     group_id: str = ""
     emitted: int = 0
-    records_open: list[dict[str, Any]] = field(default_factory=list)
 
     def new_id(self, length: int = 16) -> str:
         return new_id(self.ids, length)
@@ -290,10 +289,55 @@ async def run_agent(
     return answer
 
 
+async def run_tool_call(
+    ctx: RunContext,
+    step: Step,
+    *,
+    query: Any,
+    caller: str,
+    caller_category: str,
+    call_stack: list[str],
+    node_id_stack: list[str],
+    node_id: str,
+    copied_node_id: str = "",
+    father_node_id: str = "",
+) -> Any:
+    """A request whose callee is a tool: one tool_call/observation pair (and the answer for a user)."""
+    stack = [*call_stack, step.name]
+    rec = ctx.records.open(
+        trace_id=ctx.trace_id, node_id=node_id, node_type="tool", caller=caller, callee=step.name,
+        call_stack=stack, node_id_stack=[*node_id_stack, node_id], father_node_id=father_node_id,
+        pre_node_ids=[], request_id=ctx.request_id, group_id=ctx.group_id, class_name="FunctionTool",
+        arguments=step.args,
+    )  # fmt: skip
+    base = _call(ctx, node_id, caller, step.name, caller_category, "tool", stack, copied_node_id)
+    await _tool_call(ctx, base, {"query": query})
+    await ctx.pause(float(step.value) if step.name == "slow_tool" else ctx.knobs.latency(ctx.rng))
+    try:
+        output, ok = run_tool(step, ctx.rng, ctx.knobs.failure_rate)
+    except (KeyError, TypeError, ValueError) as exc:
+        output, ok = f"Error executing oxy {step.name}: bad arguments ({exc!r})", False
+    await _observation(ctx, base, output)
+    ctx.records.close(rec, output, STATE_COMPLETED if ok else STATE_FAILED)
+    if caller_category == "user":
+        await ctx.emit(
+            {
+                "type": "answer",
+                "content": output,
+                "current_trace_id": ctx.trace_id,
+                "request_id": ctx.request_id,
+            }
+        )
+    return output
+
+
 async def execute_run(ctx: RunContext, spec: AgentSpec, plan: Plan, **call: Any) -> Any:
     """A whole request: the agent call, then ``event: close`` / ``data: done`` (unless a fault cut it)."""
     try:
-        answer = await run_agent(ctx, spec, plan, **call)
+        if plan.steps and plan.steps[0].kind == "call":
+            answer = await run_tool_call(ctx, plan.steps[0], **call)
+        else:
+            answer = await run_agent(ctx, spec, plan, **call)
     except Aborted:
         return None
     if ctx.queue is not None:

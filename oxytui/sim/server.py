@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from . import chat
-from .brain import COMMON_TOOLS, ROLE_TOOLS, AgentSpec, Plan, make_plan
+from .brain import COMMON_TOOLS, ROLE_TOOLS, AgentSpec, Plan, direct_call_plan, make_plan
 from .framing import new_id
 from .httputil import (
     cors_on_prepare,
@@ -276,8 +276,12 @@ class SimNode:
             "father_node_id": str(fields.get("father_node_id") or ""),
         }
         callee = fields.get("callee")
-        unknown = str(callee) if callee and callee != self.name else None
-        plan = make_plan(text, self.spec(), rng, self.knobs.fault)
+        unknown = None
+        if callee and callee != self.name and callee in self.tools:
+            plan = direct_call_plan(str(callee), arguments)
+        else:
+            unknown = str(callee) if callee and callee != self.name else None
+            plan = make_plan(text, self.spec(), rng, self.knobs.fault)
         return _Prepared(trace_id, plan, ctx, call, unknown)
 
     def _start(self, prep: _Prepared) -> asyncio.Task[Any]:
@@ -297,6 +301,8 @@ class SimNode:
             self.stats["runs_cancelled"] += 1
             self.records.cancel_open(prep.trace_id)
             raise
+        finally:
+            self.stats["events_emitted"] += prep.ctx.emitted
 
     def _finished(self, trace_id: str, task: asyncio.Task[Any]) -> None:
         tasks = self._active.get(trace_id)

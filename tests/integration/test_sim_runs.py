@@ -380,3 +380,24 @@ async def test_event_rate_paces_a_run(http: aiohttp.ClientSession) -> None:
     finally:
         await n.stop()
     assert elapsed >= (len(evs) - 1) / 500  # a lower bound only: pacing cannot be skipped
+
+
+async def test_callee_naming_a_tool_runs_just_that_tool(node: SimNode, http: aiohttp.ClientSession) -> None:
+    evs = events(await sse(http, node.url, "", callee="add", a=2, b=40))
+    assert [e["type"] if isinstance(e, dict) else e for e in evs] == [
+        "tool_call",
+        "observation",
+        "answer",
+        "done",
+    ]
+    call = evs[0]["content"]
+    assert (call["caller"], call["callee"], call["callee_category"], call["call_stack"]) == (
+        "user",
+        "add",
+        "tool",
+        ["user", "add"],
+    )
+    assert evs[1]["content"]["output"] == 42 and evs[2]["content"] == 42
+    evs = events(await sse(http, node.url, "", callee="add"))
+    assert evs[1]["content"]["output"].startswith("Error executing oxy add: bad arguments")
+    assert node.stats["events_emitted"] == 6  # close frames are not counted

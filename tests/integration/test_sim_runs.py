@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -401,3 +402,22 @@ async def test_callee_naming_a_tool_runs_just_that_tool(node: SimNode, http: aio
     evs = events(await sse(http, node.url, "", callee="add"))
     assert evs[1]["content"]["output"].startswith("Error executing oxy add: bad arguments")
     assert node.stats["events_emitted"] == 6  # close frames are not counted
+
+
+async def test_cluster_layout(http: aiohttp.ClientSession) -> None:
+    async with SimCluster(nodes=10, seed=1, burst_ms=0, knobs=FAST) as c:
+        names = list(c.urls)
+        assert names[0] == "master_agent" and names[-2:] == ["worker_agent_8", "worker_agent_9"]
+        assert len(set(names)) == 10 and len(set(c.urls.values())) == 10
+        assert c.master is c.nodes["master_agent"] and c.master.tools == ("now", "echo")
+        assert set(c.master.remotes.children) == set(names[1:])
+        async with http.get(c.urls["worker_agent_9"] + "/get_organization") as r:
+            kids = {k["name"] for k in (await r.json())["data"]["organization"]["children"]}
+        assert "lookup" in kids and "add" not in kids
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    async with SimCluster(nodes=1, seed=1, base_port=port, burst_ms=0, knobs=FAST) as c:
+        assert c.urls == {"master_agent": f"http://127.0.0.1:{port}"}
+        evs = events(await sse(http, c.urls["master_agent"], "add 2 3"))  # a lone master does the math itself
+        assert of(evs, "answer")[0]["content"] == "Final answer (via add): 5"

@@ -61,8 +61,10 @@ class SimCluster:
         names = node_names(nodes + dead_nodes)
         self._live = names[:nodes]
         self._dead = names[nodes:]
+        # live nodes with base_port=0 bind port 0 at start (no race); dead ones need a number up front
         self._ports = {
-            name: (base_port + i if base_port else _reserve_port(host)) for i, name in enumerate(names)
+            name: base_port + i if base_port else (_reserve_port(host) if name in self._dead else 0)
+            for i, name in enumerate(names)
         }
         per_node = node_knobs or {}
         self.nodes: dict[str, SimNode] = {}
@@ -70,17 +72,13 @@ class SimCluster:
             node_kn = per_node.get(name, base)
             if name in self._dead:
                 node_kn = replace(node_kn, fault="down")
-            remotes = (
-                {n: f"http://{host}:{self._ports[n]}" for n in names[1:]}
-                if i == 0 and len(names) > 1
-                else None
-            )
+            remotes = {n: "" for n in names[1:]} if i == 0 and len(names) > 1 else None  # URLs set at start
             self.nodes[name] = SimNode(name, seed=seed * 1000 + i, knobs=node_kn, host=host, remotes=remotes)
 
     @property
     def urls(self) -> dict[str, str]:
-        """Node name -> base URL, master first (dead nodes included)."""
-        return {name: f"http://{self.host}:{self._ports[name]}" for name in self.nodes}
+        """Node name -> base URL, master first (dead nodes included); complete once started."""
+        return {name: node.url for name, node in self.nodes.items()}
 
     @property
     def master(self) -> SimNode:
@@ -89,8 +87,12 @@ class SimCluster:
     async def start(self) -> None:
         """Sub-agents first, so the master copies their organizations at its start-up, as OxyGent does."""
         try:
-            for name in reversed(list(self.nodes)):
+            names = list(self.nodes)
+            for name in reversed(names[1:]):
                 await self.nodes[name].start(self._ports[name])
+            master = self.nodes[names[0]]
+            master.remotes.urls = {name: self.nodes[name].url for name in names[1:]}
+            await master.start(self._ports[names[0]])
         except BaseException:
             await self.stop()
             raise

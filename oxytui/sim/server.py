@@ -162,9 +162,11 @@ class SimNode:
         r.add_route("OPTIONS", "/{tail:.*}", preflight)
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()
-        self.port = port or _free_port(self.host)
+        self.port = port
         if self.knobs.fault != "down":
-            await self.set_down(False)
+            await self.set_down(False)  # port 0: the kernel picks, no reserve-then-bind race
+        elif not self.port:
+            self.port = _free_port(self.host)
 
     async def set_down(self, down: bool) -> None:
         """Close the port (connections are refused) or listen again on the same port."""
@@ -179,6 +181,8 @@ class SimNode:
             site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
             await site.start()
             self._site = site
+            if not self.port:
+                self.port = int(self._runner.addresses[-1][1])
 
     async def stop(self) -> None:
         """Cancel every run and open stream, close the port and the remote client."""

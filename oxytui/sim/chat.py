@@ -64,7 +64,8 @@ async def pump(node: SimNode, request: web.Request, resp: web.StreamResponse, tr
     while True:
         if loop.time() >= next_ping:
             await resp.write(ping_frame())
-            next_ping += interval
+            while next_ping <= loop.time():  # after a long blocked write: one ping, then back on the grid
+                next_ping += interval
             continue
         buf = bytearray()
         end = None

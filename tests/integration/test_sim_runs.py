@@ -421,3 +421,16 @@ async def test_cluster_layout(http: aiohttp.ClientSession) -> None:
         assert c.urls == {"master_agent": f"http://127.0.0.1:{port}"}
         evs = events(await sse(http, c.urls["master_agent"], "add 2 3"))  # a lone master does the math itself
         assert of(evs, "answer")[0]["content"] == "Final answer (via add): 5"
+
+
+async def test_burst_poll_grid(http: aiohttp.ClientSession) -> None:
+    """An empty queue is polled every ``burst_ms``: a run that ends 50 ms in is seen ended on the grid."""
+    n = SimNode("math_agent", knobs=NodeKnobs(latency_ms=0, token_ms=0, burst_ms=200))
+    await n.start()
+    try:
+        start = time.monotonic()
+        evs = events(await sse(http, n.url, "slow 0.05"))
+        elapsed = time.monotonic() - start
+    finally:
+        await n.stop()
+    assert evs[-1] == "done" and elapsed >= 0.2  # lower bound only

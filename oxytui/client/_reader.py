@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 from . import _transport as tr
+from ._fastevents import fast_event
 from .errors import RemoteError, RemoteEventTooLarge, RemoteProtocolError, StreamAborted
-from .events import OxyEvent, StreamClosed, event_from_comment, event_from_message
+from .events import OxyEvent, StreamClosed, event_from_comment
 from .sse import SSEDecoder, SSEEventTooLarge, SSEMessage
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ async def read_events(
                 if tap is not None:
                     _tap(agent, tap, trace_id, item, wall)
                 if type(item) is SSEMessage:
-                    ev = event_from_message(item, node=node, trace_id=trace_id, mono=mono, wall=wall)
+                    ev = fast_event(item, node, trace_id, mono, wall)
                     events += 1
                     batch.append(ev)
                     if type(ev) is StreamClosed:

@@ -351,8 +351,11 @@ class SSEOxyGent:
         strategy = resolve_strategy(self.call_stack_strategy, self.is_share_call_stack)
         rebuild = strategy == "none"
         base_stack = list(oxy_request.call_stack)
-        forward = oxy_request._message_handler is not None and oxy_request.is_send_message
-        send = oxy_request.send_message
+        # the handler is called directly (not via send_message): pydantic private-attribute lookups per
+        # event would cost more than the decode; same semantics as OxyRequest.send_message
+        handler = oxy_request._message_handler if oxy_request.is_send_message else None
+        if type(oxy_request).send_message is not OxyRequest.send_message:
+            handler = oxy_request.send_message  # a subclass customised delivery: respect it
         answer: Any = ""
         events = 0
         body = self._encode(self.prepare_payload(oxy_request))
@@ -375,8 +378,8 @@ class SSEOxyGent:
                             stack = base_stack + ev.call_stack[2:]
                             ev.call_stack = stack
                             ev.raw["content"]["call_stack"] = stack
-                    if forward:
-                        await send(ev.raw, ev.sse_event, ev.sse_id, ev.retry)
+                    if handler is not None:
+                        await handler(ev.raw, ev.sse_event, ev.sse_id, ev.retry)
         return OxyResponse(
             state=OxyState.COMPLETED,
             output=answer,

@@ -56,5 +56,5 @@ def reference_parse(stream: bytes) -> list[SSEMessage | SSEComment]:
                 last_id = value.decode("utf-8", "replace")
         elif name == b"retry":
             if value and value.isdigit():
-                retry = int(value)
+                retry = int(value) if len(value) <= 18 else 10**18
     return out

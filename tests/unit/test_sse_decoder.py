@@ -108,6 +108,20 @@ def test_whatwg_cases(stream: bytes, expected: list[object]) -> None:
     assert reference_parse(stream) == expected
 
 
+def test_absurd_retry_value_does_not_crash() -> None:
+    items = decode([b"retry: " + b"9" * 5000 + b"\ndata: x\n\n"])
+    assert items == [SSEMessage("message", "x", None, 10**18, 1)]
+
+
+def test_fast_path_and_general_path_agree_on_oxygent_framing() -> None:
+    ev = b"id: abc\r\nevent: message\r\ndata: {}\r\nretry: 3000\r\n\r\n"
+    odd = b"id: abc\r\nevent: message\r\ndata:{}\r\nretry: 3000\r\n\r\n"  # no space: general path
+    stream = ev + odd + b": ping\r\n\r\n" + ev + b"event: close\r\ndata: done\r\n\r\n" + ev
+    items = decode([stream])
+    assert items == reference_parse(stream)
+    assert [getattr(i, "data", None) for i in items] == ["{}", "{}", None, "{}", "done", "{}"]
+
+
 def test_crlf_straddling_chunks_makes_no_phantom_event() -> None:
     ev = b"id: x\r\nevent: message\r\ndata: {}\r\nretry: 3000\r\n\r\n"
     stream = ev * 50

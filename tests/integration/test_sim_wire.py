@@ -5,8 +5,11 @@ Ids (SSE ids, node/trace/request ids) and timing aside, most runs must equal the
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import shutil
+import subprocess
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
@@ -384,3 +387,15 @@ async def test_remote_down_keeps_the_captured_shape(
     ]
     assert len(hop) == 1 and "math_agent" in hop[0]["content"]["output"]
     assert "refused" in hop[0]["content"]["output"] or "connect" in hop[0]["content"]["output"]
+
+
+async def test_curl_n_streams_it(math: SimNode) -> None:
+    curl = shutil.which("curl")
+    if curl is None:
+        pytest.skip("no curl on this machine")
+    cmd = [curl, "-sN", "-D", "-", math.url + "/sse/chat", "-d", '{"query": "add 2 3"}']
+    out = await asyncio.to_thread(subprocess.run, cmd, capture_output=True, timeout=20)
+    assert out.returncode == 0
+    head, _, body = out.stdout.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK") and b"transfer-encoding: chunked" in head.lower()
+    assert normalized(body) == normalized(capture("math_add"))

@@ -53,6 +53,9 @@ ROLE_TOOLS: dict[str, tuple[str, ...]] = {
 _TEST_TOOLS = frozenset({"echo", "boom", "slow_tool", "big_output", "flaky"})
 _BIG_LINE = "line {:06d}: the quick brown fox jumps over the lazy dog\n"
 _SUMMARY_CHARS = 300
+MAX_BIG = 64 * 2**20
+"""Largest ``big``/``oversized`` output (characters): a query must not be able to exhaust memory."""
+MAX_FLOOD = 1_000_000
 UNICODE_TEXT = "héllo ✓ 中文 — line\u2028separator and tab\tend"
 MULTILINE_TEXT = "line one\nline two\n\nline four"
 _TOPICS = ("asyncio", "SSE framing", "OxyGent", "Textual", "backpressure", "p99 latency", "ReAct agents")
@@ -181,7 +184,7 @@ def make_plan(query: str, spec: AgentSpec, rng: random.Random, node_fault: str |
             steps.append(Step("tool", "flaky", {"reason": "the query asked for fail"}, True))
         elif w in ("big", "oversized"):
             n, nxt = _take_num(words, i)
-            size = max(0, int(n if n is not None else (100_000 if w == "big" else 600_000)))
+            size = min(max(0, int(n if n is not None else (100_000 if w == "big" else 600_000))), MAX_BIG)
             steps.append(Step("tool", "big_output", {"size": size}, size))
         elif w == "hostile":
             steps.append(Step("tool", "echo", {"text": "hostile"}, HOSTILE))
@@ -192,7 +195,8 @@ def make_plan(query: str, spec: AgentSpec, rng: random.Random, node_fault: str |
             steps.append(Step("tool", "now", {}))
         elif w == "flood":
             n, nxt = _take_num(words, i)
-            steps.append(Step("flood", "flood", {}, max(0, int(n if n is not None else 10_000))))
+            count = min(max(0, int(n if n is not None else 10_000)), MAX_FLOOD)
+            steps.append(Step("flood", "flood", {}, count))
         elif w in STREAM_FAULTS:
             steps.append(Step("fault", w))
         elif w in HTTP_FAULTS:

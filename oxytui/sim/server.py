@@ -62,6 +62,11 @@ def default_tools(name: str, has_remotes: bool) -> tuple[str, ...]:
     return COMMON_TOOLS + ROLE_TOOLS.get(name, ("add", "multiply") if name == "master_agent" else ("lookup",))
 
 
+async def _root(_: web.Request) -> web.Response:
+    """OxyGent redirects ``/`` to its bundled web UI (which a simulator does not have)."""
+    raise web.HTTPTemporaryRedirect("./web/index.html")
+
+
 def _free_port(host: str) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
@@ -142,6 +147,7 @@ class SimNode:
 
             return handler
 
+        r.add_get("/", _root)
         r.add_get("/check_alive", reply(lambda: json_response({"alive": 1})))
         r.add_get("/get_organization", self._get_organization)
         r.add_get("/get_description", reply(lambda: web_response({"description": self.description})))

@@ -399,3 +399,8 @@ async def test_curl_n_streams_it(math: SimNode) -> None:
     head, _, body = out.stdout.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 OK") and b"transfer-encoding: chunked" in head.lower()
     assert normalized(body) == normalized(capture("math_add"))
+
+
+async def test_root_redirects_like_oxygent(math: SimNode, http: aiohttp.ClientSession) -> None:
+    async with http.get(math.url + "/", allow_redirects=False) as r:
+        assert r.status == 307 and r.headers["location"] == "./web/index.html"

@@ -183,3 +183,9 @@ def test_master_steps_spread_over_sub_agents() -> None:
             assert s.value == "search"
         if s.name == "math_agent":
             assert s.value.startswith("add ")
+
+
+def test_sizes_from_queries_are_capped() -> None:
+    plan = make_plan("big 1000000000000 flood 99999999999 steps 100000", MATH, random.Random(0))
+    assert plan.steps[0].value == 64 * 2**20 and plan.steps[1].value == 1_000_000
+    assert len(plan.steps) == 2 + 200

@@ -14,6 +14,7 @@ __all__ = ["STATE_CANCELED", "STATE_COMPLETED", "STATE_FAILED", "RecordStore", "
 
 # OxyState auto() values: COMPLETED=3, FAILED=4, CANCELED=7 (CREATED=1 ... SKIPPED=6)
 STATE_COMPLETED, STATE_FAILED, STATE_CANCELED = 3, 4, 7
+MAX_OUTPUT = 16 * 1024
 
 
 def format_time() -> str:
@@ -84,8 +85,15 @@ class RecordStore:
 
     @staticmethod
     def close(record: dict[str, Any], output: Any, state: int) -> None:
-        """Complete a record at its end (the ``observation`` moment, or cancellation)."""
-        record.update(output=to_json(output), state=state, extra="{}", update_time=format_time())
+        """Complete a record at its end (the ``observation`` moment, or cancellation).
+
+        Outputs over ``MAX_OUTPUT`` characters are cut (with a note): a long benchmark of big outputs
+        must not keep hundreds of megabytes of history alive.
+        """
+        text = to_json(output)
+        if len(text) > MAX_OUTPUT:
+            text = f"{text[:MAX_OUTPUT]}... [{len(text)} chars, cut by the simulator]"
+        record.update(output=text, state=state, extra="{}", update_time=format_time())
 
     def cancel_open(self, trace_id: str) -> None:
         """Mark the trace's unfinished nodes CANCELED (its run was cancelled)."""

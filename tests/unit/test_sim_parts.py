@@ -116,3 +116,10 @@ def test_demo_queries_are_an_endless_deterministic_mix() -> None:
     assert not set(a) & set(FAULT_QUERIES)
     with_faults = list(itertools.islice(demo_queries(3, faults=True), 400))
     assert set(with_faults) & set(FAULT_QUERIES)
+
+
+def test_records_cut_huge_outputs() -> None:
+    store = RecordStore()
+    rec = _open(store, "T", "big")
+    store.close(rec, "x" * 100_000, STATE_COMPLETED)
+    assert len(rec["output"]) < 17_000 and rec["output"].endswith("[100000 chars, cut by the simulator]")

@@ -320,6 +320,8 @@ class SimNode:
             tasks.discard(task)
             if not tasks:
                 del self._active[trace_id]
+                if task.cancelled():  # its reader left: nobody will read what is queued
+                    self.hub.discard(trace_id)
         if not task.cancelled() and task.exception() is None:
             self.stats["runs_completed"] += 1
         elif not task.cancelled():

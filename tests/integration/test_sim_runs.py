@@ -146,6 +146,7 @@ async def test_disconnect_cancels_the_run(node: SimNode, http: aiohttp.ClientSes
         while b'"callee": "slow_tool"' not in buf:
             buf += await r.content.readany()
     await until(lambda: "cancelMe00000001" in node.cancelled)
+    await until(lambda: node.hub.peek("cancelMe00000001") is None)  # its queue is gone with it
     async with http.get(node.url + "/view", params={"item_id": "cancelMe00000001"}) as r:
         nodes = (await r.json())["data"]["nodes"]
     assert {n["callee"]: n["state"] for n in nodes}["slow_tool"] == 7

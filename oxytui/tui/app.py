@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from textual.app import App
+from textual.css.query import NoMatches
 from textual.widgets import Input
 
 from oxytui.config import Settings
@@ -19,11 +20,8 @@ from oxytui.tui.keys import APP_BINDINGS
 from oxytui.tui.screens.dialogs import ConfirmScreen, EventDetailScreen, HelpScreen, TogglesScreen
 from oxytui.tui.screens.main import MainScreen
 from oxytui.tui.themes import builtin_themes, user_themes
-from oxytui.tui.widgets.calltree import CallTree
-from oxytui.tui.widgets.chat import TARGETS, ChatInput, ChatPane
+from oxytui.tui.widgets.chat import TARGETS, ChatInput
 from oxytui.tui.widgets.eventlog import ALL_TYPES, EventLogView
-from oxytui.tui.widgets.nodes import NodesTable
-from oxytui.tui.widgets.org import OrgTree
 
 TICK = 0.1
 """Seconds between redraws: bursts of events are coalesced into one refresh per tick."""
@@ -96,7 +94,10 @@ class OxyApp(App[int]):
 
     def _tick(self) -> None:
         if self.main is not None and self.screen_stack and self.main in self.screen_stack:
-            self.main.flush(self.clock(), self.frame())
+            try:
+                self.main.flush(self.clock(), self.frame())
+            except NoMatches:  # a pane mid-remount (maximize/minimize): next tick catches up
+                pass
 
     async def action_quit_app(self) -> None:
         live = len(self.store.live_runs())
@@ -130,7 +131,7 @@ class OxyApp(App[int]):
         self._main().query_one(ChatInput).focus()
 
     def action_focus_log(self) -> None:
-        self._main().query_one(EventLogView).focus()
+        self._main().log_view.focus()
 
     def action_filter(self) -> None:
         box = self._main().query_one("#log-filter", Input)
@@ -145,27 +146,27 @@ class OxyApp(App[int]):
         if box.has_focus:
             box.value = ""
             box.display = False
-            main.query_one(EventLogView).focus()
+            main.log_view.focus()
         elif main.maximized is not None:
             main.minimize()
 
     def action_pause_log(self) -> None:
-        view = self._main().query_one(EventLogView)
+        view = self._main().log_view
         view.set_paused(not view.paused)
         self._main().flush(self.clock(), self.frame(), force=True)
 
     def action_next_node(self, step: int) -> None:
-        table = self._main().query_one(NodesTable)
+        table = self._main().nodes
         if table.row_count:
             table.move_cursor(row=(table.cursor_row + step) % table.row_count, animate=False)
 
     def action_call_tree(self) -> None:
         main = self._main()
-        view = main.query_one(EventLogView)
+        view = main.log_view
         row = view.selected_row()
         if row is not None and (run := self.store.get_run(row.node, row.trace_id)) is not None:
             main.pinned_run = run
-        tree = main.query_one(CallTree)
+        tree = main.calls
         tree.show_run(main.current_run(), self.clock(), self.frame())
         if main.maximized is tree:
             main.minimize()
@@ -183,7 +184,7 @@ class OxyApp(App[int]):
         self.push_screen(HelpScreen(rows))
 
     def action_log_toggles(self) -> None:
-        view = self._main().query_one(EventLogView)
+        view = self._main().log_view
 
         def done(result: tuple[set[str], set[str]] | None) -> None:
             if result is not None:
@@ -194,7 +195,7 @@ class OxyApp(App[int]):
                                        view.hidden_nodes), done)
 
     def action_chat_target(self) -> None:
-        chat = self._main().query_one(ChatPane)
+        chat = self._main().chat
         nxt = TARGETS[(TARGETS.index(chat.target) + 1) % len(TARGETS)]
         key = self._main().focus_key
         chat.set_target(nxt, "" if key == ALL else key)
@@ -205,7 +206,7 @@ class OxyApp(App[int]):
         self.push_screen(EventDetailScreen(event.row, utc=self.frozen))
 
     def on_chat_input_leave(self, _: ChatInput.Leave) -> None:
-        self._main().query_one(EventLogView).focus()
+        self._main().log_view.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "chat-input":
@@ -221,7 +222,7 @@ class OxyApp(App[int]):
 
     def send_prompt(self, text: str) -> None:
         main = self._main()
-        chat = main.query_one(ChatPane)
+        chat = main.chat
         ctl = self.controller
         if ctl is None or not hasattr(ctl, "send"):
             self.notify("no transport (snapshot mode)", severity="warning")
@@ -239,8 +240,8 @@ class OxyApp(App[int]):
 
     def watch_theme(self, _theme: str) -> None:
         if self.main is not None and self.main.is_mounted:
-            self.main.query_one(EventLogView).rebuild()
-            self.main.query_one(OrgTree).invalidate()
+            self.main.log_view.rebuild()
+            self.main.org.invalidate()
             self.main.flush(self.clock(), self.frame(), force=True)
 
 

@@ -87,11 +87,9 @@ def remove_node(app: OxyApp, name: str) -> None:
 
 
 def clear_log(app: OxyApp) -> None:
-    from oxytui.tui.widgets.eventlog import EventLogView
-
     app.store.clear_log()
     if app.main is not None:
-        app.main.query_one(EventLogView).clear()
+        app.main.log_view.clear()
 
 
 async def refresh_orgs(app: OxyApp) -> None:

@@ -164,7 +164,7 @@ async def test_quit_without_live_runs_exits_at_once() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("q")
         await pilot.pause()
-    assert app.return_value == 0 and not isinstance(app.screen, ConfirmScreen)
+    assert app.return_value == 0 and not app.is_running
 
 
 async def test_help_screen_lists_binding_ids() -> None:

@@ -32,20 +32,27 @@ class MainScreen(Screen[None]):
         self.pinned_run: Run | None = None
         self.chat_runs: list[Run] = []
         self._version = -1
+        # direct references: a maximized pane is not found by query_one on this screen
+        self.nodes = NodesTable(store, id="nodes")
+        self.log_view = EventLogView(store, utc=utc, id="log")
+        self.org = OrgTree(id="org")
+        self.calls = CallTree(id="calls")
+        self.stats = StatsPane(store, id="stats")
+        self.chat = ChatPane(read_only=read_only, id="chat")
 
     def compose(self) -> ComposeResult:
         yield Static(id="topbar")
         with Horizontal(id="row-top"):
-            yield NodesTable(self.store, id="nodes")
+            yield self.nodes
             with Vertical(id="log-pane"):
                 yield Input(placeholder="filter: text in node, type, caller, callee or summary (esc clears)",
                             id="log-filter")
-                yield EventLogView(self.store, utc=self.utc, id="log")
+                yield self.log_view
         with Horizontal(id="row-mid"):
-            yield OrgTree(id="org")
-            yield CallTree(id="calls")
-            yield StatsPane(self.store, id="stats")
-        yield ChatPane(read_only=self.read_only, id="chat")
+            yield self.org
+            yield self.calls
+            yield self.stats
+        yield self.chat
         yield Footer()
 
     def on_mount(self) -> None:
@@ -55,7 +62,7 @@ class MainScreen(Screen[None]):
             self.query_one(f"#{wid}").border_title = title
         self.query_one("#log-filter", Input).display = False
         self._apply_width(self.app.size.width)
-        self.query_one(NodesTable).focus()
+        self.nodes.focus()
 
     def on_resize(self) -> None:
         self._apply_width(self.size.width)
@@ -63,7 +70,7 @@ class MainScreen(Screen[None]):
     def _apply_width(self, width: int) -> None:
         narrow = width < NARROW_BELOW
         self.set_class(narrow, "-narrow")
-        self.query_one(NodesTable).set_compact(narrow)
+        self.nodes.set_compact(narrow)
 
     # --- refresh --------------------------------------------------------------------------------------
 
@@ -73,15 +80,14 @@ class MainScreen(Screen[None]):
         self._version = self.store.version
         live = bool(self.store.live_runs())
         if changed:
-            self.query_one(NodesTable).refresh_rows()
-            self.query_one(EventLogView).sync()
-            stats = self.query_one(StatsPane)
-            stats.focus_key = self.focus_key
-            stats.sync(now)
+            self.nodes.refresh_rows()
+            self.log_view.sync()
+            self.stats.focus_key = self.focus_key
+            self.stats.sync(now)
             self._sync_org()
         if changed or live:
-            self.query_one(CallTree).show_run(self.current_run(), now, frame)
-            chat = self.query_one(ChatPane)
+            self.calls.show_run(self.current_run(), now, frame)
+            chat = self.chat
             if not self.chat_runs and changed:
                 chat.show_runs(self.latest_group(), now, frame)
             else:
@@ -119,8 +125,8 @@ class MainScreen(Screen[None]):
         for run in self.store.live_runs():
             if run.node == key:
                 running |= run.running_agents()
-        self.query_one(OrgTree).show(key, info.org if info else None, running)
-        self.query_one("#org").border_subtitle = key
+        self.org.show(key, info.org if info else None, running)
+        self.org.border_subtitle = key
 
     def _sync_topbar(self, now: float, frame: int) -> None:
         up, probed, total = self.store.count_up()
@@ -145,7 +151,7 @@ class MainScreen(Screen[None]):
         self.query_one("#topbar", Static).update(t)
 
     def _sync_titles(self) -> None:
-        view = self.query_one(EventLogView)
+        view = self.log_view
         sub = Text(end="")
         if view.paused:
             sub.append(f"⏸ paused · +{view.pending:,} new ", theme_style(self.app, "bold $warning"))
@@ -159,8 +165,8 @@ class MainScreen(Screen[None]):
         self.query_one("#log-pane").border_subtitle = sub  # type: ignore[assignment]
         scope = "all nodes" if self.focus_key == ALL else self.focus_key
         self.query_one("#log-pane").border_title = f"Live events · {scope}"
-        run = self.query_one(CallTree).run
-        self.query_one("#calls").border_subtitle = run.trace_id if run else ""
+        run = self.calls.run
+        self.calls.border_subtitle = run.trace_id if run else ""
 
     # --- focus ------------------------------------------------------------------------------------------
 
@@ -169,10 +175,10 @@ class MainScreen(Screen[None]):
             return
         self.focus_key = key
         self.pinned_run = None
-        view = self.query_one(EventLogView)
+        view = self.log_view
         view.node_filter = None if key == ALL else key
         view.rebuild()
-        chat = self.query_one(ChatPane)
+        chat = self.chat
         chat.set_target(chat.target, "" if key == ALL else key)
         self.flush(self.app.clock(), self.app.frame(), force=True)  # type: ignore[attr-defined]
 
@@ -184,15 +190,15 @@ class MainScreen(Screen[None]):
         run = self.store.get_run(event.row.node, event.row.trace_id)
         if run is not None:
             self.pinned_run = run
-            self.query_one(CallTree).show_run(run, self.app.clock(), self.app.frame())  # type: ignore[attr-defined]
+            self.calls.show_run(run, self.app.clock(), self.app.frame())  # type: ignore[attr-defined]
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "log-filter":
-            view = self.query_one(EventLogView)
+            view = self.log_view
             view.filter_text = event.value
             view.rebuild()
             self._sync_titles()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "log-filter":
-            self.query_one(EventLogView).focus()
+            self.log_view.focus()

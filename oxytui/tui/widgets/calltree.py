@@ -37,7 +37,10 @@ class CallTree(Tree[Call]):
             label = self._label(call, now, frame)
             if tn is None:
                 parent = self._calls_by_id.get(call.parent.node_id) if call.parent else None
-                tn = (parent or self.root).add(label, data=call, expand=True)
+                if parent is not None and not parent.allow_expand:
+                    parent.allow_expand = True
+                tn = (parent or self.root).add(label, data=call, expand=True,
+                                               allow_expand=call.category in ("agent", "flow", ""))
                 self._calls_by_id[call.node_id] = tn
             elif call.status == "running" or tn.label != label:
                 tn.set_label(label)

@@ -322,6 +322,8 @@ class SimNode:
                 del self._active[trace_id]
                 if task.cancelled():  # its reader left: nobody will read what is queued
                     self.hub.discard(trace_id)
+                else:
+                    self._forget_queue(trace_id)  # drops it only if already read to the end
         if not task.cancelled() and task.exception() is None:
             self.stats["runs_completed"] += 1
         elif not task.cancelled():

@@ -109,6 +109,7 @@ async def test_cluster_determinism_across_the_remote_hop(http: aiohttp.ClientSes
 async def test_concurrent_runs_never_mix(node: SimNode, http: aiohttp.ClientSession) -> None:
     queries = [f"add {i} {i}" for i in range(25)]
     raws = await asyncio.gather(*(sse(http, node.url, q) for q in queries))
+    await until(lambda: len(node.hub) == 0)  # every queue read to its close is dropped
     traces = set()
     for i, raw in enumerate(raws):
         evs = events(raw)

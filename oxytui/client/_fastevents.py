@@ -27,9 +27,6 @@ from .sse import SSEMessage
 __all__ = ["fast_event"]
 
 _new = object.__new__
-_CALL_KEYS = (
-    "node_id", "copied_node_id", "caller", "callee", "caller_category", "callee_category", "request_id"
-)  # fmt: skip
 # Guard: if a field is ever added to these classes, the slot-filling below must learn it.
 _EXPECTED = {
     ToolCallEvent: 19,
@@ -88,32 +85,50 @@ def _typed(value: dict[str, Any]) -> Any:
     if kind == "tool_call" or kind == "observation":
         if type(content) is not dict:
             return None
-        vals = [content.get(k, "") for k in _CALL_KEYS]
-        for v in vals:
-            if type(v) is not str:
-                return None
-        stack = content.get("call_stack")
-        if type(stack) is not list:
+        g = content.get
+        node_id = g("node_id", "")
+        copied = g("copied_node_id", "")
+        caller = g("caller", "")
+        callee = g("callee", "")
+        caller_cat = g("caller_category", "")
+        callee_cat = g("callee_category", "")
+        request_id = g("request_id", "")
+        stack = g("call_stack")
+        if (
+            type(node_id) is not str
+            or type(copied) is not str
+            or type(caller) is not str
+            or type(callee) is not str
+            or type(caller_cat) is not str
+            or type(callee_cat) is not str
+            or type(request_id) is not str
+            or type(stack) is not list
+        ):
             return None
-        for s in stack:
-            if type(s) is not str:
+        for item in stack:
+            if type(item) is not str:
                 return None
-        args = content.get("arguments")
+        args = g("arguments")
         if type(args) is not dict:
             args = {}
         if kind == "tool_call":
             ev = _new(ToolCallEvent)
         else:
-            ctid = content.get("current_trace_id", "")
+            ctid = g("current_trace_id", "")
             if type(ctid) is not str:
                 return None
             ev = _new(ObservationEvent)
-            ev.output = content.get("output")
+            ev.output = g("output")
             ev.current_trace_id = ctid
         ev.type = kind
-        ev.node_id, ev.copied_node_id, ev.caller, ev.callee = vals[0], vals[1], vals[2], vals[3]
-        ev.caller_category, ev.callee_category, ev.request_id = vals[4], vals[5], vals[6]
-        ev.call_stack = list(stack)
+        ev.node_id = node_id
+        ev.copied_node_id = copied
+        ev.caller = caller
+        ev.callee = callee
+        ev.caller_category = caller_cat
+        ev.callee_category = callee_cat
+        ev.request_id = request_id
+        ev.call_stack = stack[:]
         ev.arguments = args
         return ev
     if kind == "answer":

@@ -24,7 +24,15 @@ from . import _transport as tr
 from ._http import open_with_retries
 from ._reader import read_events
 from .errors import RemoteError, RemoteProtocolError
-from .events import CallEvent, KeepAlive, OxyEvent, StreamClosed, decode_json
+from .events import (
+    CallEvent,
+    KeepAlive,
+    ObservationEvent,
+    OxyEvent,
+    StreamClosed,
+    ToolCallEvent,
+    decode_json,
+)
 from .payload import build_payload, resolve_strategy
 from .schemas import OxyRequest, OxyResponse, OxyState, mark_remote, parse_organization
 from .sse import DEFAULT_MAX_EVENT_SIZE, SSEComment, SSEMessage
@@ -371,8 +379,8 @@ class SSEOxyGent:
                     if kind == "answer":
                         answer = ev.content  # type: ignore[attr-defined]
                         continue
-                    if isinstance(ev, CallEvent):
-                        if ev.caller_category == "user" or ev.callee_category == "user":
+                    if cls is ToolCallEvent or cls is ObservationEvent or isinstance(ev, CallEvent):
+                        if ev.caller_category == "user" or ev.callee_category == "user":  # type: ignore[attr-defined]
                             continue
                         if rebuild:
                             stack = base_stack + ev.call_stack[2:]

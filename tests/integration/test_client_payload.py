@@ -3,6 +3,7 @@ event handlers, the wire tap and the async chat/trace pair."""
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from typing import Any
 
 import pytest
@@ -175,3 +176,27 @@ async def test_connection_is_pooled_across_runs() -> None:
 def test_unknown_strategy_is_refused(strategy: str) -> None:
     with pytest.raises(ValueError, match="call_stack_strategy"):
         SSEOxyGent(name="m", server_url="http://127.0.0.1:1", call_stack_strategy=strategy)
+
+
+async def test_shared_session_is_used_and_left_open() -> None:
+    import aiohttp
+
+    async with ScriptedServer() as srv, aiohttp.ClientSession() as session:
+        srv.on("POST", "/sse/chat", Replay(MATH))
+        a = SSEOxyGent(name="a", server_url=srv.url, session=session)
+        b = SSEOxyGent(name="b", server_url=srv.url, session=session)
+        for agent in (a, b):
+            assert (await agent.execute(agent.build_request("x"))).state is OxyState.COMPLETED
+            await agent.aclose()
+        assert not session.closed and a._get_session() is session
+    assert srv.connections == 1  # one pool, one keep-alive connection for both agents
+
+
+async def test_consumer_stopping_early_cancels_the_request_and_counts_as_cancelled() -> None:
+    async with ScriptedServer() as srv, SSEOxyGent(name="m", server_url=srv.url) as agent:
+        srv.on("POST", "/sse/chat", Replay(MATH, chunk_size=200, delay=0.01))
+        async with aclosing(agent.stream(agent.build_request("x"))) as events:
+            async for _ev in events:
+                break
+        stats = agent.get_connection_stats()
+    assert stats["cancelled_requests"] == 1 and stats["failed_requests"] == 0 and stats["in_flight"] == 0

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from .framing import SSE_HEADERS, ping_frame
 from .httputil import BadBody, bad_body_response, error_500, json_response, read_payload, web_response
+from .queues import TraceQueue
 
 if TYPE_CHECKING:
     from .server import SimNode
@@ -57,6 +58,17 @@ async def pump(node: SimNode, request: web.Request, resp: web.StreamResponse, tr
     Returns ``close`` or ``abort``; a ``hang`` marker never returns (silence until cancelled).
     """
     queue = node.hub.get(trace_id)
+    node._readers[trace_id] += 1
+    try:
+        return await _pump(node, request, resp, queue)
+    finally:
+        node._readers[trace_id] -= 1
+        if node._readers[trace_id] <= 0:
+            del node._readers[trace_id]
+            node._forget_queue(trace_id)
+
+
+async def _pump(node: SimNode, request: web.Request, resp: web.StreamResponse, queue: TraceQueue) -> str:
     loop = asyncio.get_running_loop()
     interval = node.knobs.ping_interval
     burst = node.knobs.burst_ms / 1000.0
@@ -84,7 +96,6 @@ async def pump(node: SimNode, request: web.Request, resp: web.StreamResponse, tr
             await resp.write(bytes(buf))
         if end is not None:
             if end.kind == "close":
-                node._forget_queue(trace_id)
                 return "close"
             if end.kind == "hang":
                 await asyncio.Future()

@@ -113,6 +113,7 @@ class SimNode:
         self._runs = 0
         self._active: dict[str, set[asyncio.Task[Any]]] = {}
         self._handlers: set[asyncio.Task[Any]] = set()
+        self._readers: Counter[str] = Counter()
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
 
@@ -320,7 +321,7 @@ class SimNode:
             tasks.discard(task)
             if not tasks:
                 del self._active[trace_id]
-                if task.cancelled():  # its reader left: nobody will read what is queued
+                if task.cancelled() and not self._readers.get(trace_id):  # nobody will read the rest
                     self.hub.discard(trace_id)
                 else:
                     self._forget_queue(trace_id)  # drops it only if already read to the end
@@ -331,5 +332,5 @@ class SimNode:
 
     def _forget_queue(self, trace_id: str) -> None:
         q = self.hub.peek(trace_id)
-        if q is not None and not q and trace_id not in self._active:
+        if q is not None and not q and trace_id not in self._active and not self._readers.get(trace_id):
             self.hub.discard(trace_id)

@@ -37,7 +37,8 @@ def _reserve_port(host: str) -> int:
 class SimCluster:
     """``nodes`` live nodes (node 0 = ``master_agent``, whose sub-agents are all the others, reached
     remotely) plus ``dead_nodes`` whose URL has nothing listening. ``base_port=0`` picks free ports,
-    otherwise node *i* listens on ``base_port + i``.
+    otherwise node *i* listens on ``base_port + i``. ``knobs`` apply to every node with ``burst_ms`` and
+    ``ping_interval`` taken from the arguments; ``node_knobs[name]`` replaces them for one node as given.
     """
 
     def __init__(

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
+from pydantic_core import from_json as _from_json
+
 from .events import (
     AnswerEvent,
     ObservationEvent,
@@ -19,7 +21,6 @@ from .events import (
     StreamEvent,
     ThinkEvent,
     ToolCallEvent,
-    decode_json,
     event_from_message,
 )
 from .sse import SSEMessage
@@ -46,7 +47,7 @@ def fast_event(msg: SSEMessage, node: str, trace_id: str, mono: float, wall: flo
     if msg.event == "close" or data[:1] != "{":
         return event_from_message(msg, node=node, trace_id=trace_id, mono=mono, wall=wall)
     try:
-        value = decode_json(data)
+        value = _from_json(data, allow_inf_nan=True)  # = decode_json, one Python call less
     except ValueError:
         return event_from_message(msg, node=node, trace_id=trace_id, mono=mono, wall=wall)
     ev = _typed(value) if type(value) is dict else None

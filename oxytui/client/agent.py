@@ -25,7 +25,6 @@ from ._http import open_with_retries
 from ._reader import read_events
 from .errors import RemoteError, RemoteProtocolError
 from .events import (
-    CallEvent,
     KeepAlive,
     ObservationEvent,
     OxyEvent,
@@ -379,7 +378,7 @@ class SSEOxyGent:
                     if kind == "answer":
                         answer = ev.content  # type: ignore[attr-defined]
                         continue
-                    if cls is ToolCallEvent or cls is ObservationEvent or isinstance(ev, CallEvent):
+                    if cls is ToolCallEvent or cls is ObservationEvent:  # the only CallEvent classes
                         if ev.caller_category == "user" or ev.callee_category == "user":  # type: ignore[attr-defined]
                             continue
                         if rebuild:

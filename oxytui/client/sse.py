@@ -195,13 +195,23 @@ class SSEDecoder:
         next_lf = -1
         limit = self.max_event_size
         append = out.append
+        retry_b = b""
+        retry_val = 0
         while pos < end:
             if not self._data and not self._event and self._retry is None:
-                m = crlf(buf, pos) or lf(buf, pos)
-                if m is not None and m.end() - pos <= limit and 0x0D not in m.group(3):
+                event_id = None
+                while True:
+                    m = crlf(buf, pos) or lf(buf, pos)
+                    if m is None:
+                        break
                     id_, name, data, retry = m.groups()
-                    self.last_event_id = event_id = id_.decode("utf-8", "replace")
-                    self.retry = value = int(retry)
+                    stop = m.end()
+                    if stop - pos > limit or 0x0D in data:
+                        break
+                    if retry != retry_b:
+                        retry_b = retry
+                        retry_val = int(retry)
+                    event_id = id_.decode("utf-8", "replace")
                     append(
                         SSEMessage(
                             "message"
@@ -209,12 +219,16 @@ class SSEDecoder:
                             else (name.decode("utf-8", "replace") or "message"),
                             data.decode("utf-8", "replace"),
                             event_id,
-                            value,
+                            retry_val,
                             len(data),
                         )
                     )
-                    pos = m.end()
-                    continue
+                    pos = stop
+                if event_id is not None:
+                    self.last_event_id = event_id
+                    self.retry = retry_val
+                if pos >= end:
+                    return
             if next_lf < pos:  # memchr-based line split; next_lf is reused across lines (O(n) total)
                 next_lf = buf.find(b"\n", pos)
                 if next_lf < 0:

@@ -149,7 +149,9 @@ class SSEOxyGent:
         if s is None or s.closed:
             if not self._owns_session:
                 raise RemoteError(self.name, "the shared aiohttp session is closed")
-            connector = aiohttp.TCPConnector(limit=256, keepalive_timeout=4.0, ssl=self._ssl_arg())
+            # no pool limit: a stream holds its connection for minutes, and waiting for a free slot must
+            # not count against connect_timeout; keep-alive below uvicorn's 5 s so reuse never races a close
+            connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=4.0, ssl=self._ssl_arg())
             s = self._session = aiohttp.ClientSession(
                 connector=connector, timeout=aiohttp.ClientTimeout(total=None), read_bufsize=2**18
             )
@@ -161,9 +163,12 @@ class SSEOxyGent:
     def _timeout(self, quick: bool = False) -> aiohttp.ClientTimeout:
         if quick:  # check_alive / get_organization: small JSON bodies
             t = self.connect_timeout
-            return aiohttp.ClientTimeout(total=self.total_timeout, sock_connect=t, sock_read=t)
+            return aiohttp.ClientTimeout(total=self.total_timeout, connect=t, sock_connect=t, sock_read=t)
         return aiohttp.ClientTimeout(
-            total=self.total_timeout, sock_connect=self.connect_timeout, sock_read=self.idle_timeout
+            total=self.total_timeout,
+            connect=self.connect_timeout,  # DNS + TCP + TLS
+            sock_connect=self.connect_timeout,
+            sock_read=self.idle_timeout,
         )
 
     async def aclose(self) -> None:

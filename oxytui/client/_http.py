@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING
 import aiohttp
 
 from . import _transport as tr
-from .errors import RemoteError, RemoteHTTPError
+from .errors import RemoteError, RemoteHTTPError, RemoteProtocolError
+from .events import decode_json
 
 if TYPE_CHECKING:
     from .agent import SSEOxyGent
     from .schemas import OxyRequest
 
-__all__ = ["open_with_retries"]
+__all__ = ["open_with_retries", "start_async_run"]
 
 log = logging.getLogger("oxytui.client")
 
@@ -81,3 +82,21 @@ def _gave_up(err: RemoteError, attempts: int) -> RemoteError:
         err.retried = attempts  # type: ignore[attr-defined]
         err.add_note_to_cause(f"gave up after {attempts} {'retry' if attempts == 1 else 'retries'}")
     return err
+
+
+async def start_async_run(agent: SSEOxyGent, body: bytes, request: OxyRequest) -> None:
+    """``POST /async/chat``: OxyGent answers ``{"code": 200, ...}`` and runs without a reader."""
+    resp = await open_with_retries(agent, "POST", "/async/chat", body, sse=False, request=request)
+    try:
+        raw = await resp.read()
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        raise tr.map_error(agent.name, exc, started=False, events=0, timeouts=agent._timeouts()) from None
+    finally:
+        resp.release()
+    try:
+        data = decode_json(raw)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or data.get("code", 200) != 200:
+        snippet = raw[:120].decode("utf-8", "replace")
+        raise RemoteProtocolError(agent.name, f"/async/chat refused the run: {snippet!r}")

@@ -21,7 +21,7 @@ import aiohttp
 from pydantic import SecretStr
 
 from . import _transport as tr
-from ._http import open_with_retries
+from ._http import open_with_retries, start_async_run
 from ._reader import read_events
 from .errors import RemoteError, RemoteProtocolError
 from .events import (
@@ -314,27 +314,11 @@ class SSEOxyGent:
     async def start_async(self, request: OxyRequest) -> str:
         """Start a run that survives reader disconnects (``POST /async/chat``); returns its trace id."""
         try:
-            return await self._start_async(request)
+            body = self._encode(self.prepare_payload(request))
+            await start_async_run(self, body, request)
+            return request.current_trace_id or ""
         except RemoteError as exc:
             raise self._scrub_error(exc) from None
-
-    async def _start_async(self, request: OxyRequest) -> str:
-        body = self._encode(self.prepare_payload(request))
-        resp = await self._open("POST", "/async/chat", body, sse=False, request=request)
-        try:
-            raw = await resp.read()
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise tr.map_error(self.name, exc, started=False, events=0, timeouts=self._timeouts()) from None
-        finally:
-            resp.release()
-        try:
-            data = decode_json(raw)
-        except ValueError:
-            data = None
-        if not isinstance(data, dict) or data.get("code", 200) != 200:
-            snippet = raw[:120].decode("utf-8", "replace")
-            raise RemoteProtocolError(self.name, f"/async/chat refused the run: {snippet!r}")
-        return request.current_trace_id or ""
 
     # --- execute -----------------------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from tests.support.scripted_server import (
     Silent,
     Status,
     free_port,
+    unresponsive_port,
 )
 
 MATH = capture("math_add")
@@ -52,6 +53,14 @@ async def test_connection_refused_is_retried_with_exponential_backoff(
     assert delays == ["0.01 s", "0.02 s", "0.04 s"]
     assert stats["retries"] == 3 and stats["failed_requests"] == 1 and stats["total_requests"] == 1
     assert stats["last_error"] and "connection refused" in stats["last_error"]
+
+
+async def test_connect_timeout_is_retried_then_reported() -> None:
+    with unresponsive_port() as port:
+        async with agent_for(f"http://127.0.0.1:{port}", connect_timeout=0.2, max_retries=1) as agent:
+            resp = await agent.execute(agent.build_request("x"))
+    assert resp.state is OxyState.FAILED
+    assert resp.output == "math: timeout: no connection within 0.2 s (gave up after 1 retry)"
 
 
 async def test_503_before_the_body_is_retried_then_succeeds() -> None:

@@ -24,7 +24,8 @@ Responses (all plain dataclasses, combine freely):
     Silent()  accept the request and never answer (the socket stays open)
     Handler(fn)  ``async fn(request, writer)`` writes whatever it wants; return True to keep alive
 
-``free_port()`` returns a port on 127.0.0.1 that nobody listens on (for connection-refused tests).
+``free_port()`` returns a port on 127.0.0.1 that nobody listens on (for connection-refused tests);
+``with unresponsive_port() as port:`` one whose TCP connects hang (for connect-timeout tests).
 ``self_signed_context(tmpdir)`` builds a server SSLContext with a fresh self-signed certificate via the
 ``openssl`` CLI (``None`` if openssl is missing) and the matching client context.
 """
@@ -38,7 +39,7 @@ import shutil
 import socket
 import ssl
 import subprocess
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ __all__ = [
     "Status",
     "free_port",
     "self_signed_context",
+    "unresponsive_port",
 ]
 
 SSE_HEADERS = (
@@ -275,6 +277,29 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def unresponsive_port(fillers: int = 8) -> Iterator[int]:
+    """A loopback port whose accept queue is full, so new TCP connects hang (connect-timeout tests).
+    Linux drops the SYN when a ``listen(0)`` socket's queue is full; nothing is ever accepted."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(0)
+    port = srv.getsockname()[1]
+    socks = []
+    try:
+        for _ in range(fillers):
+            c = socket.socket()
+            c.setblocking(False)
+            with contextlib.suppress(BlockingIOError, OSError):
+                c.connect(("127.0.0.1", port))
+            socks.append(c)
+        yield port
+    finally:
+        for c in socks:
+            c.close()
+        srv.close()
 
 
 def self_signed_context(tmpdir: Path) -> tuple[ssl.SSLContext, ssl.SSLContext] | None:

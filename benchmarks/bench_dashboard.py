@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import math
+import os
 import statistics
 import sys
 import time
@@ -24,7 +26,15 @@ from harness import REPO, table
 
 NODES = 20
 RATE = 200.0
-FLOOD_TOTAL = int(__import__("os").environ.get("OXYTUI_BENCH_FLOOD", 1_000_000))
+FLOOD_TOTAL = int(os.environ.get("OXYTUI_BENCH_FLOOD", 1_000_000))
+
+
+def pct(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (``q`` in 0..1) of unsorted values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
 def status_kb(key: str) -> float:
@@ -69,7 +79,26 @@ class Farm:
                 await self.proc.wait()
 
 
+def yield_on_read() -> None:
+    """Experiment (``OXYTUI_BENCH_YIELD=1``): make every network read yield to the event loop once.
+
+    aiohttp's ``readany()`` returns without suspending while data is buffered, so a fast stream can
+    keep the loop (and the UI's key handling) busy; this shows what one ``sleep(0)`` per read buys.
+    """
+    import aiohttp
+
+    original = aiohttp.StreamReader.readany
+
+    async def readany(self: aiohttp.StreamReader) -> bytes:
+        await asyncio.sleep(0)
+        return await original(self)
+
+    aiohttp.StreamReader.readany = readany  # type: ignore[method-assign]
+
+
 async def measure(seconds: float) -> dict[str, Any]:
+    if os.environ.get("OXYTUI_BENCH_YIELD") == "1":
+        yield_on_read()
     from oxytui.client import KeepAlive, StreamClosed
     from oxytui.config import NodeConfig, Settings
     from oxytui.tui.app import OxyApp
@@ -104,6 +133,7 @@ async def measure(seconds: float) -> dict[str, Any]:
 
     app.action_next_node = timed_next_node  # type: ignore[method-assign]
     out: dict[str, Any] = {"nodes": NODES, "rate": RATE, "seconds": seconds}
+    out["yield_on_read"] = os.environ.get("OXYTUI_BENCH_YIELD") == "1"
 
     async def press_and_time(pilot: Any) -> float | None:
         """ms from injecting ``n`` to the first frame composed after its action ran (None: none in 5 s)."""
@@ -125,9 +155,9 @@ async def measure(seconds: float) -> dict[str, Any]:
                 assert time.monotonic() < deadline, "nodes not up"
                 await pilot.pause(0.1)
             controller: Any = app.controller
-            idle = sorted(v for v in [await press_and_time(pilot) for _ in range(20)] if v is not None)
+            idle = [v for v in [await press_and_time(pilot) for _ in range(20)] if v is not None]
             out["idle_key_p50_ms"] = statistics.median(idle) if idle else None
-            out["idle_key_p95_ms"] = idle[int(len(idle) * 0.95) - 1] if idle else None
+            out["idle_key_p95_ms"] = pct(idle, 0.95)
             stop = asyncio.Event()
 
             async def driver(names: list[str], query: str) -> None:
@@ -159,7 +189,7 @@ async def measure(seconds: float) -> dict[str, Any]:
             out["load"] = {
                 "key_samples": len(lat),
                 "key_p50_ms": statistics.median(lat) if lat else None,
-                "key_p95_ms": lat[int(len(lat) * 0.95) - 1] if lat else None,
+                "key_p95_ms": pct(lat, 0.95),
                 "key_max_ms": lat[-1] if lat else None,
                 "runs_completed": completed,
                 "events_emitted": emitted,
@@ -201,7 +231,7 @@ async def measure(seconds: float) -> dict[str, Any]:
                 "seconds": took,
                 "events_per_s": (received["n"] - before) / took,
                 "key_p50_ms": statistics.median(flat) if flat else None,
-                "key_p95_ms": flat[max(0, int(len(flat) * 0.95) - 1)] if flat else None,
+                "key_p95_ms": pct(flat, 0.95),
                 "rss_mb_after": status_kb("VmRSS") / 1024,
                 "peak_rss_mb": status_kb("VmHWM") / 1024,
                 "log_rows": len(app.store.log.rows),

@@ -59,7 +59,7 @@ class OxyApp(App[int]):
         return self._clock()
 
     def frame(self) -> int:
-        return 0 if self.frozen else int(time.monotonic() * 10)
+        return 0 if self.frozen else int(time.monotonic() * 5)
 
     # --- lifecycle ----------------------------------------------------------------------------------------
 
@@ -112,13 +112,20 @@ class OxyApp(App[int]):
             return
         await self._close_and_exit()
 
+    async def on_unmount(self) -> None:
+        """However the app ends (quit, ctrl+c, test harness), close the transport and the demo cluster."""
+        ctl, self.controller = self.controller, None
+        if ctl is not None and hasattr(ctl, "aclose"):
+            await ctl.aclose()
+
     async def action_quit(self) -> None:
         """Textual's own quit (ctrl+q) asks too when runs are live."""
         await self.action_quit_app()
 
     async def _close_and_exit(self) -> None:
-        if self.controller is not None and hasattr(self.controller, "aclose"):
-            await self.controller.aclose()  # type: ignore[union-attr]
+        ctl, self.controller = self.controller, None
+        if ctl is not None and hasattr(ctl, "aclose"):
+            await ctl.aclose()
         self.exit(0)
 
     # --- actions ------------------------------------------------------------------------------------------
@@ -153,7 +160,7 @@ class OxyApp(App[int]):
     def action_pause_log(self) -> None:
         view = self._main().log_view
         view.set_paused(not view.paused)
-        self._main().flush(self.clock(), self.frame(), force=True)
+        self._main().sync_titles()
 
     def action_next_node(self, step: int) -> None:
         table = self._main().nodes

@@ -48,8 +48,7 @@ async def test_connects_and_shows_status(cluster: SimCluster) -> None:
         dead = next(n for n in cluster.urls if n not in ("master_agent", "math_agent"))
         assert app.store.status(dead).value == "down"
         await until(pilot, lambda: app.store.nodes["master_agent"].org is not None)
-        topbar = str(app.main.query_one("#topbar").render())
-        assert "2/3 nodes up" in topbar
+        await until(pilot, lambda: "2/3 nodes up" in str(app.main.query_one("#topbar").render()))
 
 
 async def test_chat_send_streams_answer_to_focused_node(cluster: SimCluster) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Input
 
 from oxytui.runs import ALL, Run, RunStore
 from oxytui.tui.text import literal, spinner, theme_style
@@ -18,6 +21,26 @@ from oxytui.tui.widgets.org import OrgTree
 from oxytui.tui.widgets.stats import StatsPane
 
 NARROW_BELOW = 130
+SLOW_EVERY = 0.5
+"""Seconds between refreshes of the nodes and stats tables (the log and call tree refresh every tick)."""
+
+
+class TopBar(Widget):
+    """One line of status; repaints without a layout pass (Static.update would reflow the screen)."""
+
+    DEFAULT_CSS = "TopBar { height: 1; }"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._text = Text()
+
+    def set_text(self, text: Text) -> None:
+        if text != self._text:
+            self._text = text
+            self.refresh()
+
+    def render(self) -> Text:
+        return self._text
 
 
 class MainScreen(Screen[None]):
@@ -32,6 +55,7 @@ class MainScreen(Screen[None]):
         self.pinned_run: Run | None = None
         self.chat_runs: list[Run] = []
         self._version = -1
+        self._slow_at = 0.0
         # direct references: a maximized pane is not found by query_one on this screen
         self.nodes = NodesTable(store, id="nodes")
         self.log_view = EventLogView(store, utc=utc, id="log")
@@ -41,7 +65,7 @@ class MainScreen(Screen[None]):
         self.chat = ChatPane(read_only=read_only, id="chat")
 
     def compose(self) -> ComposeResult:
-        yield Static(id="topbar")
+        yield TopBar(id="topbar")
         with Horizontal(id="row-top"):
             yield self.nodes
             with Vertical(id="log-pane"):
@@ -80,11 +104,15 @@ class MainScreen(Screen[None]):
         self._version = self.store.version
         live = bool(self.store.live_runs())
         if changed:
-            self.nodes.refresh_rows()
             self.log_view.sync()
-            self.stats.focus_key = self.focus_key
-            self.stats.sync(now)
             self._sync_org()
+            wall = time.monotonic()
+            added = len(self.store.nodes) + 1 != len(self.nodes.key_list())
+            if force or added or wall - self._slow_at >= SLOW_EVERY:  # tables are costly: ~2 Hz
+                self._slow_at = wall
+                self.nodes.refresh_rows()
+                self.stats.focus_key = self.focus_key
+                self.stats.sync(now)
         if changed or live:
             self.calls.show_run(self.current_run(), now, frame)
             chat = self.chat
@@ -93,7 +121,7 @@ class MainScreen(Screen[None]):
             else:
                 chat.sync(now, frame)
             self._sync_topbar(now, frame)
-        self._sync_titles()
+        self.sync_titles()
 
     def current_run(self) -> Run | None:
         if self.pinned_run is not None and self.pinned_run.key in self.store.runs:
@@ -148,9 +176,9 @@ class MainScreen(Screen[None]):
             t.append(f" ({log.dropped:,} dropped)", "dim")
         if self.read_only:
             t.append("  ·  READ-ONLY", theme_style(self.app, "bold $error"))
-        self.query_one("#topbar", Static).update(t)
+        self.query_one("#topbar", TopBar).set_text(t)
 
-    def _sync_titles(self) -> None:
+    def sync_titles(self) -> None:
         view = self.log_view
         sub = Text(end="")
         if view.paused:
@@ -165,8 +193,7 @@ class MainScreen(Screen[None]):
         self.query_one("#log-pane").border_subtitle = sub  # type: ignore[assignment]
         scope = "all nodes" if self.focus_key == ALL else self.focus_key
         self.query_one("#log-pane").border_title = f"Live events · {scope}"
-        run = self.calls.run
-        self.calls.border_subtitle = run.trace_id if run else ""
+        self.calls.border_subtitle = self.calls.status_line(self.app.clock(), self.app.frame())  # type: ignore[attr-defined]
 
     # --- focus ------------------------------------------------------------------------------------------
 
@@ -197,7 +224,7 @@ class MainScreen(Screen[None]):
             view = self.log_view
             view.filter_text = event.value
             view.rebuild()
-            self._sync_titles()
+            self.sync_titles()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "log-filter":

@@ -17,12 +17,14 @@ class CallTree(Tree[Call]):
         super().__init__("no run selected", id=id)
         self.run: Run | None = None
         self._calls_by_id: dict[str, TreeNode[Call]] = {}
+        self._labels: dict[str, Text] = {}
         self.guide_depth = 2
 
     def show_run(self, run: Run | None, now: float, frame: int) -> None:
         if run is not self.run:
             self.run = run
             self._calls_by_id.clear()
+            self._labels.clear()
             self.clear()
         self.sync(now, frame)
 
@@ -31,7 +33,7 @@ class CallTree(Tree[Call]):
         if run is None:
             self.root.set_label(Text("no run selected — pick an event in the log", "dim"))
             return
-        self.root.set_label(self._root_label(run, now, frame))
+        self._set_label(self.root, "\0root", self._root_label(run, now, frame))
         for call in run.walk():
             tn = self._calls_by_id.get(call.node_id)
             label = self._label(call, now, frame)
@@ -42,9 +44,25 @@ class CallTree(Tree[Call]):
                 tn = (parent or self.root).add(label, data=call, expand=True,
                                                allow_expand=call.category in ("agent", "flow", ""))
                 self._calls_by_id[call.node_id] = tn
-            elif call.status == "running" or tn.label != label:
-                tn.set_label(label)
+                self._labels[call.node_id] = label
+            else:
+                self._set_label(tn, call.node_id, label)
         self.root.expand()
+
+    def _set_label(self, node: TreeNode[Call], key: str, label: Text) -> None:
+        """Relabel only on a real change: each relabel costs a layout pass of the tree."""
+        if self._labels.get(key) != label:
+            self._labels[key] = label
+            node.set_label(label)
+
+    def status_line(self, now: float, frame: int) -> str:
+        """Spinner and elapsed time of a live run, for the pane's border (repaints without layout)."""
+        run = self.run
+        if run is None:
+            return ""
+        if run.live:
+            return f"{spinner(frame)} {fmt_secs(max(0.0, run.duration(now)))} · {run.trace_id}"
+        return run.trace_id
 
     def _root_label(self, run: Run, now: float, frame: int) -> Text:
         t = Text(no_wrap=True, end="")
@@ -54,23 +72,25 @@ class CallTree(Tree[Call]):
         t.append(" · ")
         state_style = {"running": "$warning", "completed": "$success", "failed": "$error",
                        "canceled": "$warning"}
-        icon = spinner(frame) + " " if run.live else ""
-        t.append(f"{icon}{run.state.value} {fmt_secs(max(0.0, run.duration(now)))}",
-                 theme_style(self.app, "bold " + state_style[run.state.value]))
+        duration = "" if run.live else f" {fmt_secs(max(0.0, run.duration(now)))}"
+        style = theme_style(self.app, "bold " + state_style[run.state.value])
+        t.append(f"{run.state.value}{duration}", style)
         return t
 
     def _label(self, call: Call, now: float, frame: int) -> Text:
         t = Text(no_wrap=True, end="")
         if call.status == "running":
-            t.append(spinner(frame) + " ", theme_style(self.app, "$warning"))
+            t.append("◌ ", theme_style(self.app, "$warning"))
         elif call.status == "error":
             t.append("✗ ", theme_style(self.app, "bold $error"))
         else:
             t.append("✓ ", theme_style(self.app, "$success"))
         t.append_text(literal(call.callee, "bold", limit=30))
         t.append(f" {call.category}", "dim")
-        t.append(f" {fmt_secs(max(0.0, call.duration(now)))}",
-                 theme_style(self.app, "$primary"))
+        if call.end is None:
+            t.append(" running", theme_style(self.app, "$warning"))
+        else:
+            t.append(f" {fmt_secs(max(0.0, call.duration(now)))}", theme_style(self.app, "$primary"))
         if call.output_preview:
             style = theme_style(self.app, "$error") if call.status == "error" else "dim"
             t.append(" → ", "dim")

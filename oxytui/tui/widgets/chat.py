@@ -59,6 +59,7 @@ class AnswerCard(Static):
     def __init__(self, run: Run) -> None:
         super().__init__()
         self.run = run
+        self._body: Text | None = None
 
     def sync(self, now: float, frame: int) -> None:
         run = self.run
@@ -81,7 +82,9 @@ class AnswerCard(Static):
             body.append_text(literal(run.streamed[-1500:], "italic", limit=1500, multiline=True))
         else:
             body.append("waiting for the first event…", "dim")
-        self.update(body)
+        if body != self._body:  # Static.update reflows: only when the text really changed
+            self._body = body
+            self.update(body)
 
 
 class ChatPane(Vertical):
@@ -118,19 +121,58 @@ class ChatPane(Vertical):
         self.query_one("#chat-target", Label).update(Text(label))
 
     def show_runs(self, runs: list[Run], now: float, frame: int) -> None:
+        """Up to ``MAX_CARDS`` runs side by side as cards; a wider fan-out as one line per node."""
         box = self.query_one("#chat-cards", Horizontal)
-        if [c.run for c in box.query(AnswerCard)] != runs:
+        if runs != self.runs or not box.children:
             box.remove_children()
-            cards = [AnswerCard(r) for r in runs]
-            box.mount_all(cards)
-            for c in cards:
-                c.call_after_refresh(c.sync, now, frame)
+            if len(runs) > MAX_CARDS:
+                widgets: list[Static] = [AnswerTable(runs)]
+            else:
+                widgets = [AnswerCard(r) for r in runs]
+            box.mount_all(widgets)
+            for w in widgets:
+                w.call_after_refresh(w.sync, now, frame)  # type: ignore[attr-defined]
         self.runs = runs
         self.sync(now, frame)
 
     def sync(self, now: float, frame: int) -> None:
         for card in self.query(AnswerCard):
             card.sync(now, frame)
+        for table in self.query(AnswerTable):
+            table.sync(now, frame)
+
+
+MAX_CARDS = 4
+
+
+class AnswerTable(Static):
+    """A fan-out to many nodes: node, state, latency and a one-line answer per row (one widget, so 20
+    streaming nodes cost one repaint per tick, not twenty)."""
+
+    DEFAULT_CSS = "AnswerTable { width: 1fr; height: 100%; overflow-y: auto; padding: 0 1; }"
+
+    def __init__(self, runs: list[Run]) -> None:
+        super().__init__()
+        self.runs = runs
+        self._body: Text | None = None
+
+    def sync(self, now: float, frame: int) -> None:
+        body = Text(no_wrap=True, end="")
+        for i, run in enumerate(self.runs):
+            if i:
+                body.append("\n")
+            state = run.state.value
+            icon = spinner(frame) if run.live else {"completed": "✓", "failed": "✗"}.get(state, "·")
+            style = {"failed": "$error", "running": "$warning", "completed": "$success"}.get(state, "")
+            body.append(f"{icon} ", theme_style(self.app, style))
+            body.append_text(literal(run.node, "bold", limit=16))
+            body.append(" " * max(1, 17 - len(run.node[:16])))
+            body.append(f"{fmt_secs(max(0.0, run.duration(now))):>6}  ", theme_style(self.app, "$primary"))
+            text = run.answer or run.error or run.streamed[-200:] or "…"
+            body.append_text(literal(text, theme_style(self.app, "$error") if run.error else "", limit=300))
+        if body != self._body:
+            self._body = body
+            self.update(body)
 
 
 __all__ = ["TARGETS", "AnswerCard", "ChatInput", "ChatPane"]

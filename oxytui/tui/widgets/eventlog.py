@@ -103,8 +103,10 @@ class EventLogView(ScrollView, can_focus=True):
             del self.rows[:drop]
             self.cursor = max(-1, self.cursor - drop)
         self.rows.extend(new)
-        self._cache.clear()
-        self._update_size()
+        if len(self._cache) > 4096:
+            self._cache.clear()
+        if new or drop or log.updated_seq >= first:
+            self._update_size()
 
     def rebuild(self) -> None:
         """Re-apply filters to every row still in the store (after a filter or toggle change)."""

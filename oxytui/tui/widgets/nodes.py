@@ -16,6 +16,7 @@ class NodesTable(DataTable[Text]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self.store = store
         self._keys: list[str] = []
+        self._last: dict[tuple[str, str], Text] = {}
         self.compact = False
 
     def set_compact(self, compact: bool) -> None:
@@ -41,6 +42,7 @@ class NodesTable(DataTable[Text]):
         if keys != self._keys:
             cursor = self.cursor_row
             self.clear()
+            self._last.clear()
             for k in keys:
                 self.add_row(*self._cells(k), key=k)
             self._keys = keys
@@ -49,7 +51,9 @@ class NodesTable(DataTable[Text]):
             return
         for k in keys:
             for col, cell in zip(self._columns(), self._cells(k), strict=True):
-                self.update_cell(k, col, cell)
+                if self._last.get((k, col)) != cell:  # update_cell repaints the table: only real changes
+                    self._last[(k, col)] = cell
+                    self.update_cell(k, col, cell)
 
     def _columns(self) -> tuple[str, ...]:
         full = ("st", "name", "url", "ok", "p95", "act")
@@ -71,6 +75,9 @@ class NodesTable(DataTable[Text]):
         cells = (Text(STATUS_ICON[status], style), literal(key, limit=14), literal(url, "dim", limit=15),
                  Text(ok), Text(p95), Text(active))
         return cells[:2] + cells[3:] if self.compact else cells
+
+    def key_list(self) -> list[str]:
+        return self._keys
 
     def key_at_cursor(self) -> str:
         return self._keys[self.cursor_row] if 0 <= self.cursor_row < len(self._keys) else ALL

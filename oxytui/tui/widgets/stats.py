@@ -69,7 +69,12 @@ class StatsPane(Vertical):
         self.query_one("#lat-spark", Sparkline).data = lat or [0.0]
         self.query_one("#rate-spark", Sparkline).data = rate
         label = "all nodes" if self.focus_key == ALL else self.focus_key
-        self.query_one("#lat-label", Label).update(
-            Text(f"latency, last {len(lat)} runs · {label} · max {fmt_secs(max(lat) if lat else None)}"))
-        self.query_one("#rate-label", Label).update(
-            Text(f"events/s, last 60 s · {label} · peak {max(rate) if rate else 0:.0f}"))
+        self._label("#lat-label", f"latency, last {len(lat)} runs · {label} · max "
+                                  f"{fmt_secs(max(lat) if lat else None)}")
+        self._label("#rate-label", f"events/s, last 60 s · {label} · peak {max(rate) if rate else 0:.0f}")
+
+    def _label(self, selector: str, text: str) -> None:
+        widget = self.query_one(selector, Label)
+        if getattr(widget, "_oxy_text", None) != text:
+            widget._oxy_text = text  # type: ignore[attr-defined]
+            widget.update(Text(text))

@@ -19,7 +19,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import OURS_PYTHON, fmt, median_of, peer_python, ratio, run_worker, table
+from harness import OURS_PYTHON, BytesServer, fmt, median_of, peer_python, ratio, run_worker, table
 
 FLOOD = 20_000
 OPEN_STREAMS = 200
@@ -175,6 +175,7 @@ async def measure(reps: int = 3) -> dict[str, Any]:
     await node.start(port=0)
     script = Path(__file__)
     thr: dict[str, list[dict[str, Any]]] = {}
+    replay: dict[str, list[dict[str, Any]]] = {}
     mem: dict[str, list[dict[str, Any]]] = {}
     try:
         clients = [("ours_stream", OURS_PYTHON), ("ours_execute", OURS_PYTHON)]
@@ -184,31 +185,57 @@ async def measure(reps: int = 3) -> dict[str, Any]:
             for kind, python in clients:
                 res = await run_worker(python, script, ["worker", kind, node.url, f"flood {FLOOD}"])
                 thr.setdefault(kind, []).append(res)
+        # the same run's bytes, recorded once from the sim and replayed at memory speed: client-bound
+        import aiohttp
+
+        async with aiohttp.ClientSession() as session:
+            body = {"query": f"flood {FLOOD}", "current_trace_id": "benchreplay00001"}
+            async with session.post(node.url + "/sse/chat", json=body) as resp:
+                recorded = await resp.read()
+        async with BytesServer(recorded) as server:
+            base = server.url.rsplit("/sse/chat", 1)[0]
+            for _ in range(reps):
+                for kind, python in clients:
+                    res = await run_worker(python, script, ["worker", kind, base, f"flood {FLOOD}"])
+                    replay.setdefault(kind, []).append(res)
         mem_clients = [("ours_mem", OURS_PYTHON)] + ([("oxygent_mem", peer)] if peer else [])
         for kind, python in mem_clients:
             res = await run_worker(python, script, ["worker", kind, node.url, str(OPEN_STREAMS)])
             mem.setdefault(kind, []).append(res)
     finally:
         await node.stop()
-    return {"throughput": thr, "memory": mem}
+    return {"throughput": thr, "replay": replay, "memory": mem}
 
 
-def summarise(results: dict[str, Any]) -> str:
-    thr, mem = results["throughput"], results["memory"]
+def _throughput(title: str, thr: dict[str, Any]) -> list[str]:
     rows = []
     for kind, runs in thr.items():
         errors = sorted({r["error"] for r in runs if "error" in r})
         events = {r.get("events") for r in runs if "events" in r}
         rows.append([kind, fmt(median_of(runs, "ev_s")), fmt(median_of(runs, "cpu_us"), ".1f"),
                      ",".join(str(e) for e in sorted(events)), "; ".join(errors)])  # fmt: skip
-    out = [f"### flood {FLOOD:,} (one run, {FLOOD:,} LLM deltas) from a zero-delay sim node over loopback\n"]
-    out.append(table(["client", "events/s", "client CPU µs/event", "events delivered", "notes"], rows))
+    out = [title, table(["client", "events/s", "client CPU µs/event", "events delivered", "notes"], rows)]
     ev = {k: median_of(v, "ev_s") for k, v in thr.items()}
     cpu = {k: median_of(v, "cpu_us") for k, v in thr.items()}
     out.append(
-        f"\n- ours_execute / oxygent events/s: **{ratio(ev.get('ours_execute'), ev.get('oxygent'))}**; "
+        f"\n- ours_execute / oxygent events/s: **{ratio(ev.get('ours_execute'), ev.get('oxygent'))}**, "
+        f"ours_stream / oxygent: **{ratio(ev.get('ours_stream'), ev.get('oxygent'))}**; "
         f"CPU per event oxygent / ours_execute: **{ratio(cpu.get('oxygent'), cpu.get('ours_execute'))}**"
     )
+    return out
+
+
+def summarise(results: dict[str, Any]) -> str:
+    mem = results["memory"]
+    out = _throughput(
+        f"### flood {FLOOD:,} (one run, {FLOOD:,} LLM deltas), live from a zero-delay sim node\n",
+        results["throughput"],
+    )
+    if results.get("replay"):
+        out += _throughput(
+            "\n### the same run's bytes recorded from the sim, replayed at memory speed (client-bound)\n",
+            results["replay"],
+        )
     rows = [
         [kind, fmt(median_of(runs, "per_stream_kb"), ".1f"), fmt(median_of(runs, "rss_mb"), ".0f"),
          "; ".join(sorted({r["error"] for r in runs if "error" in r}))]

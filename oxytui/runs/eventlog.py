@@ -94,7 +94,8 @@ class EventLog:
             row.chars += len(delta)
         if not end:
             row.count += 1
-        row.summary = f"{row.count} deltas: " + one_line(_tail(row.text, 300), 300)
+        if end or row.count <= 32 or row.count % 16 == 0:  # a long stream: refresh the preview now and then
+            row.summary = f"{row.count} deltas: " + one_line(_tail(row.text, 300), 300)
         row.raw = raw if row.raw is None else row.raw
         if end:
             row.type = "stream_end" if row.count == 0 else "stream"

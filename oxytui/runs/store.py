@@ -55,6 +55,13 @@ class RunStore:
         self.last_mono = 0.0
         """Latest time seen in any input: the 'now' of the model when the UI has no clock (snapshots)."""
 
+    def reset(self) -> None:
+        """Forget everything (replay jumping backwards), keeping this object so views stay attached."""
+        nodes = [(n.name, n.url, n.tags) for n in self.nodes.values()]
+        self.__init__(self.log.cap, self.max_runs, self.degraded_below)  # type: ignore[misc]
+        for name, url, tags in nodes:
+            self.add_node(name, url, tags)
+
     # --- nodes -------------------------------------------------------------------------------------
 
     def add_node(self, name: str, url: str = "", tags: list[str] | None = None) -> NodeInfo:

@@ -252,6 +252,13 @@ class OxyApp(App[int]):
             self.main.flush(self.clock(), self.frame(), force=True)
 
 
+def run_replay(settings: Settings, path: Path | str, speed: float = 1.0, step: bool = False) -> int:
+    """``oxytui replay FILE`` in the dashboard (chat disabled); see :mod:`oxytui.tui.replay`."""
+    from oxytui.tui.replay import run_replay as _run
+
+    return _run(settings, path, speed, step)
+
+
 def run_app(settings: Settings) -> int:
     """Entry point for the CLI: run the dashboard until the user quits; returns the exit code."""
     result = OxyApp(settings).run()

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from platformdirs import user_data_dir
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-
-from oxytui.runs import ALL
 
 if TYPE_CHECKING:
     from oxytui.tui.app import OxyApp
@@ -28,8 +22,12 @@ class OxyCommands(Provider):
             ("Add node…", partial(add_node, app), "add an OxyGent node by name and URL"),
             ("Clear log", partial(clear_log, app), "drop every row of the live event log"),
             ("Refresh organizations", partial(refresh_orgs, app), "fetch /get_organization again"),
-            ("Export stats (JSON)", partial(export, app, "stats"), "write current stats to the data dir"),
-            ("Export selected run (JSON)", partial(export, app, "run"), "events and call tree of the run"),
+            ("Export stats (JSON)", partial(export, app, "stats", "json"), "write stats to the data dir"),
+            ("Export stats (CSV)", partial(export, app, "stats", "csv"), "write stats to the data dir"),
+            ("Export stats (Prometheus text)", partial(export, app, "stats", "prom"), "exposition format"),
+            ("Export selected run (JSON)", partial(export, app, "run", "json"), "events and call tree"),
+            ("Start / stop recording", partial(toggle_recording, app), "every SSE event to JSON Lines"),
+            ("Attach to trace…", partial(attach_trace, app), "stream a run started with /async/chat"),
             ("Toggle demo driver", partial(toggle_demo, app), "start/stop the automatic demo prompts"),
             ("Pause / resume log", app.action_pause_log, "freeze the event log; new rows are counted"),
             ("Show help", app.action_help, "keys and binding ids"),
@@ -116,45 +114,48 @@ def toggle_demo(app: OxyApp) -> None:
         app.notify(f"demo driver {'on' if ctl.demo_driver else 'off'}")
 
 
-def export_dir() -> Path:
-    return Path(user_data_dir("oxytui")) / "exports"
+def export(app: OxyApp, what: str, fmt: str) -> None:
+    from oxytui.ops.export import write_export
 
-
-def stats_dict(app: OxyApp) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, st in app.store.stats.items():
-        p50, p95, p99 = st.latency_percentiles()
-        out["all" if key == ALL else key] = {
-            "runs": st.runs, "completed": st.completed, "failed": st.failed, "canceled": st.canceled,
-            "success_total": st.success_total, "success_rolling": st.success_rolling,
-            "latency_avg": st.latency_avg, "p50": p50, "p95": p95, "p99": p99, "ttfe_avg": st.ttfe_avg,
-            "events": st.events}
-    return out
-
-
-def run_dict(app: OxyApp) -> dict[str, Any] | None:
     run = app.main.current_run() if app.main else None
-    if run is None:
-        return None
-    rows = [r.detail() for r in app.store.log.rows if (r.node, r.trace_id) == run.key]
-    calls = [{"node_id": c.node_id, "callee": c.callee, "caller": c.caller, "category": c.category,
-              "call_stack": list(c.call_stack), "status": c.status.value, "start": c.start, "end": c.end,
-              "parent": c.parent.node_id if c.parent else None, "output": c.output} for c in run.walk()]
-    return {"node": run.node, "trace_id": run.trace_id, "query": run.query, "state": run.state.value,
-            "answer": run.answer, "error": run.error, "events": rows, "calls": calls}
-
-
-def export(app: OxyApp, what: str) -> None:
-    data = stats_dict(app) if what == "stats" else run_dict(app)
-    if data is None:
-        app.notify("no run selected", severity="warning")
-        return
-    directory = export_dir()
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"oxytui-{what}-{time.strftime('%Y%m%d-%H%M%S')}.json"
-        path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-    except OSError as exc:
+        path = write_export(app.store, what, fmt, run_key=run.key if run else None)
+    except (OSError, KeyError) as exc:
         app.notify(f"export failed: {exc}", severity="error")
         return
     app.notify(f"exported to {path}")
+
+
+def toggle_recording(app: OxyApp) -> None:
+    ctl = app.controller
+    if ctl is None or not hasattr(ctl, "toggle_recording"):
+        app.notify("recording needs live nodes", severity="warning")
+        return
+    try:
+        app.notify(ctl.toggle_recording())
+    except OSError as exc:
+        app.notify(f"cannot record: {exc}", severity="error")
+
+
+def attach_trace(app: OxyApp) -> None:
+    from oxytui.tui.screens.dialogs import PromptScreen
+
+    def done(value: str | None) -> None:
+        parts = (value or "").split()
+        if len(parts) != 2:
+            if value:
+                app.notify("expected: NODE TRACE_ID", severity="error")
+            return
+        ctl = app.controller
+        if ctl is None or not hasattr(ctl, "attach"):
+            app.notify("no transport", severity="warning")
+            return
+        try:
+            ctl.attach(parts[0], parts[1])
+        except Exception as exc:
+            app.notify(str(exc), severity="error")
+            return
+        app.notify("attached: events of this run now come here, not to any other reader", severity="warning")
+
+    app.push_screen(PromptScreen("Attach to trace: NODE TRACE_ID — a second reader steals events from the "
+                                 "first (each event reaches one reader)", "math_agent 3Fq9…"), done)

@@ -38,6 +38,38 @@ class Controller:
         self.demo_driver = self.demo
         self._groups = itertools.count(1)
         self.notify: Callable[[str, str], None] = lambda msg, severity: None
+        self.recorder: Any = None
+        if settings.record is not None:
+            from oxytui.ops.record import Recorder
+
+            self.recorder = Recorder.for_settings(settings)
+
+    # --- recording ------------------------------------------------------------------------------------
+
+    def _tap(self, node: str, trace_id: str, item: Any, wall: float) -> None:
+        rec = self.recorder
+        if rec is not None:
+            rec.wire_tap(node, trace_id, item, wall)
+
+    def _mark(self, kind: str, node: str, trace_id: str, **fields: Any) -> None:
+        rec = self.recorder
+        if rec is not None and not rec.closed:
+            try:
+                rec.mark(kind, node, trace_id, **fields)
+            except (OSError, ValueError) as exc:  # a full disk must not break the live session
+                rec.error = str(exc)
+
+    def toggle_recording(self) -> str:
+        """Palette: start recording to a new file under the data dir, or stop; returns a message."""
+        if self.recorder is not None:
+            rec, self.recorder = self.recorder, None
+            rec.close()
+            return f"recording stopped: {rec.events:,} events in {rec.path}"
+        from oxytui.ops.record import Recorder
+
+        secrets = [n.token.get_secret_value() for n in self.settings.nodes if n.token is not None]
+        self.recorder = Recorder(None, secrets=secrets)
+        return f"recording to {self.recorder.path}"
 
     # --- lifecycle ----------------------------------------------------------------------------------
 
@@ -60,6 +92,8 @@ class Controller:
             t.cancel()
         await asyncio.gather(*self.tasks.values(), *self._bg, return_exceptions=True)
         await self.pool.aclose()
+        if self.recorder is not None:
+            self.recorder.close()
         if self.cluster is not None:
             with contextlib.suppress(Exception):
                 await self.cluster.__aexit__(None, None, None)
@@ -77,7 +111,9 @@ class Controller:
         """Add a node (from config or the palette); it starts 'connecting' until the first probe."""
         token = nc.token.get_secret_value() if nc.token is not None else None
         agent = SSEOxyGent(name=nc.name, server_url=nc.url, token=token, max_retries=1, retry_delay=0.5,
-                           connect_timeout=3.0)
+                           connect_timeout=3.0, wire_tap=self._tap)
+        if token and self.recorder is not None:
+            self.recorder.add_secret(token)
         old = self.pool.remove(nc.name)
         if old is not None:
             self._spawn(old.aclose())
@@ -142,6 +178,7 @@ class Controller:
             request = agent.build_request(query)
             trace = request.current_trace_id
             self.store.start_run(agent.name, trace, query, time.monotonic(), time.time(), group=group)
+            self._mark("start", agent.name, trace, query=query, group=group)
             key = (agent.name, trace)
             task = asyncio.get_running_loop().create_task(self._run(agent, request))
             self.tasks[key] = task
@@ -149,24 +186,42 @@ class Controller:
             keys.append(key)
         return keys
 
-    async def _run(self, agent: SSEOxyGent, request: Any) -> None:
-        trace = request.current_trace_id
+    def attach(self, node: str, trace_id: str) -> tuple[str, str]:
+        """Stream a run someone started with ``/async/chat`` (each event reaches one reader only)."""
+        agent = self.pool.get(node)
+        if agent is None:
+            raise KeyError(f"no node named {node!r}")
+        self.store.start_run(node, trace_id, "(attached)", time.monotonic(), time.time())
+        self._mark("start", node, trace_id, query="(attached)")
+        key = (node, trace_id)
+        task = asyncio.get_running_loop().create_task(self._run(agent, None, trace_id))
+        self.tasks[key] = task
+        task.add_done_callback(lambda _t, k=key: self.tasks.pop(k, None))
+        return key
+
+    async def _run(self, agent: SSEOxyGent, request: Any, attach_trace: str = "") -> None:
+        trace = request.current_trace_id if request is not None else attach_trace
         try:
-            async for ev in agent.stream(request):
+            stream = agent.stream(request) if request is not None else agent.attach(attach_trace)
+            async for ev in stream:
                 self.store.add_event(ev)
         except asyncio.CancelledError:
-            self.store.finish_run(agent.name, trace, time.monotonic(), time.time(), RunState.CANCELED,
-                                  "canceled by the user (the node cancels the run on disconnect)")
+            self._finish(agent.name, trace, RunState.CANCELED,
+                         "canceled by the user (the node cancels the run on disconnect)")
             raise
         except RemoteError as exc:
-            self.store.finish_run(agent.name, trace, time.monotonic(), time.time(), RunState.FAILED, str(exc))
+            self._finish(agent.name, trace, RunState.FAILED, str(exc))
             return
         except Exception as exc:  # never let one run take the app down
             log.exception("run %s on %s crashed", trace, agent.name)
-            self.store.finish_run(agent.name, trace, time.monotonic(), time.time(), RunState.FAILED,
-                                  f"internal error: {exc!r}")
+            self._finish(agent.name, trace, RunState.FAILED, f"internal error: {exc!r}")
             return
-        self.store.finish_run(agent.name, trace, time.monotonic(), time.time())
+        self._finish(agent.name, trace, None, "")
+
+    def _finish(self, node: str, trace: str, state: RunState | None, error: str) -> None:
+        run = self.store.finish_run(node, trace, time.monotonic(), time.time(), state, error)
+        final = run.state.value if run is not None else (state.value if state else "")
+        self._mark("finish", node, trace, state=final, error=run.error if run is not None else error)
 
     def live(self) -> int:
         return len(self.tasks)

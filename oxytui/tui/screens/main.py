@@ -176,6 +176,17 @@ class MainScreen(Screen[None]):
             t.append(f" ({log.dropped:,} dropped)", "dim")
         if self.read_only:
             t.append("  ·  READ-ONLY", theme_style(self.app, "bold $error"))
+        rec = getattr(self.app.controller, "recorder", None)  # type: ignore[attr-defined]
+        if rec is not None:
+            t.append("  ·  ")
+            if rec.error:
+                t.append(f"REC FAILED: {rec.error[:60]}", theme_style(self.app, "bold $error"))
+            else:
+                t.append(f"● REC {rec.events:,}", theme_style(self.app, "bold $error"))
+        status = getattr(self.app.controller, "status_text", None)  # type: ignore[attr-defined]
+        if status is not None:
+            t.append("  ·  ")
+            t.append(status(), theme_style(self.app, "bold $accent"))
         self.query_one("#topbar", TopBar).set_text(t)
 
     def sync_titles(self) -> None:

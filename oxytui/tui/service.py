@@ -84,6 +84,9 @@ class Controller:
         for nc in nodes:
             self.add_node(nc)
         self._spawn(self._probe_loop())
+        for nc in nodes:
+            if nc.probe_query and nc.probe_every:
+                self._spawn(self._query_probe(nc.name, nc.probe_query, max(1.0, float(nc.probe_every))))
         if self.demo:
             self._spawn(self._demo_loop())
 
@@ -155,6 +158,14 @@ class Controller:
                 self.store.set_alive(agent.name, ok, time.monotonic(), "" if ok else "check_alive failed")
                 if ok and info is not None and info.org is None:
                     self._spawn(self._init(agent))
+
+    async def _query_probe(self, node: str, query: str, every: float) -> None:
+        """Per-node probe prompt from the config, so stats have data when nobody chats (skips read-only)."""
+        while not self.settings.read_only:
+            await asyncio.sleep(every)
+            if node in self.pool and not any(k[0] == node for k in self.tasks):
+                with contextlib.suppress(Exception):
+                    self.send(query, "focused", node)
 
     # --- runs ---------------------------------------------------------------------------------------
 

@@ -181,6 +181,26 @@ class OxyApp(App[int]):
             tree.focus()
             main.maximize(tree, container=False)
 
+    async def action_timeline(self) -> None:
+        """Server-side timeline of the selected run (``/view``), when the node offers it."""
+        run = self._main().current_run()
+        if run is None:
+            self.notify("no run selected", severity="warning")
+            return
+        ctl = self.controller
+        if ctl is None or not hasattr(ctl, "fetch_view"):
+            self.notify("no live node to ask for /view", severity="warning")
+            return
+        from oxytui.runs.timeline import parse_view
+        from oxytui.tui.screens.dialogs import TimelineScreen
+
+        note = ""
+        try:
+            entries = parse_view(await ctl.fetch_view(run.node, run.trace_id))
+        except Exception as exc:  # endpoint missing (404), not JSON, node down: say so
+            entries, note = [], f"{run.node} does not offer /view for this trace: {exc}"
+        self.push_screen(TimelineScreen(f"{run.node} · {run.trace_id}", entries, note))
+
     def action_help(self) -> None:
         rows = []
         keymap = self._keymap if hasattr(self, "_keymap") else {}

@@ -12,6 +12,7 @@ APP_BINDINGS: list[Binding] = [
     Binding("n", "next_node(1)", "Next node", id="next_node"),
     Binding("N", "next_node(-1)", "Prev node", show=False, id="prev_node"),
     Binding("t", "call_tree", "Call tree", id="call_tree"),
+    Binding("v", "timeline", "Timeline", show=False, id="timeline"),
     Binding("f", "log_toggles", "Types/nodes", id="log_toggles"),
     Binding("ctrl+o", "chat_target", "Target", id="chat_target", priority=True),
     Binding("l", "focus_log", "Log", show=False, id="focus_log"),

@@ -167,6 +167,15 @@ class Controller:
                 with contextlib.suppress(Exception):
                     self.send(query, "focused", node)
 
+    async def fetch_view(self, node: str, trace_id: str) -> Any:
+        """``GET /view?item_id=<trace>`` on the node (OxyGent's server-side record of the trace)."""
+        from urllib.parse import quote
+
+        agent = self.pool.get(node)
+        if agent is None:
+            raise KeyError(f"no node named {node!r}")
+        return await agent._get_json(f"/view?item_id={quote(trace_id, safe='')}")  # client API gap: no view()
+
     # --- runs ---------------------------------------------------------------------------------------
 
     def targets(self, mode: str, focused: str | None) -> list[SSEOxyGent]:

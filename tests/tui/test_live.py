@@ -109,3 +109,18 @@ async def test_quit_while_live_asks_then_cancels_on_node(cluster: SimCluster) ->
             break
         await asyncio.sleep(0.02)
     assert trace in node.cancelled
+
+
+async def test_server_timeline_of_selected_run(cluster: SimCluster) -> None:
+    from oxytui.tui.screens.dialogs import TimelineScreen
+
+    app = make_app(cluster)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.store.count_up()[1] == 3)
+        await pilot.press("n", "c", *"remote add 2 3", "enter")
+        await until(pilot, lambda: bool(app.main.chat_runs) and not app.main.chat_runs[0].live)
+        await pilot.press("escape", "v")
+        await until(pilot, lambda: isinstance(app.screen, TimelineScreen))
+        callees = [e.callee for e in app.screen.entries]
+        assert callees[0] == "master_agent" and "math_agent" in callees
+        assert all(e.end is not None for e in app.screen.entries)

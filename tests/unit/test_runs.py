@@ -144,3 +144,22 @@ def test_one_line_strips_controls() -> None:
     s = one_line("a\x1b[31mred\x07\nnext\u202e[@click=app.quit]")
     assert "\x1b" not in s and "\x07" not in s and "\u202e" not in s and "\n" not in s
     assert "[@click=app.quit]" in s
+
+
+def test_view_timeline_parse_and_gantt() -> None:
+    from oxytui.runs.timeline import gantt, parse_view
+
+    payload = {"code": 200, "message": "SUCCESS", "data": {"trace_id": "T", "nodes": [
+        {"node_id": "a", "callee": "master_agent", "node_type": "agent",
+         "call_stack": ["user", "master_agent"],
+         "create_time": "2026-11-24 02:31:27.000000000", "update_time": "2026-11-24 02:31:29.000000000"},
+        {"node_id": "b", "callee": "add", "node_type": "tool", "call_stack": ["user", "master_agent", "add"],
+         "create_time": "2026-11-24 02:31:28.000000000"},
+        {"node_id": "bad", "create_time": 5},
+        "junk",
+    ]}}
+    entries = parse_view(payload)
+    assert [(e.callee, e.depth, e.start, e.end) for e in entries] == [
+        ("master_agent", 0, 0.0, 2.0), ("add", 1, 1.0, None)]
+    assert gantt(entries, 21) == [(0, 21), (10, 11)]
+    assert parse_view({"code": 404}) == [] and parse_view("x") == []

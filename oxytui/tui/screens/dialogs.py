@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,7 +15,7 @@ from textual.widgets.selection_list import Selection
 
 from oxytui.runs import LogRow, pretty_json
 from oxytui.tui.keys import HELP_EXTRA
-from oxytui.tui.text import fmt_clock, literal
+from oxytui.tui.text import fmt_clock, literal, theme_style
 
 
 class EventDetailScreen(ModalScreen[None]):
@@ -44,6 +46,46 @@ class EventDetailScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#detail-box").border_title = "Event detail"
+
+
+class TimelineScreen(ModalScreen[None]):
+    """Gantt chart of a trace from the node's ``/view`` records (server-side create/update times)."""
+
+    BINDINGS = [Binding("escape,q,v", "dismiss", "Close")]
+
+    def __init__(self, title: str, entries: list[Any], note: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.entries = entries
+        self.note = note
+
+    def compose(self) -> ComposeResult:
+        from oxytui.runs.timeline import gantt
+
+        body = Text(no_wrap=True, end="")
+        if not self.entries:
+            body.append(self.note or "the node has no /view records for this trace", "dim")
+        total = max([e.end or e.start for e in self.entries] + [0.0])
+        bars = gantt(self.entries, 60) if self.entries else []
+        for i, (e, (off, length)) in enumerate(zip(self.entries, bars, strict=True)):
+            if i:
+                body.append("\n")
+            name = ("  " * min(e.depth, 6)) + e.callee
+            body.append_text(literal(f"{name[:34]:<34}", "bold" if e.node_type == "agent" else "", limit=34))
+            body.append(f" {e.node_type[:5]:<5} ", "dim")
+            body.append(" " * off)
+            body.append("█" * length, theme_style(self.app, "$primary" if e.end is not None else "$warning"))
+            body.append(" " * (61 - off - length))
+            dur = "open" if e.end is None else f"{(e.end - e.start) * 1000:.0f}ms"
+            body.append(f" {dur:>7}")
+        with Vertical(id="timeline-box", classes="dialog"):
+            yield Label(Text(self.title_text + f"  ·  span {total * 1000:.0f}ms"))
+            with VerticalScroll():
+                yield Static(body)
+            yield Label(Text("escape: close · times are the node's own create/update times", "dim"))
+
+    def on_mount(self) -> None:
+        self.query_one("#timeline-box").border_title = "Server timeline (/view)"
 
 
 class ConfirmScreen(ModalScreen[bool]):

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import OURS_PYTHON, BytesServer, fmt, median_of, peer_python, ratio, run_worker, table
 
-FLOOD = 20_000
+FLOOD = 50_000  # the LLM observation joins all deltas: 50k stays under OxyGent's 512 KiB event cap
 OPEN_STREAMS = 200
 
 

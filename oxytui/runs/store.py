@@ -125,6 +125,26 @@ class RunStore:
         self._tick(mono)
         return run
 
+    def restore_run(self, node: str, trace_id: str, *, query: str, state: str, duration: float | None,
+                    answer: str, error: str, wall: float, events: int = 0) -> Run:
+        """A finished run from persisted history: counted in stats, not added to the event log."""
+        try:
+            run_state = RunState(state)
+        except ValueError:
+            run_state = RunState.FAILED
+        mono = self.last_mono
+        run = Run(node=node, trace_id=trace_id, query=one_line(query, 500), state=run_state,
+                  start_mono=mono, start_wall=wall, end_mono=mono + (duration or 0.0), answer=answer,
+                  error=one_line(error, 500), events=events, group="history")
+        self.runs[run.key] = run
+        ok = None if run_state is RunState.CANCELED else run_state is RunState.COMPLETED
+        for st in (self._stats(node), self.stats[ALL]):
+            st.runs += 1
+            st.active += 1
+            st.on_finish(ok, duration or 0.0)
+        self.version += 1
+        return run
+
     def get_run(self, node: str, trace_id: str) -> Run | None:
         return self.runs.get((node, trace_id))
 

@@ -87,6 +87,9 @@ class OxyApp(App[int]):
         self.set_interval(TICK, self._tick)
 
     async def _start_controller(self) -> None:
+        if hasattr(self.controller, "notify"):
+            self.controller.notify = lambda msg, severity="information": self.notify(  # type: ignore[union-attr]
+                msg, severity=severity, timeout=8)
         try:
             await self.controller.start()  # type: ignore[union-attr]
         except Exception as exc:  # e.g. ports in use for the demo cluster: say so, keep the UI

@@ -39,6 +39,7 @@ class Controller:
         self._groups = itertools.count(1)
         self.notify: Callable[[str, str], None] = lambda msg, severity: None
         self.recorder: Any = None
+        self.history: Any = None
         if settings.record is not None:
             from oxytui.ops.record import Recorder
 
@@ -83,12 +84,32 @@ class Controller:
             nodes = [NodeConfig(name=n, url=u) for n, u in self.cluster.urls.items()]
         for nc in nodes:
             self.add_node(nc)
+        if not self.demo:
+            self._load_history()
         self._spawn(self._probe_loop())
         for nc in nodes:
             if nc.probe_query and nc.probe_every:
                 self._spawn(self._query_probe(nc.name, nc.probe_query, max(1.0, float(nc.probe_every))))
         if self.demo:
             self._spawn(self._demo_loop())
+
+    def _load_history(self) -> None:
+        """Recent runs of these nodes from the SQLite history, so a restart shows where things stood."""
+        from oxytui.ops.history import History
+
+        try:
+            self.history = History()
+        except Exception as exc:  # history is a convenience: never a reason not to start
+            self.notify(f"history unavailable: {exc}", "warning")
+            return
+        if self.history.notice:
+            self.notify(self.history.notice, "warning")
+        for summary in reversed(self.history.recent(limit=500)):
+            if summary.node in self.store.nodes and summary.state != "running":
+                self.store.restore_run(
+                    summary.node, summary.trace_id, query=summary.query, state=summary.state,
+                    duration=summary.duration, answer=summary.answer, error=summary.error,
+                    wall=summary.started, events=summary.events)
 
     async def aclose(self) -> None:
         for t in [*self.tasks.values(), *self._bg]:
@@ -97,6 +118,9 @@ class Controller:
         await self.pool.aclose()
         if self.recorder is not None:
             self.recorder.close()
+        if self.history is not None:
+            self.history.close()
+            self.history = None
         if self.cluster is not None:
             with contextlib.suppress(Exception):
                 await self.cluster.__aexit__(None, None, None)
@@ -242,6 +266,10 @@ class Controller:
         run = self.store.finish_run(node, trace, time.monotonic(), time.time(), state, error)
         final = run.state.value if run is not None else (state.value if state else "")
         self._mark("finish", node, trace, state=final, error=run.error if run is not None else error)
+        if self.history is not None and run is not None:
+            from oxytui.ops.history import RunSummary
+
+            self.history.add(RunSummary.from_run(run, source="probe" if run.group == "probe" else "chat"))
 
     def live(self) -> int:
         return len(self.tasks)

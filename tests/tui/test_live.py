@@ -124,3 +124,19 @@ async def test_server_timeline_of_selected_run(cluster: SimCluster) -> None:
         callees = [e.callee for e in app.screen.entries]
         assert callees[0] == "master_agent" and "math_agent" in callees
         assert all(e.end is not None for e in app.screen.entries)
+
+
+async def test_history_survives_restart(cluster: SimCluster, _private_data_dir) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(cluster)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.store.count_up()[1] == 3)
+        await pilot.press("n", "n", "c", *"add 2 3", "enter")
+        await until(pilot, lambda: bool(app.main.chat_runs) and not app.main.chat_runs[0].live)
+        trace = app.main.chat_runs[0].trace_id
+    assert (_private_data_dir / "history.sqlite3").exists() or any(_private_data_dir.rglob("*.sqlite3"))
+    again = make_app(cluster)
+    async with again.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: again.store.get_run("math_agent", trace) is not None)
+        run = again.store.get_run("math_agent", trace)
+        assert run is not None and run.state is RunState.COMPLETED and "5" in run.answer
+        assert again.store.stats["math_agent"].completed >= 1

@@ -140,3 +140,17 @@ async def test_history_survives_restart(cluster: SimCluster, _private_data_dir) 
         run = again.store.get_run("math_agent", trace)
         assert run is not None and run.state is RunState.COMPLETED and "5" in run.answer
         assert again.store.stats["math_agent"].completed >= 1
+
+
+async def test_balanced_target_picks_a_healthy_node(cluster: SimCluster) -> None:
+    app = make_app(cluster)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(app.controller.pool.healthy()) == 2)
+        await pilot.press("ctrl+o", "ctrl+o")
+        assert app.main.chat.target == "balanced"
+        await pilot.press("c")
+        for _ in range(2):  # the input keeps focus after sending
+            await pilot.press(*"add 1 1", "enter")
+            await until(pilot, lambda: bool(app.main.chat_runs) and not app.main.chat_runs[0].live)
+        nodes = {r.node for r in app.store.runs.values() if r.query == "add 1 1"}
+        assert nodes == {"master_agent", "math_agent"}  # round robin over the two healthy nodes

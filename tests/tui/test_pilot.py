@@ -229,3 +229,19 @@ async def test_log_type_toggles() -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert view.hidden_types == {"stream", "tool_call"}
+
+
+async def test_mouse_selects_node_and_event() -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.main.nodes
+        await pilot.click(type(table), offset=(5, 4))  # border 0, header 1, "all" 2, master 3, math 4
+        await pilot.pause()
+        assert app.main.focus_key == "math"
+        view = app.main.log_view
+        await pilot.click(EventLogView, offset=(30, 0))
+        await pilot.pause()
+        assert view.cursor == view.scroll_offset.y and app.main.pinned_run is not None
+        await pilot.click(EventLogView, offset=(30, 0), times=2)
+        await pilot.pause()
+        assert isinstance(app.screen, EventDetailScreen)

@@ -154,3 +154,25 @@ async def test_balanced_target_picks_a_healthy_node(cluster: SimCluster) -> None
             await until(pilot, lambda: bool(app.main.chat_runs) and not app.main.chat_runs[0].live)
         nodes = {r.node for r in app.store.runs.values() if r.query == "add 1 1"}
         assert nodes == {"master_agent", "math_agent"}  # round robin over the two healthy nodes
+
+
+async def test_sim_hostile_text_is_inert(cluster: SimCluster) -> None:
+    app = make_app(cluster)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.store.count_up()[1] == 3)
+        await pilot.press("n", "n", "c", *"hostile", "enter")
+        await until(pilot, lambda: bool(app.main.chat_runs) and not app.main.chat_runs[0].live)
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        assert "[@click=app.quit]" in app.main.chat_runs[0].answer
+        svg = app.export_screenshot()
+        assert "@click=app.quit" in svg.replace("&#160;", " ") and "\x1b" not in svg and "\x07" not in svg
+        width, height = SIZE
+        for y in range(height):
+            for x in range(width):
+                assert "app.quit" not in str(app.screen.get_style_at(x, y).meta)
+        card = app.main.query_one(AnswerCard)
+        await pilot.click(AnswerCard, offset=(4, 2))
+        await pilot.click(AnswerCard, offset=(10, 2))
+        await pilot.pause()
+        assert app.is_running and card.is_mounted

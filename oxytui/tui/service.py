@@ -21,6 +21,8 @@ from oxytui.runs import RunState, RunStore
 log = logging.getLogger(__name__)
 
 PROBE_EVERY = 5.0
+YIELD_EVERY = 64
+"""Events handled per stream before giving the event loop to the UI (buffered data never awaits)."""
 
 
 class Controller:
@@ -247,8 +249,12 @@ class Controller:
         trace = request.current_trace_id if request is not None else attach_trace
         try:
             stream = agent.stream(request) if request is not None else agent.attach(attach_trace)
+            n = 0
             async for ev in stream:
                 self.store.add_event(ev)
+                n += 1
+                if n % YIELD_EVERY == 0:  # a flooding node must not starve key handling and redraws
+                    await asyncio.sleep(0)
         except asyncio.CancelledError:
             self._finish(agent.name, trace, RunState.CANCELED,
                          "canceled by the user (the node cancels the run on disconnect)")

@@ -218,7 +218,9 @@ class MainScreen(Screen[None]):
         view.rebuild()
         chat = self.chat
         chat.set_target(chat.target, "" if key == ALL else key)
-        self.flush(self.app.clock(), self.app.frame(), force=True)  # type: ignore[attr-defined]
+        self.sync_titles()
+        self._version = -1  # the other panes follow on the next tick: the key's own frame stays cheap
+        self._slow_at = 0.0
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key.value is not None:

@@ -30,7 +30,7 @@ from harness import (
 )
 from streams import SCENARIOS, scenario
 
-OURS = ["ours_parse", "ours_typed", "ours_client"]
+OURS = ["raw_read", "ours_parse", "ours_typed", "ours_client"]
 PEER = ["oxygent_parse", "oxygent_json", "httpx_sse_parse", "httpx_sse_json"]
 SEED = ["seed_parse", "seed_json"]
 
@@ -69,6 +69,16 @@ async def ours(url: str, typed: bool) -> tuple[int, int]:
     decoder.flush()
     await session.close()
     return count, empty
+
+
+async def raw_read(url: str, expected: int) -> tuple[int, int]:
+    """The floor every aiohttp-based client pays: HTTP parsing + ``readany()`` with no SSE work at all."""
+    session, resp = await _aiohttp_get(url)
+    read = resp.content.readany
+    while await read():
+        pass
+    await session.close()
+    return expected, 0
 
 
 async def ours_client(url: str) -> tuple[int, int]:
@@ -158,8 +168,9 @@ async def seed(url: str, decode: bool) -> tuple[int, int]:
     return count, 0
 
 
-async def run_contestant(name: str, url: str) -> tuple[int, int]:
+async def run_contestant(name: str, url: str, expected: int) -> tuple[int, int]:
     table_ = {
+        "raw_read": lambda: raw_read(url, expected),
         "ours_parse": lambda: ours(url, False),
         "ours_typed": lambda: ours(url, True),
         "ours_client": lambda: ours_client(url),
@@ -177,7 +188,7 @@ def preload(name: str) -> None:
     """Import everything a contestant needs before the clock starts (imports are not throughput)."""
     import aiohttp  # noqa: F401
 
-    if name.startswith("ours"):
+    if name.startswith(("ours", "raw")):
         import oxytui.client
         import oxytui.client._fastevents  # noqa: F401
     elif name.startswith("oxygent"):
@@ -200,7 +211,7 @@ def worker(name: str, url: str, expected: int, size: int) -> None:
     preload(name)
     start = time.perf_counter()
     try:
-        count, empty = asyncio.run(run_contestant(name, url))
+        count, empty = asyncio.run(run_contestant(name, url, expected))
         error = None
     except Exception as exc:
         count, empty, error = 0, 0, " ".join(f"{type(exc).__name__}: {exc}".split())[:120]

@@ -10,6 +10,20 @@ from .stats import NodeStats, percentile
 from .store import ALL, NodeInfo, NodeStatus, RunStore
 
 __all__ = [
-    "ALL", "Call", "CallStatus", "EventLog", "LogRow", "NodeInfo", "NodeStats", "NodeStatus", "Run",
-    "RunState", "RunStore", "clean", "is_error_output", "one_line", "percentile", "pretty_json",
+    "ALL",
+    "Call",
+    "CallStatus",
+    "EventLog",
+    "LogRow",
+    "NodeInfo",
+    "NodeStats",
+    "NodeStatus",
+    "Run",
+    "RunState",
+    "RunStore",
+    "clean",
+    "is_error_output",
+    "one_line",
+    "percentile",
+    "pretty_json",
 ]

@@ -100,24 +100,56 @@ class Run:
 
     # --- building ----------------------------------------------------------------------------------
 
-    def on_tool_call(self, *, node_id: str, caller: str, callee: str, category: str,
-                     call_stack: list[str], arguments: dict[str, Any], mono: float) -> Call:
+    def on_tool_call(
+        self,
+        *,
+        node_id: str,
+        caller: str,
+        callee: str,
+        category: str,
+        call_stack: list[str],
+        arguments: dict[str, Any],
+        mono: float,
+    ) -> Call:
         stack = tuple(call_stack) or (caller, callee)
         call = self.calls.get(node_id) if node_id else None
         if call is None:
             query = arguments.get("query") if isinstance(arguments, dict) else None
-            call = Call(node_id=node_id or f"anon-{len(self.calls)}", callee=callee, caller=caller,
-                        category=category, call_stack=stack, query=one_line(query, 120), start=mono)
+            call = Call(
+                node_id=node_id or f"anon-{len(self.calls)}",
+                callee=callee,
+                caller=caller,
+                category=category,
+                call_stack=stack,
+                query=one_line(query, 120),
+                start=mono,
+            )
             self.calls[call.node_id] = call
             self._attach(call)
         return call
 
-    def on_observation(self, *, node_id: str, caller: str, callee: str, category: str,
-                       call_stack: list[str], output: Any, mono: float) -> Call:
+    def on_observation(
+        self,
+        *,
+        node_id: str,
+        caller: str,
+        callee: str,
+        category: str,
+        call_stack: list[str],
+        output: Any,
+        mono: float,
+    ) -> Call:
         call = self.calls.get(node_id) if node_id else None
         if call is None:  # observation without its tool_call (dropped or filtered): still show it
-            call = self.on_tool_call(node_id=node_id, caller=caller, callee=callee, category=category,
-                                     call_stack=call_stack, arguments={}, mono=mono)
+            call = self.on_tool_call(
+                node_id=node_id,
+                caller=caller,
+                callee=callee,
+                category=category,
+                call_stack=call_stack,
+                arguments={},
+                mono=mono,
+            )
         call.end = mono
         call.output = output
         call.output_preview = one_line(output, 160)

@@ -32,8 +32,12 @@ class LogRow:
 
     def detail(self) -> dict[str, Any]:
         """What the detail view shows as JSON: the event's wire data plus where it came from."""
-        out: dict[str, Any] = {"node": self.node, "trace_id": self.trace_id, "type": self.type,
-                               "wall": self.wall}
+        out: dict[str, Any] = {
+            "node": self.node,
+            "trace_id": self.trace_id,
+            "type": self.type,
+            "wall": self.wall,
+        }
         if self.text:
             out["deltas"] = self.count
             out["text"] = "".join(self.text)
@@ -64,11 +68,33 @@ class EventLog:
         self._open_streams.clear()
         self.version += 1
 
-    def append(self, *, mono: float, wall: float, node: str, trace_id: str, type: str, caller: str = "",
-               callee: str = "", summary: str = "", raw: Any = None, error: bool = False) -> LogRow:
-        row = LogRow(seq=self.next_seq, mono=mono, wall=wall, node=one_line(node, 80),
-                     trace_id=one_line(trace_id, 80), type=one_line(type, 40), caller=one_line(caller, 80),
-                     callee=one_line(callee, 80), summary=one_line(summary, 300), raw=raw, error=error)
+    def append(
+        self,
+        *,
+        mono: float,
+        wall: float,
+        node: str,
+        trace_id: str,
+        type: str,
+        caller: str = "",
+        callee: str = "",
+        summary: str = "",
+        raw: Any = None,
+        error: bool = False,
+    ) -> LogRow:
+        row = LogRow(
+            seq=self.next_seq,
+            mono=mono,
+            wall=wall,
+            node=one_line(node, 80),
+            trace_id=one_line(trace_id, 80),
+            type=one_line(type, 40),
+            caller=one_line(caller, 80),
+            callee=one_line(callee, 80),
+            summary=one_line(summary, 300),
+            raw=raw,
+            error=error,
+        )
         self.next_seq += 1
         self.rows.append(row)
         while len(self.rows) > self.cap:
@@ -79,14 +105,33 @@ class EventLog:
         self.version += 1
         return row
 
-    def stream(self, *, mono: float, wall: float, node: str, trace_id: str, node_id: str, agent: str,
-               delta: str, end: bool, raw: Any) -> LogRow:
+    def stream(
+        self,
+        *,
+        mono: float,
+        wall: float,
+        node: str,
+        trace_id: str,
+        node_id: str,
+        agent: str,
+        delta: str,
+        end: bool,
+        raw: Any,
+    ) -> LogRow:
         """Fold one ``stream``/``stream_end`` into the open row of its LLM call (or open a new one)."""
         key = (node, trace_id, node_id)
         row = self._open_streams.get(key)
         if row is None:
-            row = self.append(mono=mono, wall=wall, node=node, trace_id=trace_id, type="stream",
-                              caller=agent, callee="llm", raw=raw)
+            row = self.append(
+                mono=mono,
+                wall=wall,
+                node=node,
+                trace_id=trace_id,
+                type="stream",
+                caller=agent,
+                callee="llm",
+                raw=raw,
+            )
             row.count = 0
             self._open_streams[key] = row
         if delta and row.chars < self._stream_text_cap:

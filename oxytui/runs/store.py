@@ -106,10 +106,17 @@ class RunStore:
 
     # --- runs --------------------------------------------------------------------------------------
 
-    def start_run(self, node: str, trace_id: str, query: str, mono: float, wall: float,
-                  group: str = "") -> Run:
-        run = Run(node=node, trace_id=trace_id, query=one_line(query, 500), start_mono=mono,
-                  start_wall=wall, group=group)
+    def start_run(
+        self, node: str, trace_id: str, query: str, mono: float, wall: float, group: str = ""
+    ) -> Run:
+        run = Run(
+            node=node,
+            trace_id=trace_id,
+            query=one_line(query, 500),
+            start_mono=mono,
+            start_wall=wall,
+            group=group,
+        )
         self.runs[run.key] = run
         self._stats(node).on_start()
         self.stats[ALL].on_start()
@@ -120,22 +127,52 @@ class RunStore:
                     break
             else:
                 break
-        self.log.append(mono=mono, wall=wall, node=node, trace_id=trace_id, type="request",
-                        caller="you", callee=node, summary=query, raw={"query": query})
+        self.log.append(
+            mono=mono,
+            wall=wall,
+            node=node,
+            trace_id=trace_id,
+            type="request",
+            caller="you",
+            callee=node,
+            summary=query,
+            raw={"query": query},
+        )
         self._tick(mono)
         return run
 
-    def restore_run(self, node: str, trace_id: str, *, query: str, state: str, duration: float | None,
-                    answer: str, error: str, wall: float, events: int = 0) -> Run:
+    def restore_run(
+        self,
+        node: str,
+        trace_id: str,
+        *,
+        query: str,
+        state: str,
+        duration: float | None,
+        answer: str,
+        error: str,
+        wall: float,
+        events: int = 0,
+    ) -> Run:
         """A finished run from persisted history: counted in stats, not added to the event log."""
         try:
             run_state = RunState(state)
         except ValueError:
             run_state = RunState.FAILED
         mono = self.last_mono
-        run = Run(node=node, trace_id=trace_id, query=one_line(query, 500), state=run_state,
-                  start_mono=mono, start_wall=wall, end_mono=mono + (duration or 0.0), answer=answer,
-                  error=one_line(error, 500), events=events, group="history")
+        run = Run(
+            node=node,
+            trace_id=trace_id,
+            query=one_line(query, 500),
+            state=run_state,
+            start_mono=mono,
+            start_wall=wall,
+            end_mono=mono + (duration or 0.0),
+            answer=answer,
+            error=one_line(error, 500),
+            events=events,
+            group="history",
+        )
         self.runs[run.key] = run
         ok = None if run_state is RunState.CANCELED else run_state is RunState.COMPLETED
         for st in (self._stats(node), self.stats[ALL]):
@@ -151,8 +188,15 @@ class RunStore:
     def live_runs(self) -> list[Run]:
         return [r for r in self.runs.values() if r.live]
 
-    def finish_run(self, node: str, trace_id: str, mono: float, wall: float,
-                   state: RunState | None = None, error: str = "") -> Run | None:
+    def finish_run(
+        self,
+        node: str,
+        trace_id: str,
+        mono: float,
+        wall: float,
+        state: RunState | None = None,
+        error: str = "",
+    ) -> Run | None:
         """End a run. ``state`` None means: completed if an answer came, else failed."""
         run = self.runs.get((node, trace_id))
         if run is None or not run.live:
@@ -173,9 +217,18 @@ class RunStore:
         self._stats(node).on_finish(ok, duration)
         self.stats[ALL].on_finish(ok, duration)
         if state is not RunState.COMPLETED:
-            self.log.append(mono=mono, wall=wall, node=node, trace_id=trace_id, type=state.value,
-                            caller=node, callee="you", summary=run.error or state.value,
-                            raw={"state": state.value, "error": run.error}, error=True)
+            self.log.append(
+                mono=mono,
+                wall=wall,
+                node=node,
+                trace_id=trace_id,
+                type=state.value,
+                caller=node,
+                callee="you",
+                summary=run.error or state.value,
+                raw={"state": state.value, "error": run.error},
+                error=True,
+            )
         self._tick(mono)
         return run
 
@@ -205,37 +258,102 @@ class RunStore:
         self.stats[ALL].on_event(mono)
         log = self.log
         if kind == "stream" or kind == "stream_end":
-            log.stream(mono=mono, wall=wall, node=node, trace_id=trace, node_id=ev.node_id, agent=ev.agent,
-                       delta=ev.delta, end=kind == "stream_end", raw=ev.raw)
+            log.stream(
+                mono=mono,
+                wall=wall,
+                node=node,
+                trace_id=trace,
+                node_id=ev.node_id,
+                agent=ev.agent,
+                delta=ev.delta,
+                end=kind == "stream_end",
+                raw=ev.raw,
+            )
             if ev.delta and len(run.streamed) < 20_000:
                 run.streamed += ev.delta
             return run
         if kind == "tool_call":
-            run.on_tool_call(node_id=ev.node_id, caller=ev.caller, callee=ev.callee,
-                             category=ev.callee_category, call_stack=ev.call_stack,
-                             arguments=ev.arguments, mono=mono)
-            log.append(mono=mono, wall=wall, node=node, trace_id=trace, type=kind, caller=ev.caller,
-                       callee=ev.callee, summary=_query_of(ev.arguments), raw=ev.raw)
+            run.on_tool_call(
+                node_id=ev.node_id,
+                caller=ev.caller,
+                callee=ev.callee,
+                category=ev.callee_category,
+                call_stack=ev.call_stack,
+                arguments=ev.arguments,
+                mono=mono,
+            )
+            log.append(
+                mono=mono,
+                wall=wall,
+                node=node,
+                trace_id=trace,
+                type=kind,
+                caller=ev.caller,
+                callee=ev.callee,
+                summary=_query_of(ev.arguments),
+                raw=ev.raw,
+            )
         elif kind == "observation":
-            call = run.on_observation(node_id=ev.node_id, caller=ev.caller, callee=ev.callee,
-                                      category=ev.callee_category, call_stack=ev.call_stack,
-                                      output=ev.output, mono=mono)
-            log.append(mono=mono, wall=wall, node=node, trace_id=trace, type=kind, caller=ev.caller,
-                       callee=ev.callee, summary=call.output_preview, raw=ev.raw,
-                       error=call.status == "error")
+            call = run.on_observation(
+                node_id=ev.node_id,
+                caller=ev.caller,
+                callee=ev.callee,
+                category=ev.callee_category,
+                call_stack=ev.call_stack,
+                output=ev.output,
+                mono=mono,
+            )
+            log.append(
+                mono=mono,
+                wall=wall,
+                node=node,
+                trace_id=trace,
+                type=kind,
+                caller=ev.caller,
+                callee=ev.callee,
+                summary=call.output_preview,
+                raw=ev.raw,
+                error=call.status == "error",
+            )
         elif kind == "answer":
             content = ev.content
             run.answer = content if isinstance(content, str) else one_line(content, 100_000)
-            log.append(mono=mono, wall=wall, node=node, trace_id=trace, type=kind, caller=node,
-                       callee="you", summary=run.answer, raw=ev.raw, error=is_error_output(content))
+            log.append(
+                mono=mono,
+                wall=wall,
+                node=node,
+                trace_id=trace,
+                type=kind,
+                caller=node,
+                callee="you",
+                summary=run.answer,
+                raw=ev.raw,
+                error=is_error_output(content),
+            )
         elif kind == "error":
             run.error = one_line(ev.message, 500)
-            log.append(mono=mono, wall=wall, node=node, trace_id=trace, type=kind, summary=run.error,
-                       raw=ev.raw, error=True)
+            log.append(
+                mono=mono,
+                wall=wall,
+                node=node,
+                trace_id=trace,
+                type=kind,
+                summary=run.error,
+                raw=ev.raw,
+                error=True,
+            )
         else:
             agent = getattr(ev, "agent", "")
-            log.append(mono=mono, wall=wall, node=node, trace_id=trace, type=kind or "unknown",
-                       caller=agent, summary=ev.summary, raw=ev.raw)
+            log.append(
+                mono=mono,
+                wall=wall,
+                node=node,
+                trace_id=trace,
+                type=kind or "unknown",
+                caller=agent,
+                summary=ev.summary,
+                raw=ev.raw,
+            )
         return run
 
     # --- misc --------------------------------------------------------------------------------------

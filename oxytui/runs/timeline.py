@@ -56,10 +56,17 @@ def parse_view(payload: Any) -> list[TimelineEntry]:
     out = []
     for start, end, n in sorted(raw, key=lambda x: x[0]):
         stack = n.get("call_stack") if isinstance(n.get("call_stack"), list) else []
-        out.append(TimelineEntry(
-            node_id=one_line(n.get("node_id"), 40), callee=one_line(n.get("callee"), 60),
-            node_type=one_line(n.get("node_type"), 20), depth=max(0, len(stack) - 2),
-            start=start - t0, end=None if end is None else max(start, end) - t0, state=n.get("state")))
+        out.append(
+            TimelineEntry(
+                node_id=one_line(n.get("node_id"), 40),
+                callee=one_line(n.get("callee"), 60),
+                node_type=one_line(n.get("node_type"), 20),
+                depth=max(0, len(stack) - 2),
+                start=start - t0,
+                end=None if end is None else max(start, end) - t0,
+                state=n.get("state"),
+            )
+        )
     return out
 
 

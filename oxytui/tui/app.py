@@ -33,9 +33,16 @@ class OxyApp(App[int]):
     BINDINGS = APP_BINDINGS
     COMMANDS = App.COMMANDS | {OxyCommands}
 
-    def __init__(self, settings: Settings | None = None, *, store: RunStore | None = None,
-                 controller: object | None = None, frozen: bool = False,
-                 clock: Callable[[], float] | None = None, user_theme_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        store: RunStore | None = None,
+        controller: object | None = None,
+        frozen: bool = False,
+        clock: Callable[[], float] | None = None,
+        user_theme_dir: Path | None = None,
+    ) -> None:
         """``frozen``: snapshot mode — no network, the clock is the store's last event time, spinners
         stand still, times shown in UTC. ``controller`` None with ``frozen`` False builds a live one."""
         super().__init__()
@@ -78,8 +85,7 @@ class OxyApp(App[int]):
             from oxytui.tui.service import Controller
 
             self.controller = Controller(self.store, self.settings)
-        self.main = MainScreen(self.store, read_only=self.settings.read_only, utc=self.frozen,
-                               demo=demo)
+        self.main = MainScreen(self.store, read_only=self.settings.read_only, utc=self.frozen, demo=demo)
         await self.push_screen(self.main)
         self.main.flush(self.clock(), self.frame(), force=True)
         if self.controller is not None and hasattr(self.controller, "start"):
@@ -89,7 +95,8 @@ class OxyApp(App[int]):
     async def _start_controller(self) -> None:
         if hasattr(self.controller, "notify"):
             self.controller.notify = lambda msg, severity="information": self.notify(  # type: ignore[union-attr]
-                msg, severity=severity, timeout=8)
+                msg, severity=severity, timeout=8
+            )
         try:
             await self.controller.start()  # type: ignore[union-attr]
         except Exception as exc:  # e.g. ports in use for the demo cluster: say so, keep the UI
@@ -105,13 +112,18 @@ class OxyApp(App[int]):
     async def action_quit_app(self) -> None:
         live = len(self.store.live_runs())
         if live:
+
             def done(yes: bool | None) -> None:
                 if yes:
                     self.run_worker(self._close_and_exit(), group="quit")
 
-            self.push_screen(ConfirmScreen(
-                f"{live} run{'s are' if live > 1 else ' is'} still live. Quit and cancel "
-                f"{'them' if live > 1 else 'it'} on the node{'s' if live > 1 else ''}?"), done)
+            self.push_screen(
+                ConfirmScreen(
+                    f"{live} run{'s are' if live > 1 else ' is'} still live. Quit and cancel "
+                    f"{'them' if live > 1 else 'it'} on the node{'s' if live > 1 else ''}?"
+                ),
+                done,
+            )
             return
         await self._close_and_exit()
 
@@ -209,8 +221,13 @@ class OxyApp(App[int]):
         keymap = self._keymap if hasattr(self, "_keymap") else {}
         for b in APP_BINDINGS:
             key = keymap.get(b.id or "", b.key) if b.id else b.key
-            rows.append((str(key).replace("question_mark", "?").replace("slash", "/"), b.description or
-                         (b.action.replace("_", " ")), b.id or ""))
+            rows.append(
+                (
+                    str(key).replace("question_mark", "?").replace("slash", "/"),
+                    b.description or (b.action.replace("_", " ")),
+                    b.id or "",
+                )
+            )
         self.push_screen(HelpScreen(rows))
 
     def action_log_toggles(self) -> None:
@@ -221,8 +238,9 @@ class OxyApp(App[int]):
                 view.hidden_types, view.hidden_nodes = result
                 view.rebuild()
 
-        self.push_screen(TogglesScreen(list(ALL_TYPES), view.hidden_types, list(self.store.nodes),
-                                       view.hidden_nodes), done)
+        self.push_screen(
+            TogglesScreen(list(ALL_TYPES), view.hidden_types, list(self.store.nodes), view.hidden_nodes), done
+        )
 
     def action_chat_target(self) -> None:
         chat = self._main().chat

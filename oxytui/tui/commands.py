@@ -11,8 +11,14 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 if TYPE_CHECKING:
     from oxytui.tui.app import OxyApp
 
-PANES = {"nodes": "Nodes", "log-pane": "Live events", "org": "Organization", "calls": "Call tree",
-         "stats": "Stats", "chat": "Chat"}
+PANES = {
+    "nodes": "Nodes",
+    "log-pane": "Live events",
+    "org": "Organization",
+    "calls": "Call tree",
+    "stats": "Stats",
+    "chat": "Chat",
+}
 
 
 class OxyCommands(Provider):
@@ -158,5 +164,11 @@ def attach_trace(app: OxyApp) -> None:
             return
         app.notify("attached: events of this run now come here, not to any other reader", severity="warning")
 
-    app.push_screen(PromptScreen("Attach to trace: NODE TRACE_ID — a second reader steals events from the "
-                                 "first (each event reaches one reader)", "math_agent 3Fq9…"), done)
+    app.push_screen(
+        PromptScreen(
+            "Attach to trace: NODE TRACE_ID — a second reader steals events from the "
+            "first (each event reaches one reader)",
+            "math_agent 3Fq9…",
+        ),
+        done,
+    )

@@ -30,13 +30,31 @@ NODES = {
     "dead": "http://127.0.0.1:18089",
 }
 
-ORG_MATH: dict[str, Any] = {"name": "math_agent", "type": "agent", "path": ["math_agent"], "children": [
-    {"name": n, "type": "tool", "path": ["math_agent", n]} for n in ("add", "boom", "slow_tool", "flaky")]}
-ORG_MASTER: dict[str, Any] = {"name": "master_agent", "type": "agent", "path": ["master_agent"], "children": [
-    {"name": "math_agent", "type": "agent", "path": ["master_agent", "math_agent"], "children": [
-        {**c, "path": ["master_agent", "math_agent", c["name"]], "is_remote": True}
-        for c in ORG_MATH["children"]]},
-    {"name": "now", "type": "tool", "path": ["master_agent", "now"]}]}
+ORG_MATH: dict[str, Any] = {
+    "name": "math_agent",
+    "type": "agent",
+    "path": ["math_agent"],
+    "children": [
+        {"name": n, "type": "tool", "path": ["math_agent", n]} for n in ("add", "boom", "slow_tool", "flaky")
+    ],
+}
+ORG_MASTER: dict[str, Any] = {
+    "name": "master_agent",
+    "type": "agent",
+    "path": ["master_agent"],
+    "children": [
+        {
+            "name": "math_agent",
+            "type": "agent",
+            "path": ["master_agent", "math_agent"],
+            "children": [
+                {**c, "path": ["master_agent", "math_agent", c["name"]], "is_remote": True}
+                for c in ORG_MATH["children"]
+            ],
+        },
+        {"name": "now", "type": "tool", "path": ["master_agent", "now"]},
+    ],
+}
 
 HOSTILE = "[@click=app.quit]click me[/] \x1b[2J\x1b]0;pwned\x07 [bold red]not bold[/]"
 
@@ -51,37 +69,97 @@ class _Feed:
         self.t += dt
         self.n += 1
         kind = cls.__dataclass_fields__["type"].default
-        raw = kw.pop("raw", None) or {"type": kind, "content": {
-            k: v for k, v in kw.items() if k not in ("current_trace_id",)}}
-        self.store.add_event(cls(node=node, trace_id=trace, mono=self.t, wall=WALL0 + self.t,
-                                 sse_id=f"id{self.n:06d}", raw=raw, **kw))
+        raw = kw.pop("raw", None) or {
+            "type": kind,
+            "content": {k: v for k, v in kw.items() if k not in ("current_trace_id",)},
+        }
+        self.store.add_event(
+            cls(
+                node=node,
+                trace_id=trace,
+                mono=self.t,
+                wall=WALL0 + self.t,
+                sse_id=f"id{self.n:06d}",
+                raw=raw,
+                **kw,
+            )
+        )
 
-    def call(self, node: str, trace: str, nid: str, caller: str, callee: str, cat: str, stack: list[str],
-             query: str | None = None, dt: float = 0.05) -> None:
+    def call(
+        self,
+        node: str,
+        trace: str,
+        nid: str,
+        caller: str,
+        callee: str,
+        cat: str,
+        stack: list[str],
+        query: str | None = None,
+        dt: float = 0.05,
+    ) -> None:
         args = {"query": query} if query else {}
         ccat = "user" if caller == "user" else "agent"
-        self.ev(ToolCallEvent, node, trace, dt, node_id=nid, caller=caller, callee=callee,
-                caller_category=ccat, callee_category=cat, call_stack=stack, arguments=args)
+        self.ev(
+            ToolCallEvent,
+            node,
+            trace,
+            dt,
+            node_id=nid,
+            caller=caller,
+            callee=callee,
+            caller_category=ccat,
+            callee_category=cat,
+            call_stack=stack,
+            arguments=args,
+        )
 
-    def obs(self, node: str, trace: str, nid: str, caller: str, callee: str, cat: str, stack: list[str],
-            output: Any, dt: float = 0.05) -> None:
+    def obs(
+        self,
+        node: str,
+        trace: str,
+        nid: str,
+        caller: str,
+        callee: str,
+        cat: str,
+        stack: list[str],
+        output: Any,
+        dt: float = 0.05,
+    ) -> None:
         ccat = "user" if caller == "user" else "agent"
-        self.ev(ObservationEvent, node, trace, dt, node_id=nid, caller=caller, callee=callee,
-                caller_category=ccat, callee_category=cat, call_stack=stack, output=output,
-                current_trace_id=trace)
+        self.ev(
+            ObservationEvent,
+            node,
+            trace,
+            dt,
+            node_id=nid,
+            caller=caller,
+            callee=callee,
+            caller_category=ccat,
+            callee_category=cat,
+            call_stack=stack,
+            output=output,
+            current_trace_id=trace,
+        )
 
-    def llm(self, node: str, trace: str, nid: str, agent: str, stack: list[str], reply: str,
-            end: bool = True) -> None:
+    def llm(
+        self, node: str, trace: str, nid: str, agent: str, stack: list[str], reply: str, end: bool = True
+    ) -> None:
         self.call(node, trace, nid, agent, "default_llm", "llm", [*stack, "default_llm"])
         for i in range(0, len(reply), 12):
-            self.ev(StreamEvent, node, trace, 0.015, delta=reply[i:i + 12], agent=agent, node_id=nid)
+            self.ev(StreamEvent, node, trace, 0.015, delta=reply[i : i + 12], agent=agent, node_id=nid)
         if end:
             self.ev(StreamEndEvent, node, trace, 0.01, delta="", agent=agent, node_id=nid)
             self.obs(node, trace, nid, agent, "default_llm", "llm", [*stack, "default_llm"], reply)
 
     def answer(self, node: str, trace: str, text: str) -> None:
-        self.ev(AnswerEvent, node, trace, raw={"type": "answer", "content": text, "current_trace_id": trace},
-                content=text, current_trace_id=trace)
+        self.ev(
+            AnswerEvent,
+            node,
+            trace,
+            raw={"type": "answer", "content": text, "current_trace_id": trace},
+            content=text,
+            current_trace_id=trace,
+        )
         self.ev(StreamClosed, node, trace, 0.01, raw="done")
 
     def start(self, node: str, trace: str, query: str, group: str = "", dt: float = 0.2) -> None:
@@ -103,35 +181,85 @@ def fill(store: RunStore, *, live: bool = True) -> RunStore:
     # 1. remote hop: master -> math_agent (remote) -> add
     f.start("master", "TRremote00000001", "remote add 2 3")
     f.call("master", "TRremote00000001", "N1", "user", "master_agent", "agent", ma, "remote add 2 3")
-    f.llm("master", "TRremote00000001", "L1", "master_agent", ma,
-          '{"think": "I should call math_agent.", "tool_name": "math_agent"}')
-    f.ev(ThinkEvent, "master", "TRremote00000001", content="I should call math_agent.", agent="master_agent",
-         raw={"type": "think", "content": "I should call math_agent.", "agent": "master_agent"})
+    f.llm(
+        "master",
+        "TRremote00000001",
+        "L1",
+        "master_agent",
+        ma,
+        '{"think": "I should call math_agent.", "tool_name": "math_agent"}',
+    )
+    f.ev(
+        ThinkEvent,
+        "master",
+        "TRremote00000001",
+        content="I should call math_agent.",
+        agent="master_agent",
+        raw={"type": "think", "content": "I should call math_agent.", "agent": "master_agent"},
+    )
     f.call("master", "TRremote00000001", "N2", "master_agent", "math_agent", "agent", mm, "add 2 3")
-    f.llm("master", "TRremote00000001", "L2", "math_agent", mm,
-          '{"think": "I should call add.", "tool_name": "add", "arguments": {"a": 2, "b": 3}}', )
+    f.llm(
+        "master",
+        "TRremote00000001",
+        "L2",
+        "math_agent",
+        mm,
+        '{"think": "I should call add.", "tool_name": "add", "arguments": {"a": 2, "b": 3}}',
+    )
     f.call("master", "TRremote00000001", "N3", "math_agent", "add", "tool", [*mm, "add"], dt=0.1)
     f.obs("master", "TRremote00000001", "N3", "math_agent", "add", "tool", [*mm, "add"], 5)
-    f.obs("master", "TRremote00000001", "N2", "master_agent", "math_agent", "agent", mm,
-          "Final answer (via add): 5", dt=0.1)
-    f.obs("master", "TRremote00000001", "N1", "user", "master_agent", "agent", ma,
-          "Final answer (via math_agent): 5")
+    f.obs(
+        "master",
+        "TRremote00000001",
+        "N2",
+        "master_agent",
+        "math_agent",
+        "agent",
+        mm,
+        "Final answer (via add): 5",
+        dt=0.1,
+    )
+    f.obs(
+        "master",
+        "TRremote00000001",
+        "N1",
+        "user",
+        "master_agent",
+        "agent",
+        ma,
+        "Final answer (via math_agent): 5",
+    )
     f.answer("master", "TRremote00000001", "Final answer (via math_agent): 5")
     # 2. a failing tool on math
     m1 = ["user", "math_agent"]
     f.start("math", "TRboom0000000002", "boom")
     f.call("math", "TRboom0000000002", "B1", "user", "math_agent", "agent", m1, "boom")
     f.call("math", "TRboom0000000002", "B2", "math_agent", "boom", "tool", [*m1, "boom"])
-    f.obs("math", "TRboom0000000002", "B2", "math_agent", "boom", "tool", [*m1, "boom"],
-          "boom tool failed on purpose (the query asked for boom)")
-    f.obs("math", "TRboom0000000002", "B1", "user", "math_agent", "agent", m1,
-          "Final answer (via boom): failed")
+    f.obs(
+        "math",
+        "TRboom0000000002",
+        "B2",
+        "math_agent",
+        "boom",
+        "tool",
+        [*m1, "boom"],
+        "boom tool failed on purpose (the query asked for boom)",
+    )
+    f.obs(
+        "math", "TRboom0000000002", "B1", "user", "math_agent", "agent", m1, "Final answer (via boom): failed"
+    )
     f.answer("math", "TRboom0000000002", "Final answer (via boom): boom tool failed on purpose")
     # 3. hostile remote text: must render literally, nothing clickable, no escape sequences
     f.start("math", "TRhostile0000003", "hostile")
     f.call("math", "TRhostile0000003", "H1", "user", "math_agent", "agent", m1, HOSTILE)
-    f.ev(ThinkEvent, "math", "TRhostile0000003", content=HOSTILE, agent="math_agent",
-         raw={"type": "think", "content": HOSTILE, "agent": "math_agent"})
+    f.ev(
+        ThinkEvent,
+        "math",
+        "TRhostile0000003",
+        content=HOSTILE,
+        agent="math_agent",
+        raw={"type": "think", "content": HOSTILE, "agent": "math_agent"},
+    )
     f.obs("math", "TRhostile0000003", "H1", "user", "math_agent", "agent", m1, HOSTILE)
     f.answer("math", "TRhostile0000003", HOSTILE)
     # 4. fan-out "add 2 3" to every node, dead one fails
@@ -148,8 +276,13 @@ def fill(store: RunStore, *, live: bool = True) -> RunStore:
         f.answer(node, tr, f"Final answer (via add): 5 [{node}]")
     f.start("dead", "TRfandead0000000", "add 2 3", group="G1", dt=0.0)
     f.t += 0.01
-    store.finish_run("dead", "TRfandead0000000", mono=f.t, wall=WALL0 + f.t,
-                     error="dead: cannot connect to http://127.0.0.1:18089 (connection refused)")
+    store.finish_run(
+        "dead",
+        "TRfandead0000000",
+        mono=f.t,
+        wall=WALL0 + f.t,
+        error="dead: cannot connect to http://127.0.0.1:18089 (connection refused)",
+    )
     f.ev(KeepAlive, "master", "TRremote00000001", 0.0, raw=": ping", text="ping")
     if live:  # 5. a slow run still streaming on master
         tr = "TRslow0000000005"

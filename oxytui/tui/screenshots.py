@@ -76,8 +76,9 @@ SHOTS: dict[str, tuple[str, Callable[[object], Awaitable[None]]]] = {
 }
 
 
-async def _shoot(outdir: Path, name: str, theme: str, action: Callable[[object], Awaitable[None]],
-                 size: tuple[int, int]) -> Path:
+async def _shoot(
+    outdir: Path, name: str, theme: str, action: Callable[[object], Awaitable[None]], size: tuple[int, int]
+) -> Path:
     app = fixed_app(theme)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()

@@ -109,9 +109,16 @@ class Controller:
         for summary in reversed(self.history.recent(limit=500)):
             if summary.node in self.store.nodes and summary.state != "running":
                 self.store.restore_run(
-                    summary.node, summary.trace_id, query=summary.query, state=summary.state,
-                    duration=summary.duration, answer=summary.answer, error=summary.error,
-                    wall=summary.started, events=summary.events)
+                    summary.node,
+                    summary.trace_id,
+                    query=summary.query,
+                    state=summary.state,
+                    duration=summary.duration,
+                    answer=summary.answer,
+                    error=summary.error,
+                    wall=summary.started,
+                    events=summary.events,
+                )
 
     async def aclose(self) -> None:
         for t in [*self.tasks.values(), *self._bg]:
@@ -139,8 +146,15 @@ class Controller:
     def add_node(self, nc: NodeConfig) -> None:
         """Add a node (from config or the palette); it starts 'connecting' until the first probe."""
         token = nc.token.get_secret_value() if nc.token is not None else None
-        agent = SSEOxyGent(name=nc.name, server_url=nc.url, token=token, max_retries=1, retry_delay=0.5,
-                           connect_timeout=3.0, wire_tap=self._tap)
+        agent = SSEOxyGent(
+            name=nc.name,
+            server_url=nc.url,
+            token=token,
+            max_retries=1,
+            retry_delay=0.5,
+            connect_timeout=3.0,
+            wire_tap=self._tap,
+        )
         if token and self.recorder is not None:
             self.recorder.add_secret(token)
         old = self.pool.remove(nc.name)
@@ -256,8 +270,12 @@ class Controller:
                 if n % YIELD_EVERY == 0:  # a flooding node must not starve key handling and redraws
                     await asyncio.sleep(0)
         except asyncio.CancelledError:
-            self._finish(agent.name, trace, RunState.CANCELED,
-                         "canceled by the user (the node cancels the run on disconnect)")
+            self._finish(
+                agent.name,
+                trace,
+                RunState.CANCELED,
+                "canceled by the user (the node cancels the run on disconnect)",
+            )
             raise
         except RemoteError as exc:
             self._finish(agent.name, trace, RunState.FAILED, str(exc))

@@ -11,8 +11,19 @@ from typing import Any
 from platformdirs import user_config_dir
 from textual.theme import Theme
 
-_FIELDS = ("primary", "secondary", "warning", "error", "success", "accent", "foreground", "background",
-           "surface", "panel", "boost")
+_FIELDS = (
+    "primary",
+    "secondary",
+    "warning",
+    "error",
+    "success",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
+)
 
 
 class ThemeError(ValueError):
@@ -28,9 +39,13 @@ def theme_from_dict(data: dict[str, Any], source: str = "<theme>") -> Theme:
     if not isinstance(variables, dict):
         raise ThemeError(f"{source}: [variables] must be a table")
     try:
-        return Theme(name=name, dark=bool(data.get("dark", True)),
-                     text_alpha=float(data.get("text_alpha", 0.95)),
-                     variables={str(k): str(v) for k, v in variables.items()}, **kwargs)
+        return Theme(
+            name=name,
+            dark=bool(data.get("dark", True)),
+            text_alpha=float(data.get("text_alpha", 0.95)),
+            variables={str(k): str(v) for k, v in variables.items()},
+            **kwargs,
+        )
     except (TypeError, ValueError) as exc:
         raise ThemeError(f"{source}: {exc}") from None
 

@@ -20,8 +20,13 @@ async def _nothing(pilot: object) -> None:
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize(
     ("name", "action"),
-    [("main", _nothing), ("call_tree", shot_call_tree), ("event_detail", shot_event_detail),
-     ("chat_fanout", shot_fanout), ("help", shot_help)],
+    [
+        ("main", _nothing),
+        ("call_tree", shot_call_tree),
+        ("event_detail", shot_event_detail),
+        ("chat_fanout", shot_fanout),
+        ("help", shot_help),
+    ],
 )
 def test_screen(snap_compare, size: tuple[int, int], name: str, action) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(fixed_app(), run_before=action, terminal_size=size)

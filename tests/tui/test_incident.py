@@ -58,10 +58,12 @@ async def test_record_then_replay_gives_same_runs(cluster: SimCluster, tmp_path:
 
 async def test_replay_of_damaged_recording_says_where(tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
-    path.write_text('{"k": "header", "format": "oxytui-recording", "version": 1, "started": 1.0}\n'
-                    '{"k": "start", "node": "n", "trace": "t", "wall": 2.0, "query": "q"}\n'
-                    '{"k": "msg", "node": "n", "trace": "t", "wall": 2.1, "event": "message", "da',
-                    encoding="utf-8")
+    path.write_text(
+        '{"k": "header", "format": "oxytui-recording", "version": 1, "started": 1.0}\n'
+        '{"k": "start", "node": "n", "trace": "t", "wall": 2.0, "query": "q"}\n'
+        '{"k": "msg", "node": "n", "trace": "t", "wall": 2.1, "event": "message", "da',
+        encoding="utf-8",
+    )
     replay = make_replay_app(Settings(), path, speed=0)
     async with replay.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: replay.controller is not None and replay.controller.finished)

@@ -19,8 +19,17 @@ SIZE = (160, 45)
 def _add_think(app, n: int) -> None:  # type: ignore[no-untyped-def]
     t = app.store.last_mono
     for i in range(n):
-        app.store.add_event(ThinkEvent(node="math", trace_id="TRboom0000000002", mono=t + i, wall=t + i,
-                                       content=f"late {i}", agent="math_agent", raw={"type": "think"}))
+        app.store.add_event(
+            ThinkEvent(
+                node="math",
+                trace_id="TRboom0000000002",
+                mono=t + i,
+                wall=t + i,
+                content=f"late {i}",
+                agent="math_agent",
+                raw={"type": "think"},
+            )
+        )
 
 
 async def test_single_letter_keys_do_not_fire_while_typing() -> None:

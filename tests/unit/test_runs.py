@@ -12,8 +12,15 @@ from oxytui.runs import CallStatus, RunState, RunStore, is_error_output, one_lin
 from oxytui.runs.store import ALL, NodeStatus
 
 
-def feed_capture(store: RunStore, path: Path, node: str, trace: str, t0: float = 100.0,
-                 step: float = 0.01, query: str = "q") -> float:
+def feed_capture(
+    store: RunStore,
+    path: Path,
+    node: str,
+    trace: str,
+    t0: float = 100.0,
+    step: float = 0.01,
+    query: str = "q",
+) -> float:
     store.start_run(node, trace, query, mono=t0, wall=1_700_000_000 + t0)
     dec = SSEDecoder(max_event_size=1 << 24)
     items = dec.feed(path.read_bytes()) + dec.flush()
@@ -102,8 +109,17 @@ def test_log_cap_drops_oldest_and_counts() -> None:
     from oxytui.client.events import ThinkEvent
 
     for i in range(25):
-        store.add_event(ThinkEvent(node="n", trace_id="t", mono=1.0 + i, wall=1.0 + i, content=f"x{i}",
-                                   agent="a", raw={"type": "think", "content": f"x{i}"}))
+        store.add_event(
+            ThinkEvent(
+                node="n",
+                trace_id="t",
+                mono=1.0 + i,
+                wall=1.0 + i,
+                content=f"x{i}",
+                agent="a",
+                raw={"type": "think", "content": f"x{i}"},
+            )
+        )
     assert len(store.log.rows) == 10
     assert store.log.dropped == 16  # 26 rows (request + 25) - 10
     assert store.log.rows[-1].summary == "a: x24"
@@ -117,8 +133,13 @@ def test_stats_and_status() -> None:
     store.set_alive("n", True, mono=0.0)
     for i in range(10):
         store.start_run("n", f"t{i}", "q", mono=float(i), wall=0.0)
-        store.finish_run("n", f"t{i}", mono=i + 0.1 * (i + 1), wall=0.0,
-                         state=RunState.COMPLETED if i < 5 else RunState.FAILED)
+        store.finish_run(
+            "n",
+            f"t{i}",
+            mono=i + 0.1 * (i + 1),
+            wall=0.0,
+            state=RunState.COMPLETED if i < 5 else RunState.FAILED,
+        )
     st = store.stats["n"]
     assert st.runs == 10 and st.completed == 5 and st.failed == 5
     assert st.success_total == 0.5
@@ -149,17 +170,36 @@ def test_one_line_strips_controls() -> None:
 def test_view_timeline_parse_and_gantt() -> None:
     from oxytui.runs.timeline import gantt, parse_view
 
-    payload = {"code": 200, "message": "SUCCESS", "data": {"trace_id": "T", "nodes": [
-        {"node_id": "a", "callee": "master_agent", "node_type": "agent",
-         "call_stack": ["user", "master_agent"],
-         "create_time": "2026-11-24 02:31:27.000000000", "update_time": "2026-11-24 02:31:29.000000000"},
-        {"node_id": "b", "callee": "add", "node_type": "tool", "call_stack": ["user", "master_agent", "add"],
-         "create_time": "2026-11-24 02:31:28.000000000"},
-        {"node_id": "bad", "create_time": 5},
-        "junk",
-    ]}}
+    payload = {
+        "code": 200,
+        "message": "SUCCESS",
+        "data": {
+            "trace_id": "T",
+            "nodes": [
+                {
+                    "node_id": "a",
+                    "callee": "master_agent",
+                    "node_type": "agent",
+                    "call_stack": ["user", "master_agent"],
+                    "create_time": "2026-11-24 02:31:27.000000000",
+                    "update_time": "2026-11-24 02:31:29.000000000",
+                },
+                {
+                    "node_id": "b",
+                    "callee": "add",
+                    "node_type": "tool",
+                    "call_stack": ["user", "master_agent", "add"],
+                    "create_time": "2026-11-24 02:31:28.000000000",
+                },
+                {"node_id": "bad", "create_time": 5},
+                "junk",
+            ],
+        },
+    }
     entries = parse_view(payload)
     assert [(e.callee, e.depth, e.start, e.end) for e in entries] == [
-        ("master_agent", 0, 0.0, 2.0), ("add", 1, 1.0, None)]
+        ("master_agent", 0, 0.0, 2.0),
+        ("add", 1, 1.0, None),
+    ]
     assert gantt(entries, 21) == [(0, 21), (10, 11)]
     assert parse_view({"code": 404}) == [] and parse_view("x") == []

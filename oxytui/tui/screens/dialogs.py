@@ -147,11 +147,14 @@ class TogglesScreen(ModalScreen[tuple[set[str], set[str]] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="toggles-box", classes="dialog"):
             yield Label("Show event types (space toggles, escape applies)")
-            yield SelectionList[str](*[Selection(t, t, t not in self.hidden_types) for t in self.types],
-                                     id="toggle-types")
+            yield SelectionList[str](
+                *[Selection(t, t, t not in self.hidden_types) for t in self.types], id="toggle-types"
+            )
             yield Label("Show nodes")
-            yield SelectionList[str](*[Selection(literal(n, limit=40), n, n not in self.hidden_nodes)
-                                       for n in self.nodes], id="toggle-nodes")
+            yield SelectionList[str](
+                *[Selection(literal(n, limit=40), n, n not in self.hidden_nodes) for n in self.nodes],
+                id="toggle-nodes",
+            )
 
     def action_done(self) -> None:
         shown_t = set(self.query_one("#toggle-types", SelectionList).selected)
@@ -179,16 +182,19 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="help-box", classes="dialog"):
             with VerticalScroll():
                 yield Static(table)
-                yield Static(Text.assemble(
-                    ("\nPanes  ", "bold"),
-                    "Nodes (status from /check_alive and run outcomes) · Organization (⇄ remote, ▶ running)"
-                    " · Event log (stream deltas coalesced per LLM call)"
-                    " · Call tree (✓ done ✗ error ⠋ running) · "
-                    "Stats (ok = rolling success, ok/all = total) · Chat (focused / all nodes / balanced).\n",
-                    ("Remote text is always shown literally.", "dim")))
+                yield Static(
+                    Text.assemble(
+                        ("\nPanes  ", "bold"),
+                        "Nodes (status from /check_alive and run outcomes)"
+                        " · Organization (⇄ remote, ▶ running)"
+                        " · Event log (stream deltas coalesced per LLM call)"
+                        " · Call tree (✓ done ✗ error ◌ running) · "
+                        "Stats (ok = rolling success, tot = total)"
+                        " · Chat (focused / all nodes / balanced).\n",
+                        ("Remote text is always shown literally.", "dim"),
+                    )
+                )
             yield Label(Text("escape: close", "dim"))
 
     def on_mount(self) -> None:
         self.query_one("#help-box").border_title = "Help — oxytui keys"
-
-

@@ -44,8 +44,9 @@ class TopBar(Widget):
 
 
 class MainScreen(Screen[None]):
-    def __init__(self, store: RunStore, *, read_only: bool = False, utc: bool = False,
-                 demo: bool = False) -> None:
+    def __init__(
+        self, store: RunStore, *, read_only: bool = False, utc: bool = False, demo: bool = False
+    ) -> None:
         super().__init__()
         self.store = store
         self.read_only = read_only
@@ -69,8 +70,10 @@ class MainScreen(Screen[None]):
         with Horizontal(id="row-top"):
             yield self.nodes
             with Vertical(id="log-pane"):
-                yield Input(placeholder="filter: text in node, type, caller, callee or summary (esc clears)",
-                            id="log-filter")
+                yield Input(
+                    placeholder="filter: text in node, type, caller, callee or summary (esc clears)",
+                    id="log-filter",
+                )
                 yield self.log_view
         with Horizontal(id="row-mid"):
             yield self.org
@@ -80,8 +83,14 @@ class MainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        titles = {"nodes": "Nodes", "log-pane": "Live events", "org": "Organization", "calls": "Call tree",
-                  "stats": "Stats", "chat": "Chat"}
+        titles = {
+            "nodes": "Nodes",
+            "log-pane": "Live events",
+            "org": "Organization",
+            "calls": "Call tree",
+            "stats": "Stats",
+            "chat": "Chat",
+        }
         for wid, title in titles.items():
             self.query_one(f"#{wid}").border_title = title
         self.query_one("#log-filter", Input).display = False
@@ -168,8 +177,10 @@ class MainScreen(Screen[None]):
             t.append(f"{spinner(frame)} connecting {probed}/{total} · ", theme_style(self.app, "$warning"))
         t.append(f"{up}/{total} nodes up", theme_style(self.app, "$success" if up == total else "$warning"))
         if live:
-            t.append(f"  ·  {spinner(frame)} {len(live)} live run{'s' if len(live) > 1 else ''}",
-                     theme_style(self.app, "$warning"))
+            t.append(
+                f"  ·  {spinner(frame)} {len(live)} live run{'s' if len(live) > 1 else ''}",
+                theme_style(self.app, "$warning"),
+            )
         log = self.store.log
         t.append(f"  ·  log {len(log.rows):,} rows", "dim")
         if log.dropped:

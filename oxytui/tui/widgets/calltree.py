@@ -41,8 +41,9 @@ class CallTree(Tree[Call]):
                 parent = self._calls_by_id.get(call.parent.node_id) if call.parent else None
                 if parent is not None and not parent.allow_expand:
                     parent.allow_expand = True
-                tn = (parent or self.root).add(label, data=call, expand=True,
-                                               allow_expand=call.category in ("agent", "flow", ""))
+                tn = (parent or self.root).add(
+                    label, data=call, expand=True, allow_expand=call.category in ("agent", "flow", "")
+                )
                 self._calls_by_id[call.node_id] = tn
                 self._labels[call.node_id] = label
             else:
@@ -70,8 +71,12 @@ class CallTree(Tree[Call]):
         t.append(" · ")
         t.append_text(literal(run.query or run.trace_id, limit=40))
         t.append(" · ")
-        state_style = {"running": "$warning", "completed": "$success", "failed": "$error",
-                       "canceled": "$warning"}
+        state_style = {
+            "running": "$warning",
+            "completed": "$success",
+            "failed": "$error",
+            "canceled": "$warning",
+        }
         duration = "" if run.live else f" {fmt_secs(max(0.0, run.duration(now)))}"
         style = theme_style(self.app, "bold " + state_style[run.state.value])
         t.append(f"{run.state.value}{duration}", style)

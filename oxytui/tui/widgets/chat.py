@@ -107,17 +107,24 @@ class ChatPane(Vertical):
         yield Horizontal(id="chat-cards")
         with Horizontal(id="chat-bar"):
             yield Label(id="chat-target")
-            yield ChatInput(id="chat-input", disabled=self.read_only,
-                            placeholder="read-only: prompts are disabled" if self.read_only else
-                            "c: type a prompt · Enter sends · Esc leaves · ↑↓ history · ctrl+o target")
+            yield ChatInput(
+                id="chat-input",
+                disabled=self.read_only,
+                placeholder="read-only: prompts are disabled"
+                if self.read_only
+                else "c: type a prompt · Enter sends · Esc leaves · ↑↓ history · ctrl+o target",
+            )
 
     def on_mount(self) -> None:
         self.set_target(self.target, "")
 
     def set_target(self, target: str, focused: str) -> None:
         self.target = target
-        label = {"focused": f"→ {focused or 'focused node'}", "all": "→ all nodes (fan-out)",
-                 "balanced": "→ balanced"}[target]
+        label = {
+            "focused": f"→ {focused or 'focused node'}",
+            "all": "→ all nodes (fan-out)",
+            "balanced": "→ balanced",
+        }[target]
         self.query_one("#chat-target", Label).update(Text(label))
 
     def show_runs(self, runs: list[Run], now: float, frame: int) -> None:

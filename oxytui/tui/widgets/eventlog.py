@@ -17,8 +17,19 @@ from textual.strip import Strip
 from oxytui.runs import LogRow, RunStore
 from oxytui.tui.text import TYPE_STYLE, fmt_clock, theme_style
 
-ALL_TYPES = ("request", "tool_call", "observation", "stream", "think", "answer", "error", "failed",
-             "canceled", "progress", "other")
+ALL_TYPES = (
+    "request",
+    "tool_call",
+    "observation",
+    "stream",
+    "think",
+    "answer",
+    "error",
+    "failed",
+    "canceled",
+    "progress",
+    "other",
+)
 
 
 class EventLogView(ScrollView, can_focus=True):

@@ -66,14 +66,26 @@ class NodesTable(DataTable[Text]):
         active = str(st.active) if st and st.active else ""
         if key == ALL:
             up, _probed, total = self.store.count_up()
-            cells = (Text("∑"), Text("all nodes", "bold"), Text(f"{up}/{total} up", "dim"), Text(ok),
-                     Text(p95), Text(active))
+            cells = (
+                Text("∑"),
+                Text("all nodes", "bold"),
+                Text(f"{up}/{total} up", "dim"),
+                Text(ok),
+                Text(p95),
+                Text(active),
+            )
             return cells[:2] + cells[3:] if self.compact else cells
         status = self.store.status(key).value
         style = theme_style(self.app, STATUS_STYLE[status])
         url = self.store.nodes[key].url.removeprefix("http://").removeprefix("https://")
-        cells = (Text(STATUS_ICON[status], style), literal(key, limit=14), literal(url, "dim", limit=15),
-                 Text(ok), Text(p95), Text(active))
+        cells = (
+            Text(STATUS_ICON[status], style),
+            literal(key, limit=14),
+            literal(url, "dim", limit=15),
+            Text(ok),
+            Text(p95),
+            Text(active),
+        )
         return cells[:2] + cells[3:] if self.compact else cells
 
     def key_list(self) -> list[str]:

@@ -50,8 +50,9 @@ class OrgTree(Tree[dict[str, Any]]):
         label = Text(no_wrap=True, end="")
         label.append(_ICON.get(kind, "·") + " ", theme_style(self.app, "$accent"))
         running = isinstance(name, str) and name in self._running_agents
-        label.append_text(literal(name, "bold reverse" if running else ("bold" if kind == "agent" else ""),
-                                  limit=40))
+        label.append_text(
+            literal(name, "bold reverse" if running else ("bold" if kind == "agent" else ""), limit=40)
+        )
         if kind:
             label.append(f" {kind}", "dim")
         if item.get("is_remote"):

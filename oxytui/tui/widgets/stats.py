@@ -38,15 +38,30 @@ class StatsPane(Vertical):
 
     def sync(self, now: float) -> None:
         table = Table(box=None, expand=True, padding=(0, 0, 0, 1), show_edge=False, header_style="bold")
-        cols = [("node", 9), ("runs", 4), ("ok", 4), ("tot", 4), ("avg", 5), ("p50", 5), ("p95", 5),
-                ("p99", 5), ("ttfe", 5), ("ev/s", 4)]
+        cols = [
+            ("node", 9),
+            ("runs", 4),
+            ("ok", 4),
+            ("tot", 4),
+            ("avg", 5),
+            ("p50", 5),
+            ("p95", 5),
+            ("p99", 5),
+            ("ttfe", 5),
+            ("ev/s", 4),
+        ]
         keep = {c for c, _ in cols}
         if self.size.width and self.size.width < 60:  # narrow terminal: the essentials only
             keep -= {"tot", "avg", "p50", "ttfe"}
         for col, width in cols:
             if col in keep:
-                table.add_column(col, justify="left" if col == "node" else "right", no_wrap=True,
-                                 min_width=width, overflow="ellipsis")
+                table.add_column(
+                    col,
+                    justify="left" if col == "node" else "right",
+                    no_wrap=True,
+                    min_width=width,
+                    overflow="ellipsis",
+                )
         for key in [ALL, *self.store.nodes]:
             st = self.store.stats.get(key)
             if st is None:
@@ -56,11 +71,18 @@ class StatsPane(Vertical):
             name = Text("all", "bold") if key == ALL else literal(key, limit=9)
             if key == self.focus_key:
                 name.stylize("reverse")
-            cells = {"node": name, "runs": str(st.runs), "ok": fmt_pct(st.success_rolling),
-                     "tot": fmt_pct(st.success_total), "avg": fmt_secs(st.latency_avg) if has else "—",
-                     "p50": fmt_secs(p50) if has else "—", "p95": fmt_secs(p95) if has else "—",
-                     "p99": fmt_secs(p99) if has else "—", "ttfe": fmt_secs(st.ttfe_avg) if st.ttfes else "—",
-                     "ev/s": f"{st.events_per_second(now):.0f}"}
+            cells = {
+                "node": name,
+                "runs": str(st.runs),
+                "ok": fmt_pct(st.success_rolling),
+                "tot": fmt_pct(st.success_total),
+                "avg": fmt_secs(st.latency_avg) if has else "—",
+                "p50": fmt_secs(p50) if has else "—",
+                "p95": fmt_secs(p95) if has else "—",
+                "p99": fmt_secs(p99) if has else "—",
+                "ttfe": fmt_secs(st.ttfe_avg) if st.ttfes else "—",
+                "ev/s": f"{st.events_per_second(now):.0f}",
+            }
             table.add_row(*[cells[c] for c, _ in cols if c in keep])
         self.query_one("#stats-table", Static).update(table)
         st = self.store.stats.get(self.focus_key) or self.store.stats[ALL]
@@ -69,8 +91,10 @@ class StatsPane(Vertical):
         self.query_one("#lat-spark", Sparkline).data = lat or [0.0]
         self.query_one("#rate-spark", Sparkline).data = rate
         label = "all nodes" if self.focus_key == ALL else self.focus_key
-        self._label("#lat-label", f"latency, last {len(lat)} runs · {label} · max "
-                                  f"{fmt_secs(max(lat) if lat else None)}")
+        self._label(
+            "#lat-label",
+            f"latency, last {len(lat)} runs · {label} · max {fmt_secs(max(lat) if lat else None)}",
+        )
         self._label("#rate-label", f"events/s, last 60 s · {label} · peak {max(rate) if rate else 0:.0f}")
 
     def _label(self, selector: str, text: str) -> None:

@@ -254,3 +254,25 @@ async def test_mouse_selects_node_and_event() -> None:
         await pilot.click(EventLogView, offset=(30, 0), times=2)
         await pilot.pause()
         assert isinstance(app.screen, EventDetailScreen)
+
+
+async def test_palette_add_and_remove_node() -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"add node")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press(*"extra http://127.0.0.1:9", "enter")
+        await pilot.pause(0.3)
+        assert "extra" in app.store.nodes
+        assert "extra" in app.main.nodes.key_list()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"remove node extra")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert "extra" not in app.store.nodes

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import resource
 import sys
 import time
@@ -30,9 +31,43 @@ from harness import (
 )
 from streams import SCENARIOS, scenario
 
-OURS = ["raw_read", "ours_parse", "ours_typed", "ours_client"]
+OURS = ["raw_read", "ours_parse", "ours_json", "ours_typed", "ours_client"]
 PEER = ["oxygent_parse", "oxygent_json", "httpx_sse_parse", "httpx_sse_json"]
 SEED = ["seed_parse", "seed_json"]
+BEFORE = ["before_parse", "before_typed", "before_client"]
+LABELS = {
+    "raw_read": "floor: aiohttp HTTP + `readany()`, no SSE work",
+    "ours_parse": "ours, framing only (`SSEDecoder.feed`)",
+    "ours_json": "ours, framing + JSON (`feed_lean` + `pydantic_core.from_json` of the bytes)",
+    "ours_typed": "ours typed: framing + JSON + typed event (`feed_lean` + `lean_event`, the client's path)",
+    "ours_client": "ours, whole client `SSEOxyGent.stream()`",
+    "seed_parse": "seed `async for line in resp.content`, framing only",
+    "seed_json": "seed loop + `json.loads`",
+    "oxygent_parse": "OxyGent `iter_sse_events`, framing only",
+    "oxygent_json": "OxyGent `iter_sse_events` + `json.loads` (what its SSEOxyGent does)",
+    "httpx_sse_parse": "httpx-sse `aiter_sse`, framing only",
+    "httpx_sse_json": "httpx-sse + `json.loads`",
+    "before_parse": "ours before this change (`OXYTUI_BENCH_BEFORE` checkout), framing only",
+    "before_typed": "ours before, framing + JSON + typed event (`feed` + `fast_event`)",
+    "before_client": "ours before, whole client `stream()`",
+}
+# (group title, [(ours, theirs)]): each group compares equal work, except where the title says otherwise
+RATIOS = [
+    ("equal work, framing only", [("ours_parse", "oxygent_parse"), ("ours_parse", "httpx_sse_parse")]),
+    (
+        "equal work, framing + JSON of every event",
+        [("ours_json", "oxygent_json"), ("ours_json", "httpx_sse_json"), ("ours_json", "seed_json")],
+    ),
+    (
+        "ours does more (framing + JSON + typed event) vs their framing + JSON",
+        [("ours_typed", "oxygent_json"), ("ours_typed", "httpx_sse_json"), ("ours_typed", "seed_json")],
+    ),
+    ("ours does much more (whole client) vs their framing + JSON", [("ours_client", "oxygent_json")]),
+    (
+        "after / before this change (same work)",
+        [("ours_parse", "before_parse"), ("ours_typed", "before_typed"), ("ours_client", "before_client")],
+    ),
+]
 
 
 # --- contestants (run inside the worker process) -------------------------------------------------------
@@ -46,24 +81,40 @@ async def _aiohttp_get(url: str) -> Any:
     return session, resp
 
 
-async def ours(url: str, typed: bool) -> tuple[int, int]:
-    from oxytui.client._fastevents import fast_event
+async def ours(url: str, level: str) -> tuple[int, int]:
+    """``parse``: SSEMessage objects with decoded text; ``json``: lean items + the JSON value of each;
+    ``typed``: lean items + typed events, exactly as the client's reader does."""
+    from pydantic_core import from_json
+
+    from oxytui.client._fastevents import fast_event, lean_event
     from oxytui.client.sse import SSEDecoder, SSEMessage
 
     session, resp = await _aiohttp_get(url)
     decoder = SSEDecoder(max_event_size=64 * 2**20)
     count = empty = 0
     read = resp.content.readany
+    lean = getattr(decoder, "feed_lean", None)  # None: an older oxytui (the "before_*" contestants)
+    feed = decoder.feed if level == "parse" or lean is None else lean
     while chunk := await read():
-        items = decoder.feed(chunk)
+        items = feed(chunk)
         if not items:
             continue
         mono = time.monotonic()
         for item in items:
-            if type(item) is SSEMessage and item.event == "message":
+            cls = type(item)
+            if cls is tuple:
+                if item[0] == "message":
+                    count += 1
+                    if level == "typed":
+                        lean_event(item, "bench", "trace", mono, mono)
+                    else:
+                        from_json(item[1], allow_inf_nan=True)
+            elif cls is SSEMessage and item.event == "message":
                 count += 1
-                if typed:
+                if level == "typed":
                     fast_event(item, "bench", "trace", mono, mono)
+                elif level == "json":
+                    from_json(getattr(item, "raw", None) or item.data, allow_inf_nan=True)
                 elif not item.data:
                     empty += 1
     decoder.flush()
@@ -171,9 +222,13 @@ async def seed(url: str, decode: bool) -> tuple[int, int]:
 async def run_contestant(name: str, url: str, expected: int) -> tuple[int, int]:
     table_ = {
         "raw_read": lambda: raw_read(url, expected),
-        "ours_parse": lambda: ours(url, False),
-        "ours_typed": lambda: ours(url, True),
+        "ours_parse": lambda: ours(url, "parse"),
+        "ours_json": lambda: ours(url, "json"),
+        "ours_typed": lambda: ours(url, "typed"),
         "ours_client": lambda: ours_client(url),
+        "before_parse": lambda: ours(url, "parse"),
+        "before_typed": lambda: ours(url, "typed"),
+        "before_client": lambda: ours_client(url),
         "oxygent_parse": lambda: oxygent(url, False),
         "oxygent_json": lambda: oxygent(url, True),
         "httpx_sse_parse": lambda: httpx_sse(url, False),
@@ -188,7 +243,7 @@ def preload(name: str) -> None:
     """Import everything a contestant needs before the clock starts (imports are not throughput)."""
     import aiohttp  # noqa: F401
 
-    if name.startswith(("ours", "raw")):
+    if name.startswith(("ours", "raw", "before")):
         import oxytui.client
         import oxytui.client._fastevents  # noqa: F401
     elif name.startswith("oxygent"):
@@ -238,6 +293,9 @@ def worker(name: str, url: str, expected: int, size: int) -> None:
 async def measure(reps: int = 3, only: list[str] | None = None) -> dict[str, Any]:
     peer = peer_python()
     contestants: list[tuple[str, Path]] = [(n, OURS_PYTHON) for n in OURS + SEED]
+    before = os.environ.get("OXYTUI_BENCH_BEFORE")  # a checkout of the previous oxytui: before/after
+    if before:
+        contestants += [(n, OURS_PYTHON) for n in BEFORE]
     if peer is not None:
         contestants += [(n, peer) for n in PEER]
     results: dict[str, Any] = {}
@@ -248,7 +306,9 @@ async def measure(reps: int = 3, only: list[str] | None = None) -> dict[str, Any
             for _ in range(reps):  # interleave contestants so drift hits all alike
                 for contestant, python in contestants:
                     args = ["worker", contestant, server.url, str(stream.events), str(len(stream.body))]
-                    per.setdefault(contestant, []).append(await run_worker(python, Path(__file__), args))
+                    path = before if contestant.startswith("before") else None
+                    res = await run_worker(python, Path(__file__), args, pythonpath=path)
+                    per.setdefault(contestant, []).append(res)
         results[name] = {"bytes": len(stream.body), "events": stream.events, "runs": per}
     return results
 
@@ -266,22 +326,18 @@ def summarise(results: dict[str, Any]) -> str:
             extra = f"{phantom} extra events, {empty} empty" if phantom or empty else ""
             notes = "; ".join(errors) or extra
             rows.append(
-                [contestant, fmt(ev[contestant]), fmt(median_of(rs, "mb_s"), ",.1f"),
-                 fmt(median_of(rs, "rss_mb"), ",.0f"), notes]
+                [contestant, LABELS.get(contestant, ""), fmt(ev[contestant]),
+                 fmt(median_of(rs, "mb_s"), ",.1f"), fmt(median_of(rs, "rss_mb"), ",.0f"), notes]
             )  # fmt: skip
         mb = res["bytes"] / 1e6
         out.append(f"### {name}: {res['events']:,} events, {mb:.1f} MB\n")
-        out.append(table(["contestant", "events/s", "MB/s", "peak RSS MB", "notes"], rows))
-        pairs = [
-            ("ours_typed", "oxygent_json"),
-            ("ours_typed", "httpx_sse_json"),
-            ("ours_typed", "seed_json"),
-            ("ours_client", "oxygent_json"),
-            ("ours_parse", "oxygent_parse"),
-            ("ours_parse", "httpx_sse_parse"),
-        ]
-        lines = [f"- {a} / {b}: **{ratio(ev.get(a), ev.get(b))}**" for a, b in pairs if a in ev and b in ev]
-        out.append("\nRatios (events/s):\n" + "\n".join(lines) + "\n")
+        out.append(table(["contestant", "work done", "events/s", "MB/s", "peak RSS MB", "notes"], rows))
+        lines = ["\nRatios (events/s, medians):"]
+        for title, pairs in RATIOS:
+            got = [f"{a} / {b} **{ratio(ev.get(a), ev.get(b))}**" for a, b in pairs if a in ev and b in ev]
+            if got:
+                lines.append(f"- {title}: " + "; ".join(got))
+        out.append("\n".join(lines) + "\n")
     return "\n".join(out)
 
 

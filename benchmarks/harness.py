@@ -91,9 +91,13 @@ class BytesServer:
         await self.server.wait_closed()
 
 
-async def run_worker(python: Path, script: Path, args: list[str], limit: float = 600.0) -> dict[str, Any]:
-    """Run ``python script args`` as a fresh process; parse its last stdout line as JSON."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+async def run_worker(
+    python: Path, script: Path, args: list[str], limit: float = 600.0, pythonpath: str | Path | None = None
+) -> dict[str, Any]:
+    """Run ``python script args`` as a fresh process; parse its last stdout line as JSON.
+
+    ``pythonpath``: import oxytui from there instead of this repo (before/after comparisons)."""
+    env = {**os.environ, "PYTHONPATH": str(pythonpath or REPO)}
     proc = await asyncio.create_subprocess_exec(
         str(python), str(script), *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
     )

@@ -23,9 +23,9 @@ from .events import (
     ToolCallEvent,
     event_from_message,
 )
-from .sse import SSEMessage
+from .sse import LeanMessage, SSEMessage, lean_to_message
 
-__all__ = ["fast_event"]
+__all__ = ["fast_event", "lean_event"]
 
 _new = object.__new__
 # Guard: if a field is ever added to these classes, the slot-filling below must learn it.
@@ -42,27 +42,58 @@ for _cls, _n in _EXPECTED.items():
 
 
 def fast_event(msg: SSEMessage, node: str, trace_id: str, mono: float, wall: float) -> OxyEvent:
-    """Same result as ``event_from_message(msg, node=…, trace_id=…, mono=…, wall=…)``."""
-    data = msg.data
-    if msg.event == "close" or data[:1] != "{":
-        return event_from_message(msg, node=node, trace_id=trace_id, mono=mono, wall=wall)
-    try:
-        value = _from_json(data, allow_inf_nan=True)  # = decode_json, one Python call less
-    except ValueError:
-        return event_from_message(msg, node=node, trace_id=trace_id, mono=mono, wall=wall)
-    ev = _typed(value) if type(value) is dict else None
-    if ev is None:
-        return event_from_message(msg, node=node, trace_id=trace_id, mono=mono, wall=wall)
-    ev.node = node
-    ev.trace_id = trace_id
-    ev.sse_id = msg.id
-    ev.sse_event = msg.event
-    ev.retry = msg.retry
-    ev.mono = mono
-    ev.wall = wall
-    ev.size = msg.size
-    ev.raw = value
-    return ev
+    """Same result as ``event_from_message(msg, node=…, trace_id=…, mono=…, wall=…)``.
+
+    JSON is parsed from the message's undecoded bytes when the decoder kept them (``msg.raw``): same
+    value as from the ``str`` when the bytes are valid UTF-8, and invalid UTF-8 raises, which falls back
+    to the general builder on the (replacement-decoded) text, as before.
+    """
+    if msg.event != "close":
+        raw = msg.raw
+        try:
+            value = _from_json(msg.data if raw is None else raw, allow_inf_nan=True)
+        except ValueError:
+            value = None
+        if type(value) is dict:
+            ev = _typed(value)
+            if ev is not None:
+                ev.node = node
+                ev.trace_id = trace_id
+                ev.sse_id = msg.id
+                ev.sse_event = msg.event
+                ev.retry = msg.retry
+                ev.mono = mono
+                ev.wall = wall
+                ev.size = msg.size
+                ev.raw = value
+                return ev
+    return event_from_message(msg, node=node, trace_id=trace_id, mono=mono, wall=wall)
+
+
+def lean_event(item: LeanMessage, node: str, trace_id: str, mono: float, wall: float) -> OxyEvent:
+    """``fast_event`` for a lean decoder item ``(event, data_bytes, id, retry)``: the data is only decoded
+    to text when the general builder needs it (invalid UTF-8, non-object JSON, unusual shapes)."""
+    kind, raw, sse_id, retry = item
+    if kind != "close":
+        try:
+            value = _from_json(raw, allow_inf_nan=True)
+        except ValueError:
+            value = None
+        if type(value) is dict:
+            ev = _typed(value)
+            if ev is not None:
+                ev.node = node
+                ev.trace_id = trace_id
+                ev.sse_id = sse_id
+                ev.sse_event = kind
+                ev.retry = retry
+                ev.mono = mono
+                ev.wall = wall
+                ev.size = len(raw)
+                ev.raw = value
+                return ev
+    msg = lean_to_message(item)
+    return event_from_message(msg, node=node, trace_id=trace_id, mono=mono, wall=wall)
 
 
 def _typed(value: dict[str, Any]) -> Any:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 from . import _transport as tr
-from ._fastevents import fast_event
+from ._fastevents import fast_event, lean_event
 from .errors import RemoteError, RemoteEventTooLarge, RemoteProtocolError, StreamAborted
 from .events import OxyEvent, StreamClosed, event_from_comment
 from .sse import SSEDecoder, SSEEventTooLarge, SSEMessage
@@ -56,6 +56,7 @@ async def read_events(
             raise RemoteProtocolError(agent.name, f"expected an SSE stream, got {ctype}: {snippet}")
         node = agent.name
         decoder = SSEDecoder(agent.max_event_size)
+        feed_lean = decoder.feed_lean
         read = resp.content.readany
         monotonic = time.monotonic
         wall_clock = time.time
@@ -67,8 +68,9 @@ async def read_events(
                 break
             started = True
             nbytes += len(chunk)
-            try:
-                items = decoder.feed(chunk)
+            tap = agent.wire_tap
+            try:  # without a wire tap nobody needs SSEMessage objects: lean items, data left as bytes
+                items = decoder.feed(chunk) if tap is not None else feed_lean(chunk)
             except SSEEventTooLarge as exc:  # deliver what came before it, then fail the run
                 items, too_large = exc.items, exc
             if not items:
@@ -77,20 +79,26 @@ async def read_events(
                 continue
             mono = monotonic()
             wall = wall_clock()
-            tap = agent.wire_tap
             batch: list[OxyEvent] = []
+            append = batch.append
             for item in items:
-                if tap is not None:
-                    _tap(agent, tap, trace_id, item, wall)
-                if type(item) is SSEMessage:
-                    ev = fast_event(item, node, trace_id, mono, wall)
-                    events += 1
-                    batch.append(ev)
-                    if type(ev) is StreamClosed:
-                        closed = True
-                        break
+                cls = type(item)
+                if cls is tuple:
+                    ev = lean_event(item, node, trace_id, mono, wall)  # type: ignore[arg-type]
+                elif cls is SSEMessage:
+                    if tap is not None:
+                        _tap(agent, tap, trace_id, item, wall)
+                    ev = fast_event(item, node, trace_id, mono, wall)  # type: ignore[arg-type]
                 else:
-                    batch.append(event_from_comment(item, node=node, trace_id=trace_id, mono=mono, wall=wall))
+                    if tap is not None:
+                        _tap(agent, tap, trace_id, item, wall)
+                    append(event_from_comment(item, node=node, trace_id=trace_id, mono=mono, wall=wall))  # type: ignore[arg-type]
+                    continue
+                events += 1
+                append(ev)
+                if type(ev) is StreamClosed:
+                    closed = True
+                    break
             if ttfe is None and events:
                 ttfe = mono - t0
             if agent.event_handlers:

@@ -10,15 +10,17 @@ chunks costs O(n), not O(n^2).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = [
     "DEFAULT_MAX_EVENT_SIZE",
+    "LeanMessage",
     "SSEComment",
     "SSEDecoder",
     "SSEError",
     "SSEEventTooLarge",
     "SSEMessage",
+    "lean_to_message",
 ]
 
 DEFAULT_MAX_EVENT_SIZE = 64 * 1024 * 1024
@@ -60,6 +62,9 @@ class SSEMessage:
     retry: int | None
     size: int
     """Bytes of data received for this event (before decoding)."""
+    raw: bytes | None = field(default=None, repr=False, compare=False)
+    """The undecoded data bytes when the decoder built this message (``None`` otherwise): JSON parsers
+    take them directly, skipping a str -> UTF-8 round trip (5x faster on MB-sized events)."""
 
 
 @dataclass(slots=True)
@@ -67,6 +72,16 @@ class SSEComment:
     """A comment line (``: ping - ...``): the server's keep-alive."""
 
     text: str
+
+
+LeanMessage = tuple[str, bytes, "str | None", "int | None"]
+"""``(event, data, id, retry)`` of one message, ``data`` undecoded (see :meth:`SSEDecoder.feed_lean`)."""
+
+
+def lean_to_message(item: LeanMessage) -> SSEMessage:
+    """The :class:`SSEMessage` that :meth:`SSEDecoder.feed` would have given for a lean item."""
+    event, raw, id_, retry = item
+    return SSEMessage(event, raw.decode("utf-8", "replace"), id_, retry, len(raw), raw)
 
 
 class SSEDecoder:
@@ -80,6 +95,7 @@ class SSEDecoder:
         "_data",
         "_data_size",
         "_event",
+        "_lean",
         "_partial",
         "_partial_size",
         "_retry",
@@ -101,6 +117,18 @@ class SSEDecoder:
         self._data_size = 0
         self._event = ""
         self._retry: int | None = None
+        self._lean = False
+
+    def feed_lean(self, chunk: bytes) -> list[LeanMessage | SSEMessage | SSEComment]:
+        """Like :meth:`feed`, but messages come as :data:`LeanMessage` tuples ``(event, data_bytes, id,
+        retry)`` with ``data`` left undecoded: the client's hot path parses JSON straight from the bytes and
+        never needs the text (5 MB events skip a 5 MB decode); build an :class:`SSEMessage` from one with
+        :func:`lean_to_message` when the text is needed. ``SSEMessage`` items may still appear."""
+        self._lean = True
+        try:
+            return self.feed(chunk)  # type: ignore[return-value]
+        finally:
+            self._lean = False
 
     def feed(self, chunk: bytes) -> list[SSEMessage | SSEComment]:
         """Decode one chunk; raises :class:`SSEEventTooLarge` past ``max_event_size``."""
@@ -197,6 +225,7 @@ class SSEDecoder:
         append = out.append
         retry_b = b""
         retry_val = 0
+        lean = self._lean
         while pos < end:
             if not self._data and not self._event and self._retry is None:
                 event_id = None
@@ -212,17 +241,15 @@ class SSEDecoder:
                         retry_b = retry
                         retry_val = int(retry)
                     event_id = id_.decode("utf-8", "replace")
-                    append(
-                        SSEMessage(
-                            "message"
-                            if name == b"message"
-                            else (name.decode("utf-8", "replace") or "message"),
-                            data.decode("utf-8", "replace"),
-                            event_id,
-                            retry_val,
-                            len(data),
+                    kind = "message" if name == b"message" else (name.decode("utf-8", "replace") or "message")
+                    if lean:
+                        append((kind, data, event_id, retry_val))
+                    else:
+                        append(
+                            SSEMessage(
+                                kind, data.decode("utf-8", "replace"), event_id, retry_val, len(data), data
+                            )
                         )
-                    )
                     pos = stop
                 if event_id is not None:
                     self.last_event_id = event_id
@@ -247,15 +274,19 @@ class SSEDecoder:
             if not line:
                 if data:
                     raw = data[0] if len(data) == 1 else b"\n".join(data)
-                    out.append(
-                        SSEMessage(
-                            self._event or "message",
-                            raw.decode("utf-8", "replace"),
-                            self.last_event_id,
-                            self._retry,
-                            len(raw),
+                    if self._lean:
+                        out.append((self._event or "message", raw, self.last_event_id, self._retry))
+                    else:
+                        out.append(
+                            SSEMessage(
+                                self._event or "message",
+                                raw.decode("utf-8", "replace"),
+                                self.last_event_id,
+                                self._retry,
+                                len(raw),
+                                raw,
+                            )
                         )
-                    )
                     data = self._data = []
                     self._data_size = 0
                 self._retry = None

@@ -14,7 +14,8 @@ from textual.css.query import NoMatches
 from textual.widgets import Input
 
 from oxytui.config import Settings
-from oxytui.runs import ALL, RunStore
+from oxytui.runs import ALL, Run, RunStore
+from oxytui.runs.timeline import TimelineEntry, parse_view
 from oxytui.tui.commands import OxyCommands
 from oxytui.tui.keys import APP_BINDINGS
 from oxytui.tui.screens.dialogs import ConfirmScreen, EventDetailScreen, HelpScreen, TogglesScreen
@@ -25,6 +26,8 @@ from oxytui.tui.widgets.eventlog import ALL_TYPES, EventLogView
 
 TICK = 0.1
 """Seconds between redraws: bursts of events are coalesced into one refresh per tick."""
+TIMELINE_EVERY = 1.0
+"""Seconds between ``/view`` fetches while the timeline pane shows a live run."""
 
 
 class OxyApp(App[int]):
@@ -106,11 +109,21 @@ class OxyApp(App[int]):
         if self.main is not None and self.screen_stack and self.main in self.screen_stack:
             try:
                 self.main.flush(self.clock(), self.frame())
+                if self.main.timeline_on and not self.frozen:
+                    self._refresh_timeline()
             except NoMatches:  # a pane mid-remount (maximize/minimize): next tick catches up
                 pass
 
+    def user_live(self) -> int:
+        """Live runs the user started (chat, fan-out, attach); demo-driver and probe runs do not count:
+        they are cancelled silently on quit. Without a live controller every live run counts."""
+        ctl = self.controller
+        if ctl is not None and hasattr(ctl, "live_user"):
+            return int(ctl.live_user())
+        return len(self.store.live_runs())
+
     async def action_quit_app(self) -> None:
-        live = len(self.store.live_runs())
+        live = self.user_live()
         if live:
 
             def done(yes: bool | None) -> None:
@@ -188,6 +201,8 @@ class OxyApp(App[int]):
         row = view.selected_row()
         if row is not None and (run := self.store.get_run(row.node, row.trace_id)) is not None:
             main.pinned_run = run
+        if main.timeline_on:  # full screen is the tree's view: switch the pane back first
+            main.show_timeline(False)
         tree = main.calls
         tree.show_run(main.current_run(), self.clock(), self.frame())
         if main.maximized is tree:
@@ -196,24 +211,57 @@ class OxyApp(App[int]):
             tree.focus()
             main.maximize(tree, container=False)
 
-    async def action_timeline(self) -> None:
-        """Server-side timeline of the selected run (``/view``), when the node offers it."""
+    def action_timeline(self) -> None:
+        """``v``: the call-tree pane switches between the tree and the selected run's server timeline."""
+        main = self._main()
+        main.show_timeline(not main.timeline_on)
+        if main.timeline_on:
+            self._refresh_timeline(force=True)
+
+    def _refresh_timeline(self, force: bool = False) -> None:
+        """Fetch again when the selected run changed, or every second while it is live."""
+        main = self._main()
+        run = main.current_run()
+        pane = main.timeline
+        key = run.key if run is not None else None
+        stale = run is not None and run.live and time.monotonic() - pane.fetched_at >= TIMELINE_EVERY
+        if force or key != pane.key or stale:
+            pane.key, pane.fetched_at = key, time.monotonic()
+            self.run_worker(self._load_timeline(), group="timeline", exclusive=True)
+
+    async def _load_timeline(self) -> None:
+        main = self._main()
+        run = main.current_run()
+        if run is None:
+            main.timeline.show(None, [], "no run selected — pick an event in the log", time.monotonic())
+            return
+        entries, note = await self.fetch_timeline(run)
+        main.timeline.border_title = f"Server timeline (/view) · {run.node} · v: call tree"
+        main.timeline.show(run.key, entries, note, time.monotonic())
+
+    async def fetch_timeline(self, run: Run) -> tuple[list[TimelineEntry], str]:
+        """The run's ``/view`` records as timeline entries, or none and a note saying why."""
+        ctl = self.controller
+        if ctl is None or not hasattr(ctl, "fetch_view"):
+            return [], "no live node to ask for /view (snapshot or replay)"
+        try:
+            data = await ctl.fetch_view(run.node, run.trace_id)
+        except Exception as exc:  # not JSON, node down, HTTP 500: say so
+            return [], f"{run.node}: /view failed: {exc}"
+        if data is None:
+            return [], f"no /view on this node ({run.node} does not offer it)"
+        entries = parse_view(data)
+        return entries, "" if entries else f"empty: {run.node} has no /view records for this trace (yet)"
+
+    async def action_timeline_popup(self) -> None:
+        """Palette: the same timeline full screen, in a pop-up."""
         run = self._main().current_run()
         if run is None:
             self.notify("no run selected", severity="warning")
             return
-        ctl = self.controller
-        if ctl is None or not hasattr(ctl, "fetch_view"):
-            self.notify("no live node to ask for /view", severity="warning")
-            return
-        from oxytui.runs.timeline import parse_view
         from oxytui.tui.screens.dialogs import TimelineScreen
 
-        note = ""
-        try:
-            entries = parse_view(await ctl.fetch_view(run.node, run.trace_id))
-        except Exception as exc:  # endpoint missing (404), not JSON, node down: say so
-            entries, note = [], f"{run.node} does not offer /view for this trace: {exc}"
+        entries, note = await self.fetch_timeline(run)
         self.push_screen(TimelineScreen(f"{run.node} · {run.trace_id}", entries, note))
 
     def action_help(self) -> None:
@@ -246,7 +294,7 @@ class OxyApp(App[int]):
         chat = self._main().chat
         nxt = TARGETS[(TARGETS.index(chat.target) + 1) % len(TARGETS)]
         key = self._main().focus_key
-        chat.set_target(nxt, "" if key == ALL else key)
+        chat.set_target(nxt, self.chat_focus_label(key))
 
     # --- events -------------------------------------------------------------------------------------------
 
@@ -267,6 +315,15 @@ class OxyApp(App[int]):
         chat_input.remember(text)
         chat_input.value = ""
         self.send_prompt(text)
+
+    def chat_focus_label(self, key: str) -> str:
+        """The node "focused node" really sends to: the selected one, or with "all nodes" selected the
+        controller's default (first live node), shown in the chat hint line."""
+        if key != ALL:
+            return key
+        ctl = self.controller
+        node = ctl.default_node() if ctl is not None and hasattr(ctl, "default_node") else None
+        return f"{node} (first live node)" if node else ""
 
     def send_prompt(self, text: str) -> None:
         main = self._main()

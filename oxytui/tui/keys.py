@@ -12,7 +12,7 @@ APP_BINDINGS: list[Binding] = [
     Binding("n", "next_node(1)", "Next node", id="next_node"),
     Binding("N", "next_node(-1)", "Prev node", show=False, id="prev_node"),
     Binding("t", "call_tree", "Call tree", id="call_tree"),
-    Binding("v", "timeline", "Timeline", show=False, id="timeline"),
+    Binding("v", "timeline", "Tree/timeline", show=False, id="timeline"),
     Binding("f", "log_toggles", "Types/nodes", id="log_toggles"),
     Binding("ctrl+o", "chat_target", "Target", id="chat_target", priority=True),
     Binding("l", "focus_log", "Log", show=False, id="focus_log"),
@@ -26,5 +26,10 @@ HELP_EXTRA: list[tuple[str, str]] = [
     ("↑ ↓ (in chat)", "prompt history"),
     ("enter / escape (in chat)", "send the prompt / leave the input"),
     ("tab / shift+tab", "move between panes (mouse clicks work too)"),
+    (
+        "q (when it asks)",
+        "only while a run you started (chat, fan-out, attach) is live; demo-driver and probe runs are "
+        "cancelled silently on quit",
+    ),
     ("ctrl+p", "command palette: add/remove node, theme, panes, clear log, export, demo driver"),
 ]

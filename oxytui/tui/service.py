@@ -33,6 +33,8 @@ class Controller:
         self.settings = settings
         self.pool = NodePool(seed=settings.seed)
         self.tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self.sources: dict[tuple[str, str], str] = {}
+        """Who started each live run: ``user`` (chat, fan-out, attach), ``demo`` or ``probe``."""
         self._bg: set[asyncio.Task[Any]] = set()
         self.cluster: Any = None
         self.demo = settings.demo or not settings.nodes
@@ -205,34 +207,45 @@ class Controller:
             await asyncio.sleep(every)
             if node in self.pool and not any(k[0] == node for k in self.tasks):
                 with contextlib.suppress(Exception):
-                    self.send(query, "focused", node)
+                    self.send(query, "focused", node, source="probe")
 
-    async def fetch_view(self, node: str, trace_id: str) -> Any:
-        """``GET /view?item_id=<trace>`` on the node (OxyGent's server-side record of the trace)."""
-        from urllib.parse import quote
-
+    async def fetch_view(self, node: str, trace_id: str) -> dict[str, Any] | None:
+        """``GET /view?item_id=<trace>`` on the node (OxyGent's server-side record); None: no /view there."""
         agent = self.pool.get(node)
         if agent is None:
             raise KeyError(f"no node named {node!r}")
-        return await agent._get_json(f"/view?item_id={quote(trace_id, safe='')}")  # client API gap: no view()
+        return await agent.view(trace_id)
 
     # --- runs ---------------------------------------------------------------------------------------
+
+    def default_node(self) -> str | None:
+        """Where "focused node" sends while "all nodes" is selected: the first live node (the master in
+        the demo), else the first node; None without nodes."""
+        agents = list(self.pool)
+        for agent in agents:
+            if self.pool.is_healthy(agent.name):
+                return agent.name
+        return agents[0].name if agents else None
 
     def targets(self, mode: str, focused: str | None) -> list[SSEOxyGent]:
         if mode == "all":
             return list(self.pool)
         if mode == "balanced":
             return [self.pool.select(self.settings.balancing)]
-        agent = self.pool.get(focused) if focused else None
+        agent = self.pool.get(focused or self.default_node() or "")
         if agent is None:
             return [self.pool.select(self.settings.balancing)]
         return [agent]
 
-    def send(self, query: str, mode: str = "focused", focused: str | None = None) -> list[tuple[str, str]]:
-        """Start one run per target; returns their ``(node, trace_id)`` keys. Raises NoHealthyNode."""
+    def send(
+        self, query: str, mode: str = "focused", focused: str | None = None, *, source: str = "user"
+    ) -> list[tuple[str, str]]:
+        """Start one run per target; returns their ``(node, trace_id)`` keys. Raises NoHealthyNode.
+
+        ``source`` (``user``, ``demo``, ``probe``) decides whether quitting asks first (only for ``user``)."""
         if self.settings.read_only:
             raise PermissionError("read-only mode: prompts are disabled")
-        group = f"g{next(self._groups)}"
+        group = "probe" if source == "probe" else f"g{next(self._groups)}"
         keys = []
         for agent in self.targets(mode, focused):
             request = agent.build_request(query)
@@ -240,11 +253,19 @@ class Controller:
             self.store.start_run(agent.name, trace, query, time.monotonic(), time.time(), group=group)
             self._mark("start", agent.name, trace, query=query, group=group)
             key = (agent.name, trace)
-            task = asyncio.get_running_loop().create_task(self._run(agent, request))
-            self.tasks[key] = task
-            task.add_done_callback(lambda _t, k=key: self.tasks.pop(k, None))
+            self._track(key, asyncio.get_running_loop().create_task(self._run(agent, request)), source)
             keys.append(key)
         return keys
+
+    def _track(self, key: tuple[str, str], task: asyncio.Task[None], source: str) -> None:
+        self.tasks[key] = task
+        self.sources[key] = source
+
+        def done(_t: asyncio.Task[None]) -> None:
+            self.tasks.pop(key, None)
+            self.sources.pop(key, None)
+
+        task.add_done_callback(done)
 
     def attach(self, node: str, trace_id: str) -> tuple[str, str]:
         """Stream a run someone started with ``/async/chat`` (each event reaches one reader only)."""
@@ -254,9 +275,7 @@ class Controller:
         self.store.start_run(node, trace_id, "(attached)", time.monotonic(), time.time())
         self._mark("start", node, trace_id, query="(attached)")
         key = (node, trace_id)
-        task = asyncio.get_running_loop().create_task(self._run(agent, None, trace_id))
-        self.tasks[key] = task
-        task.add_done_callback(lambda _t, k=key: self.tasks.pop(k, None))
+        self._track(key, asyncio.get_running_loop().create_task(self._run(agent, None, trace_id)), "user")
         return key
 
     async def _run(self, agent: SSEOxyGent, request: Any, attach_trace: str = "") -> None:
@@ -298,6 +317,10 @@ class Controller:
     def live(self) -> int:
         return len(self.tasks)
 
+    def live_user(self) -> int:
+        """Live runs the user started (chat, fan-out, attach): only these make quitting ask first."""
+        return sum(1 for key in self.tasks if self.sources.get(key, "user") == "user")
+
     def cancel_all(self) -> None:
         for task in list(self.tasks.values()):
             task.cancel()
@@ -305,20 +328,55 @@ class Controller:
     # --- demo -----------------------------------------------------------------------------------------
 
     async def _demo_loop(self) -> None:
-        from oxytui.sim.scenarios import demo_queries
+        from oxytui.sim.scenarios import demo_plan
 
-        queries = iter(demo_queries(self.settings.seed))
+        plan = demo_plan(self.settings.seed)
         await asyncio.sleep(0.5)
-        n = 0
+        turn = itertools.count()
         while True:
             if self.demo_driver and len(self.tasks) < 12:
-                query = next(queries, None)
-                if query is None:
-                    queries = iter(demo_queries(self.settings.seed + n))
-                    continue
-                n += 1
+                hint, query = next(plan)
+                mode, node = self.demo_target(hint, next(turn))
                 try:
-                    self.send(query, "all" if n % 7 == 0 else "balanced")
+                    self.send(query, mode, node, source="demo")
                 except Exception as exc:  # no healthy node yet: try again next tick
                     log.debug("demo driver: %s", exc)
             await asyncio.sleep(self.demo_interval)
+
+    def _tools(self, name: str) -> tuple[set[str], bool]:
+        """A node's own tools and whether it has remote sub-agents, from its ``/get_organization``."""
+        info = self.store.nodes.get(name)
+        children = (info.org or {}).get("children") if info is not None else None
+        tools: set[str] = set()
+        remotes = False
+        for child in children if isinstance(children, list) else ():
+            if isinstance(child, dict):
+                if child.get("type") == "tool":
+                    tools.add(str(child.get("name", "")))
+                elif child.get("type") in ("agent", "flow"):
+                    remotes = True
+        return tools, remotes
+
+    def demo_target(self, hint: str, turn: int) -> tuple[str, str | None]:
+        """``(mode, node)`` for a :func:`~oxytui.sim.scenarios.demo_plan` hint: remote hops and plans to a
+        master, tool queries to a master or a node having the tool (alternating), others round-robin over
+        live nodes, ``down`` to a dead node when there is one. Deterministic for a given turn."""
+        if hint == "all":
+            return "all", None
+        names = list(self.pool.names)
+        live = [n for n in names if self.pool.is_healthy(n)] or names
+        if not live:
+            return "balanced", None
+        if hint == "down":
+            dead = [n for n in names if (i := self.store.nodes.get(n)) is not None and i.alive is False]
+            return "focused", dead[turn % len(dead)] if dead else live[0]
+        info = {n: self._tools(n) for n in live}
+        masters = [n for n in live if info[n][1]]
+        if hint == "master":
+            return "focused", (masters or live)[0]
+        if hint.startswith("tool:"):
+            tool = hint.removeprefix("tool:")
+            able = [n for n in live if tool in info[n][0]] + masters[:1]
+            if able:
+                return "focused", able[turn % len(able)]
+        return "focused", live[turn % len(live)]

@@ -19,6 +19,7 @@ from oxytui.tui.widgets.eventlog import EventLogView
 from oxytui.tui.widgets.nodes import NodesTable
 from oxytui.tui.widgets.org import OrgTree
 from oxytui.tui.widgets.stats import StatsPane
+from oxytui.tui.widgets.timeline import TimelinePane
 
 NARROW_BELOW = 130
 SLOW_EVERY = 0.5
@@ -64,6 +65,9 @@ class MainScreen(Screen[None]):
         self.calls = CallTree(id="calls")
         self.stats = StatsPane(store, id="stats")
         self.chat = ChatPane(read_only=read_only, id="chat")
+        self.timeline = TimelinePane(id="timeline")
+        self.timeline_on = False
+        """The call-tree pane shows the server-side timeline (``v``) instead of the tree."""
 
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
@@ -78,6 +82,7 @@ class MainScreen(Screen[None]):
         with Horizontal(id="row-mid"):
             yield self.org
             yield self.calls
+            yield self.timeline
             yield self.stats
         yield self.chat
         yield Footer()
@@ -88,12 +93,14 @@ class MainScreen(Screen[None]):
             "log-pane": "Live events",
             "org": "Organization",
             "calls": "Call tree",
+            "timeline": "Server timeline (/view) · v: call tree",
             "stats": "Stats",
             "chat": "Chat",
         }
         for wid, title in titles.items():
             self.query_one(f"#{wid}").border_title = title
         self.query_one("#log-filter", Input).display = False
+        self.timeline.display = False
         self._apply_width(self.app.size.width)
         self.nodes.focus()
 
@@ -122,6 +129,7 @@ class MainScreen(Screen[None]):
                 self.nodes.refresh_rows()
                 self.stats.focus_key = self.focus_key
                 self.stats.sync(now)
+                self.chat.set_target(self.chat.target, self.app.chat_focus_label(self.focus_key))  # type: ignore[attr-defined]
         if changed or live:
             self.calls.show_run(self.current_run(), now, frame)
             chat = self.chat
@@ -217,6 +225,14 @@ class MainScreen(Screen[None]):
         self.query_one("#log-pane").border_title = f"Live events · {scope}"
         self.calls.border_subtitle = self.calls.status_line(self.app.clock(), self.app.frame())  # type: ignore[attr-defined]
 
+    def show_timeline(self, on: bool) -> None:
+        """Switch the call-tree pane between the tree and the selected run's server-side timeline."""
+        self.timeline_on = on
+        self.calls.display = not on
+        self.timeline.display = on
+        if on:
+            self.timeline.key = None  # fetch for the current run on the next tick
+
     # --- focus ------------------------------------------------------------------------------------------
 
     def set_focus_node(self, key: str) -> None:
@@ -228,7 +244,7 @@ class MainScreen(Screen[None]):
         view.node_filter = None if key == ALL else key
         view.rebuild()
         chat = self.chat
-        chat.set_target(chat.target, "" if key == ALL else key)
+        chat.set_target(chat.target, self.app.chat_focus_label(key))  # type: ignore[attr-defined]
         self.sync_titles()
         self._version = -1  # the other panes follow on the next tick: the key's own frame stays cheap
         self._slow_at = 0.0

@@ -102,6 +102,7 @@ class ChatPane(Vertical):
         self.read_only = read_only
         self.target = "focused"
         self.runs: list[Run] = []
+        self._label = ""
 
     def compose(self) -> ComposeResult:
         yield Horizontal(id="chat-cards")
@@ -125,7 +126,9 @@ class ChatPane(Vertical):
             "all": "→ all nodes (fan-out)",
             "balanced": "→ balanced",
         }[target]
-        self.query_one("#chat-target", Label).update(Text(label))
+        if label != self._label:  # called on every slow tick: a Label update reflows the bar
+            self._label = label
+            self.query_one("#chat-target", Label).update(Text(label))
 
     def show_runs(self, runs: list[Run], now: float, frame: int) -> None:
         """Up to ``MAX_CARDS`` runs side by side as cards; a wider fan-out as one line per node."""

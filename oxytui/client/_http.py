@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from .agent import SSEOxyGent
     from .schemas import OxyRequest
 
-__all__ = ["open_with_retries", "start_async_run"]
+__all__ = ["get_view", "open_with_retries", "start_async_run"]
 
 log = logging.getLogger("oxytui.client")
 
@@ -100,3 +101,24 @@ async def start_async_run(agent: SSEOxyGent, body: bytes, request: OxyRequest) -
     if not isinstance(data, dict) or data.get("code", 200) != 200:
         snippet = raw[:120].decode("utf-8", "replace")
         raise RemoteProtocolError(agent.name, f"/async/chat refused the run: {snippet!r}")
+
+
+VIEW_MISSING = (404, 405)
+"""Statuses meaning "this node has no ``/view``" (not OxyGent, or a proxy that does not route it)."""
+
+
+async def get_view(agent: SSEOxyGent, item_id: str) -> dict[str, Any] | None:
+    """``GET /view?item_id=`` (one attempt): the ``data`` of OxyGent's ``{"code","message","data"}``
+    envelope (``{"nodes": [...], "trace_id": ...}``; a bare object is accepted too), or None when the node
+    has no such endpoint. Other failures raise :class:`RemoteError` naming the node."""
+    try:
+        data = await agent._get_json(f"/view?item_id={quote(str(item_id), safe='')}")
+    except RemoteHTTPError as exc:
+        if exc.status in VIEW_MISSING:
+            return None
+        raise
+    if isinstance(data, dict) and "code" in data and isinstance(data.get("data"), dict):
+        data = data["data"]
+    if not isinstance(data, dict):
+        raise RemoteProtocolError(agent.name, f"/view: expected a JSON object, got {type(data).__name__}")
+    return data

@@ -21,7 +21,7 @@ import aiohttp
 from pydantic import SecretStr
 
 from . import _transport as tr
-from ._http import open_with_retries, start_async_run
+from ._http import get_view, open_with_retries, start_async_run
 from ._reader import read_events
 from .errors import RemoteError, RemoteProtocolError
 from .events import (
@@ -241,6 +241,10 @@ class SSEOxyGent:
                     self.desc = str(data["data"].get("description", ""))
             except RemoteError as exc:  # optional endpoint: a node without it still works
                 log.debug("%s: no description: %s", self.name, exc)
+
+    async def view(self, item_id: str) -> dict[str, Any] | None:
+        """OxyGent's server-side record of a trace (``GET /view``; trace or node id); None: no /view."""
+        return await get_view(self, item_id)
 
     def get_org(self) -> list[dict[str, Any]]:
         """Deep copy of the remote organization's children, every node marked ``is_remote=True``."""

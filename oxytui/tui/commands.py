@@ -34,7 +34,11 @@ class OxyCommands(Provider):
             ("Export selected run (JSON)", partial(export, app, "run", "json"), "events and call tree"),
             ("Start / stop recording", partial(toggle_recording, app), "every SSE event to JSON Lines"),
             ("Attach to trace…", partial(attach_trace, app), "stream a run started with /async/chat"),
-            ("Server timeline of selected run", app.action_timeline, "Gantt from the node's /view records"),
+            (
+                "Server timeline of selected run",
+                app.action_timeline_popup,
+                "Gantt from the node's /view records",
+            ),
             ("Toggle demo driver", partial(toggle_demo, app), "start/stop the automatic demo prompts"),
             ("Pause / resume log", app.action_pause_log, "freeze the event log; new rows are counted"),
             ("Show help", app.action_help, "keys and binding ids"),

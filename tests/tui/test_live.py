@@ -119,11 +119,57 @@ async def test_server_timeline_of_selected_run(cluster: SimCluster) -> None:
         await until(pilot, lambda: app.store.count_up()[1] == 3)
         await pilot.press("n", "c", *"remote add 2 3", "enter")
         await until(pilot, lambda: bool(app.main.chat_runs) and not app.main.chat_runs[0].live)
-        await pilot.press("escape", "v")
-        await until(pilot, lambda: isinstance(app.screen, TimelineScreen))
-        callees = [e.callee for e in app.screen.entries]
+        await pilot.press("escape", "v")  # the call-tree pane turns into the timeline
+        pane = app.main.timeline
+        await until(pilot, lambda: bool(pane.entries))
+        assert pane.display and not app.main.calls.display and app.main.timeline_on
+        callees = [e.callee for e in pane.entries]
         assert callees[0] == "master_agent" and "math_agent" in callees
-        assert all(e.end is not None for e in app.screen.entries)
+        assert all(e.end is not None for e in pane.entries)
+        assert "master_agent" in str(pane.render())
+        await pilot.press("v")
+        assert app.main.calls.display and not pane.display
+        await app.action_timeline_popup()  # the palette's pop-up shows the same records
+        await until(pilot, lambda: isinstance(app.screen, TimelineScreen))
+        assert [e.callee for e in app.screen.entries] == callees
+
+
+async def test_timeline_pane_says_when_a_node_has_no_view(cluster: SimCluster) -> None:
+    from aiohttp import web
+
+    async def no_view_node() -> tuple[web.AppRunner, str]:
+        """A node that answers probes but has no /view (404), like a proxy that does not route it."""
+        async def alive(_request: web.Request) -> web.Response:
+            return web.json_response({"alive": 1})
+
+        app = web.Application()
+        app.router.add_get("/check_alive", alive)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+
+    runner, url = await no_view_node()
+    try:
+        app = OxyApp(Settings(nodes=[NodeConfig(name="bare", url=url)], seed=7))
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.store.count_up()[1] == 1)
+            app.store.start_run("bare", "T-1", "q", 0.0, 0.0)
+            app.store.finish_run("bare", "T-1", 1.0, 1.0, None, "")
+            await pilot.press("v")
+            pane = app.main.timeline
+            await until(pilot, lambda: "no /view on this node" in pane.note)
+            assert "no /view on this node" in str(pane.render())
+        app = make_app(cluster)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.store.count_up()[1] == 3)
+            app.store.start_run("master_agent", "never-ran", "q", 0.0, 0.0)
+            app.store.finish_run("master_agent", "never-ran", 1.0, 1.0, None, "")
+            await pilot.press("v")
+            await until(pilot, lambda: app.main.timeline.note.startswith("empty"))
+    finally:
+        await runner.cleanup()
 
 
 async def test_history_survives_restart(cluster: SimCluster, _private_data_dir) -> None:  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ from textual.widgets.selection_list import Selection
 
 from oxytui.runs import LogRow, pretty_json
 from oxytui.tui.keys import HELP_EXTRA
-from oxytui.tui.text import fmt_clock, literal, theme_style
+from oxytui.tui.text import fmt_clock, fmt_secs, literal
 
 
 class EventDetailScreen(ModalScreen[None]):
@@ -60,26 +60,11 @@ class TimelineScreen(ModalScreen[None]):
         self.note = note
 
     def compose(self) -> ComposeResult:
-        from oxytui.runs.timeline import gantt
+        from oxytui.tui.widgets.timeline import span_of, timeline_text
 
-        body = Text(no_wrap=True, end="")
-        if not self.entries:
-            body.append(self.note or "the node has no /view records for this trace", "dim")
-        total = max([e.end or e.start for e in self.entries] + [0.0])
-        bars = gantt(self.entries, 60) if self.entries else []
-        for i, (e, (off, length)) in enumerate(zip(self.entries, bars, strict=True)):
-            if i:
-                body.append("\n")
-            name = ("  " * min(e.depth, 6)) + e.callee
-            body.append_text(literal(f"{name[:34]:<34}", "bold" if e.node_type == "agent" else "", limit=34))
-            body.append(f" {e.node_type[:5]:<5} ", "dim")
-            body.append(" " * off)
-            body.append("█" * length, theme_style(self.app, "$primary" if e.end is not None else "$warning"))
-            body.append(" " * (61 - off - length))
-            dur = "open" if e.end is None else f"{(e.end - e.start) * 1000:.0f}ms"
-            body.append(f" {dur:>7}")
+        body = timeline_text(self.app, self.entries, self.note)
         with Vertical(id="timeline-box", classes="dialog"):
-            yield Label(Text(self.title_text + f"  ·  span {total * 1000:.0f}ms"))
+            yield Label(Text(self.title_text + f"  ·  span {fmt_secs(span_of(self.entries))}"))
             with VerticalScroll():
                 yield Static(body)
             yield Label(Text("escape: close · times are the node's own create/update times", "dim"))

@@ -86,7 +86,12 @@ async def ours(url: str, level: str) -> tuple[int, int]:
     ``typed``: lean items + typed events, exactly as the client's reader does."""
     from pydantic_core import from_json
 
-    from oxytui.client._fastevents import fast_event, lean_event
+    from oxytui.client._fastevents import fast_event
+
+    try:
+        from oxytui.client._fastevents import lean_event
+    except ImportError:  # an older oxytui (the "before_*" contestants): no lean path
+        lean_event = None  # type: ignore[assignment]
     from oxytui.client.sse import SSEDecoder, SSEMessage
 
     session, resp = await _aiohttp_get(url)

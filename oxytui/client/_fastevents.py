@@ -55,17 +55,8 @@ def fast_event(msg: SSEMessage, node: str, trace_id: str, mono: float, wall: flo
         except ValueError:
             value = None
         if type(value) is dict:
-            ev = _typed(value)
+            ev = _typed(value, node, trace_id, msg.id, msg.event, msg.retry, mono, wall, msg.size)
             if ev is not None:
-                ev.node = node
-                ev.trace_id = trace_id
-                ev.sse_id = msg.id
-                ev.sse_event = msg.event
-                ev.retry = msg.retry
-                ev.mono = mono
-                ev.wall = wall
-                ev.size = msg.size
-                ev.raw = value
                 return ev
     return event_from_message(msg, node=node, trace_id=trace_id, mono=mono, wall=wall)
 
@@ -80,107 +71,115 @@ def lean_event(item: LeanMessage, node: str, trace_id: str, mono: float, wall: f
         except ValueError:
             value = None
         if type(value) is dict:
-            ev = _typed(value)
+            ev = _typed(value, node, trace_id, sse_id, kind, retry, mono, wall, len(raw))
             if ev is not None:
-                ev.node = node
-                ev.trace_id = trace_id
-                ev.sse_id = sse_id
-                ev.sse_event = kind
-                ev.retry = retry
-                ev.mono = mono
-                ev.wall = wall
-                ev.size = len(raw)
-                ev.raw = value
                 return ev
-    msg = lean_to_message(item)
-    return event_from_message(msg, node=node, trace_id=trace_id, mono=mono, wall=wall)
+    return event_from_message(lean_to_message(item), node=node, trace_id=trace_id, mono=mono, wall=wall)
 
 
-def _typed(value: dict[str, Any]) -> Any:
-    """The typed event without the transport fields, or None when the general builder must decide."""
-    kind = value.get("type")
-    content = value.get("content")
-    if kind == "stream" or kind == "stream_end":
-        if type(content) is not dict:
-            return None
-        delta = content.get("delta", "")
-        agent = content.get("agent", "")
-        node_id = content.get("node_id", "")
-        if type(delta) is not str or type(agent) is not str or type(node_id) is not str:
-            return None
-        ev = _new(StreamEvent if kind == "stream" else StreamEndEvent)
-        ev.type = kind
-        ev.delta = delta
-        ev.agent = agent
-        ev.node_id = node_id
-        return ev
-    if kind == "tool_call" or kind == "observation":
-        if type(content) is not dict:
-            return None
-        g = content.get
-        node_id = g("node_id", "")
-        copied = g("copied_node_id", "")
-        caller = g("caller", "")
-        callee = g("callee", "")
-        caller_cat = g("caller_category", "")
-        callee_cat = g("callee_category", "")
-        request_id = g("request_id", "")
-        stack = g("call_stack")
-        if (
-            type(node_id) is not str
-            or type(copied) is not str
-            or type(caller) is not str
-            or type(callee) is not str
-            or type(caller_cat) is not str
-            or type(callee_cat) is not str
-            or type(request_id) is not str
-            or type(stack) is not list
-        ):
-            return None
-        for item in stack:
-            if type(item) is not str:
+def _typed(
+    value: dict[str, Any],
+    node: str,
+    trace_id: str,
+    sse_id: str | None,
+    sse_event: str,
+    retry: int | None,
+    mono: float,
+    wall: float,
+    size: int,
+) -> Any:
+    """The typed event, or None when the general builder must decide (a missing key, an unexpected
+    type: indexing raises KeyError/TypeError, which is cheaper than ``get`` + defaults on the hot path)."""
+    try:
+        kind = value["type"]
+        if kind == "stream" or kind == "stream_end":
+            content = value["content"]
+            delta = content["delta"]
+            agent = content["agent"]
+            node_id = content["node_id"]
+            if type(content) is not dict or type(delta) is not str or type(agent) is not str:
                 return None
-        args = g("arguments")
-        if type(args) is not dict:
-            args = {}
-        if kind == "tool_call":
-            ev = _new(ToolCallEvent)
-        else:
-            ctid = g("current_trace_id", "")
-            if type(ctid) is not str:
+            if type(node_id) is not str:
                 return None
-            ev = _new(ObservationEvent)
-            ev.output = g("output")
+            ev = _new(StreamEvent if kind == "stream" else StreamEndEvent)
+            ev.delta = delta
+            ev.agent = agent
+            ev.node_id = node_id
+        elif kind == "tool_call" or kind == "observation":
+            content = value["content"]
+            if type(content) is not dict:
+                return None
+            node_id = content["node_id"]
+            copied = content["copied_node_id"]
+            caller = content["caller"]
+            callee = content["callee"]
+            caller_cat = content["caller_category"]
+            callee_cat = content["callee_category"]
+            request_id = content["request_id"]
+            stack = content["call_stack"]
+            if (
+                type(node_id) is not str
+                or type(copied) is not str
+                or type(caller) is not str
+                or type(callee) is not str
+                or type(caller_cat) is not str
+                or type(callee_cat) is not str
+                or type(request_id) is not str
+                or type(stack) is not list
+            ):
+                return None
+            for item in stack:
+                if type(item) is not str:
+                    return None
+            args = content.get("arguments")
+            if type(args) is not dict:
+                args = {}
+            if kind == "tool_call":
+                ev = _new(ToolCallEvent)
+            else:
+                ctid = content["current_trace_id"]
+                if type(ctid) is not str:
+                    return None
+                ev = _new(ObservationEvent)
+                ev.output = content.get("output")
+                ev.current_trace_id = ctid
+            ev.node_id = node_id
+            ev.copied_node_id = copied
+            ev.caller = caller
+            ev.callee = callee
+            ev.caller_category = caller_cat
+            ev.callee_category = callee_cat
+            ev.request_id = request_id
+            ev.call_stack = stack[:]
+            ev.arguments = args
+        elif kind == "answer":
+            ctid = value.get("current_trace_id", "")
+            rid = value.get("request_id", "")
+            if type(ctid) is not str or type(rid) is not str:
+                return None
+            ev = _new(AnswerEvent)
+            ev.content = value.get("content")
             ev.current_trace_id = ctid
-        ev.type = kind
-        ev.node_id = node_id
-        ev.copied_node_id = copied
-        ev.caller = caller
-        ev.callee = callee
-        ev.caller_category = caller_cat
-        ev.callee_category = callee_cat
-        ev.request_id = request_id
-        ev.call_stack = stack[:]
-        ev.arguments = args
-        return ev
-    if kind == "answer":
-        ctid = value.get("current_trace_id", "")
-        rid = value.get("request_id", "")
-        if type(ctid) is not str or type(rid) is not str:
+            ev.request_id = rid
+        elif kind == "think":
+            agent = value.get("agent", "")
+            if type(agent) is not str:
+                return None
+            ev = _new(ThinkEvent)
+            ev.content = value.get("content")
+            ev.agent = agent
+        else:
             return None
-        ev = _new(AnswerEvent)
-        ev.type = kind
-        ev.content = content
-        ev.current_trace_id = ctid
-        ev.request_id = rid
-        return ev
-    if kind == "think":
-        agent = value.get("agent", "")
-        if type(agent) is not str:
-            return None
-        ev = _new(ThinkEvent)
-        ev.type = kind
-        ev.content = content
-        ev.agent = agent
-        return ev
-    return None
+    except (KeyError, TypeError):
+        return None
+    ev.type = kind
+    ev.node = node
+    ev.trace_id = trace_id
+    ev.sse_id = sse_id
+    ev.sse_event = sse_event
+    ev.retry = retry
+    ev.mono = mono
+    ev.wall = wall
+    ev.size = size
+    ev.raw = value
+    return ev

@@ -143,6 +143,7 @@ async def hold_open(client: str, url: str, n: int) -> dict[str, float]:
 
 
 def worker(kind: str, url: str, arg: str) -> None:
+    kind = kind.replace("before_", "ours_")  # same code path, older oxytui on PYTHONPATH
     if kind.startswith("ours"):
         import oxytui.client  # noqa: F401  (imports before the clock)
     else:
@@ -179,12 +180,16 @@ async def measure(reps: int = 3) -> dict[str, Any]:
     mem: dict[str, list[dict[str, Any]]] = {}
     try:
         clients = [("ours_stream", OURS_PYTHON), ("ours_execute", OURS_PYTHON)]
+        before = os.environ.get("OXYTUI_BENCH_BEFORE")  # a checkout of the previous oxytui: before/after
+        if before:
+            clients += [("before_stream", OURS_PYTHON), ("before_execute", OURS_PYTHON)]
         if peer is not None:
             clients.append(("oxygent", peer))
         for _ in range(reps):
             for kind, python in clients:
-                res = await run_worker(python, script, ["worker", kind, node.url, f"flood {FLOOD}"])
-                thr.setdefault(kind, []).append(res)
+                path = before if kind.startswith("before") else None
+                args = ["worker", kind, node.url, f"flood {FLOOD}"]
+                thr.setdefault(kind, []).append(await run_worker(python, script, args, pythonpath=path))
         # the same run's bytes, recorded once from the sim and replayed at memory speed: client-bound
         import aiohttp
 
@@ -196,7 +201,9 @@ async def measure(reps: int = 3) -> dict[str, Any]:
             base = server.url.rsplit("/sse/chat", 1)[0]
             for _ in range(reps):
                 for kind, python in clients:
-                    res = await run_worker(python, script, ["worker", kind, base, f"flood {FLOOD}"])
+                    path = before if kind.startswith("before") else None
+                    args = ["worker", kind, base, f"flood {FLOOD}"]
+                    res = await run_worker(python, script, args, pythonpath=path)
                     replay.setdefault(kind, []).append(res)
         mem_clients = [("ours_mem", OURS_PYTHON)] + ([("oxygent_mem", peer)] if peer else [])
         for kind, python in mem_clients:
@@ -222,6 +229,12 @@ def _throughput(title: str, thr: dict[str, Any]) -> list[str]:
         f"ours_stream / oxygent: **{ratio(ev.get('ours_stream'), ev.get('oxygent'))}**; "
         f"CPU per event oxygent / ours_execute: **{ratio(cpu.get('oxygent'), cpu.get('ours_execute'))}**"
     )
+    if "before_execute" in ev:
+        out.append(
+            f"- after / before this change: execute "
+            f"**{ratio(ev.get('ours_execute'), ev.get('before_execute'))}**, stream "
+            f"**{ratio(ev.get('ours_stream'), ev.get('before_stream'))}** (events/s)"
+        )
     return out
 
 

@@ -17,12 +17,13 @@ from typing import Any
 from oxytui.client import NodePool, RemoteError, SSEOxyGent
 from oxytui.config import NodeConfig, Settings
 from oxytui.runs import RunState, RunStore
+from oxytui.tui.ingest import IngestGate
 
 log = logging.getLogger(__name__)
 
 PROBE_EVERY = 5.0
 YIELD_EVERY = 64
-"""Events handled per stream before giving the event loop to the UI (buffered data never awaits)."""
+"""Events handled per stream before giving other streams a turn (buffered data never awaits)."""
 
 
 class Controller:
@@ -41,6 +42,8 @@ class Controller:
         self.demo_interval = demo_interval
         self.demo_driver = self.demo
         self._groups = itertools.count(1)
+        self.gate = IngestGate()
+        """Shared ingest budget: all streams together get a slice, then the UI gets a gap."""
         self.notify: Callable[[str, str], None] = lambda msg, severity: None
         self.recorder: Any = None
         self.history: Any = None
@@ -283,10 +286,14 @@ class Controller:
         try:
             stream = agent.stream(request) if request is not None else agent.attach(attach_trace)
             n = 0
+            gate = self.gate
+            add = self.store.add_event
             async for ev in stream:
-                self.store.add_event(ev)
+                if not gate.open():  # the slice is spent: the UI gets its gap before more ingest
+                    await gate.admit()
+                add(ev)
                 n += 1
-                if n % YIELD_EVERY == 0:  # a flooding node must not starve key handling and redraws
+                if n % YIELD_EVERY == 0:  # and one flooding node must not starve the other streams
                     await asyncio.sleep(0)
         except asyncio.CancelledError:
             self._finish(

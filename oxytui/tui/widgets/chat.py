@@ -82,9 +82,9 @@ class AnswerCard(Static):
             body.append_text(literal(run.streamed[-1500:], "italic", limit=1500, multiline=True))
         else:
             body.append("waiting for the first event…", "dim")
-        if body != self._body:  # Static.update reflows: only when the text really changed
+        if body != self._body:  # only when the text really changed; the card's size is fixed: no reflow
             self._body = body
-            self.update(body)
+            self.update(body, layout=False)
 
 
 class ChatPane(Vertical):
@@ -182,7 +182,7 @@ class AnswerTable(Static):
             body.append_text(literal(text, theme_style(self.app, "$error") if run.error else "", limit=300))
         if body != self._body:
             self._body = body
-            self.update(body)
+            self.update(body, layout=False)
 
 
 __all__ = ["TARGETS", "AnswerCard", "ChatInput", "ChatPane"]

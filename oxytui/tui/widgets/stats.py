@@ -3,7 +3,6 @@ and sparklines of latency and event rate for the focused node."""
 
 from __future__ import annotations
 
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -11,6 +10,21 @@ from textual.widgets import Label, Sparkline, Static
 
 from oxytui.runs import ALL, RunStore
 from oxytui.tui.text import fmt_pct, fmt_secs, literal
+
+COLS = [
+    ("node", 9),
+    ("runs", 4),
+    ("ok", 4),
+    ("tot", 4),
+    ("avg", 5),
+    ("p50", 5),
+    ("p95", 5),
+    ("p99", 5),
+    ("ttfe", 5),
+    ("ev/s", 4),
+]
+NARROW_DROP = {"tot", "avg", "p50", "ttfe"}
+"""Columns left out on a narrow terminal: the essentials only."""
 
 
 class StatsPane(Vertical):
@@ -37,54 +51,7 @@ class StatsPane(Vertical):
         self.sync(self.app.clock())  # type: ignore[attr-defined]
 
     def sync(self, now: float) -> None:
-        table = Table(box=None, expand=True, padding=(0, 0, 0, 1), show_edge=False, header_style="bold")
-        cols = [
-            ("node", 9),
-            ("runs", 4),
-            ("ok", 4),
-            ("tot", 4),
-            ("avg", 5),
-            ("p50", 5),
-            ("p95", 5),
-            ("p99", 5),
-            ("ttfe", 5),
-            ("ev/s", 4),
-        ]
-        keep = {c for c, _ in cols}
-        if self.size.width and self.size.width < 60:  # narrow terminal: the essentials only
-            keep -= {"tot", "avg", "p50", "ttfe"}
-        for col, width in cols:
-            if col in keep:
-                table.add_column(
-                    col,
-                    justify="left" if col == "node" else "right",
-                    no_wrap=True,
-                    min_width=width,
-                    overflow="ellipsis",
-                )
-        for key in [ALL, *self.store.nodes]:
-            st = self.store.stats.get(key)
-            if st is None:
-                continue
-            p50, p95, p99 = st.latency_percentiles()
-            has = bool(st.latencies)
-            name = Text("all", "bold") if key == ALL else literal(key, limit=9)
-            if key == self.focus_key:
-                name.stylize("reverse")
-            cells = {
-                "node": name,
-                "runs": str(st.runs),
-                "ok": fmt_pct(st.success_rolling),
-                "tot": fmt_pct(st.success_total),
-                "avg": fmt_secs(st.latency_avg) if has else "—",
-                "p50": fmt_secs(p50) if has else "—",
-                "p95": fmt_secs(p95) if has else "—",
-                "p99": fmt_secs(p99) if has else "—",
-                "ttfe": fmt_secs(st.ttfe_avg) if st.ttfes else "—",
-                "ev/s": f"{st.events_per_second(now):.0f}",
-            }
-            table.add_row(*[cells[c] for c, _ in cols if c in keep])
-        self.query_one("#stats-table", Static).update(table)
+        self.query_one("#stats-table", Static).update(self._table(now), layout=self._rows_changed())
         st = self.store.stats.get(self.focus_key) or self.store.stats[ALL]
         lat = st.latency_series(60)
         rate = st.rate_series(now)
@@ -96,6 +63,49 @@ class StatsPane(Vertical):
             f"latency, last {len(lat)} runs · {label} · max {fmt_secs(max(lat) if lat else None)}",
         )
         self._label("#rate-label", f"events/s, last 60 s · {label} · peak {max(rate) if rate else 0:.0f}")
+
+    def _rows_changed(self) -> bool:
+        """A layout pass only when the table's height changes (nodes added/removed), not every refresh."""
+        rows = len(self.store.nodes)
+        changed = rows != getattr(self, "_rows", -1)
+        self._rows = rows
+        return changed
+
+    def _table(self, now: float) -> Text:
+        """The per-node table as one pre-formatted Text (a rich Table re-measures every cell: ~5x dearer)."""
+        cols = [c for c in COLS if not (self.size.width and self.size.width < 60 and c[0] in NARROW_DROP)]
+        fixed = sum(w + 1 for _, w in cols[1:])
+        name_w = max(COLS[0][1], (self.size.width or 66) - 2 - fixed - 1)
+        out = Text(no_wrap=True, end="")
+        out.append(" " + "node".ljust(name_w), "bold")
+        for col, width in cols[1:]:
+            out.append(" " + col.rjust(width), "bold")
+        for key in [ALL, *self.store.nodes]:
+            st = self.store.stats.get(key)
+            if st is None:
+                continue
+            p50, p95, p99 = st.latency_percentiles()
+            has = bool(st.latencies)
+            name = Text("all", "bold") if key == ALL else literal(key, limit=name_w)
+            name.truncate(name_w, overflow="ellipsis")
+            if key == self.focus_key:
+                name.stylize("reverse")
+            name.append(" " * (name_w - name.cell_len))
+            cells = {
+                "runs": str(st.runs),
+                "ok": fmt_pct(st.success_rolling),
+                "tot": fmt_pct(st.success_total),
+                "avg": fmt_secs(st.latency_avg) if has else "—",
+                "p50": fmt_secs(p50) if has else "—",
+                "p95": fmt_secs(p95) if has else "—",
+                "p99": fmt_secs(p99) if has else "—",
+                "ttfe": fmt_secs(st.ttfe_avg) if st.ttfes else "—",
+                "ev/s": f"{st.events_per_second(now):.0f}",
+            }
+            out.append("\n ")
+            out.append_text(name)
+            out.append("".join(" " + cells[col].rjust(width) for col, width in cols[1:]))
+        return out
 
     def _label(self, selector: str, text: str) -> None:
         widget = self.query_one(selector, Label)

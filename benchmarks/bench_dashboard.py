@@ -215,7 +215,7 @@ async def measure(seconds: float) -> dict[str, Any]:
             flood_lat: list[float] = []
             limit = time.monotonic() + 900
             while controller.tasks and time.monotonic() < limit:
-                await asyncio.sleep(1.0)
+                await asyncio.sleep(0.3)  # more samples in a short flood than one a second
                 value = await press_and_time(pilot)
                 if value is not None:
                     flood_lat.append(value)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 from time import perf_counter
 
-SLICE_MS = 8.0
-GAP_MS = 4.0
+SLICE_MS = 5.0
+GAP_MS = 3.0
 
 
 class IngestGate:

@@ -23,7 +23,10 @@ from oxytui.tui.widgets.timeline import TimelinePane
 
 NARROW_BELOW = 130
 SLOW_EVERY = 0.5
-"""Seconds between refreshes of the nodes and stats tables (the log and call tree refresh every tick)."""
+"""Seconds between refreshes of the nodes and stats tables (the log refreshes every tick)."""
+TREE_EVERY = 0.25
+"""Seconds between refreshes of the call tree and organization of a run that keeps changing: each tree
+update re-renders every visible line, and a key must not queue behind one."""
 
 
 class TopBar(Widget):
@@ -58,6 +61,9 @@ class MainScreen(Screen[None]):
         self.chat_runs: list[Run] = []
         self._version = -1
         self._slow_at = 0.0
+        self._tree_at = 0.0
+        self._tree_run: Run | None = None
+        self._trees_dirty = True
         # direct references: a maximized pane is not found by query_one on this screen
         self.nodes = NodesTable(store, id="nodes")
         self.log_view = EventLogView(store, utc=utc, id="log")
@@ -119,10 +125,12 @@ class MainScreen(Screen[None]):
         changed = force or self.store.version != self._version
         self._version = self.store.version
         live = bool(self.store.live_runs())
+        wall = time.monotonic()
+        run = self.current_run()
+        trees = force or run is not self._tree_run or wall - self._tree_at >= TREE_EVERY
+        self._trees_dirty |= changed or live
         if changed:
             self.log_view.sync()
-            self._sync_org()
-            wall = time.monotonic()
             added = len(self.store.nodes) + 1 != len(self.nodes.key_list())
             if force or added or wall - self._slow_at >= SLOW_EVERY:  # tables are costly: ~2 Hz
                 self._slow_at = wall
@@ -130,8 +138,12 @@ class MainScreen(Screen[None]):
                 self.stats.focus_key = self.focus_key
                 self.stats.sync(now)
                 self.chat.set_target(self.chat.target, self.app.chat_focus_label(self.focus_key))  # type: ignore[attr-defined]
+        if self._trees_dirty and trees:  # a change skipped now is caught up within TREE_EVERY
+            self._trees_dirty = False
+            self._tree_at, self._tree_run = wall, run
+            self._sync_org()
+            self.calls.show_run(run, now, frame)
         if changed or live:
-            self.calls.show_run(self.current_run(), now, frame)
             chat = self.chat
             if not self.chat_runs and changed:
                 chat.show_runs(self.latest_group(), now, frame)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-import math
 import os
 import statistics
 import sys
@@ -30,11 +29,10 @@ FLOOD_TOTAL = int(os.environ.get("OXYTUI_BENCH_FLOOD", 1_000_000))
 
 
 def pct(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile (``q`` in 0..1) of unsorted values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+    """Nearest-rank percentile (``q`` in 0..1) of unsorted values: the dashboard's own helper."""
+    from oxytui.runs.stats import percentile
+
+    return percentile(sorted(values), q * 100) if values else None
 
 
 def status_kb(key: str) -> float:

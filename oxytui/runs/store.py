@@ -282,17 +282,7 @@ class RunStore:
                 arguments=ev.arguments,
                 mono=mono,
             )
-            log.append(
-                mono=mono,
-                wall=wall,
-                node=node,
-                trace_id=trace,
-                type=kind,
-                caller=ev.caller,
-                callee=ev.callee,
-                summary=_query_of(ev.arguments),
-                raw=ev.raw,
-            )
+            self._row(ev, kind, ev.caller, ev.callee, _query_of(ev.arguments))
         elif kind == "observation":
             call = run.on_observation(
                 node_id=ev.node_id,
@@ -303,58 +293,32 @@ class RunStore:
                 output=ev.output,
                 mono=mono,
             )
-            log.append(
-                mono=mono,
-                wall=wall,
-                node=node,
-                trace_id=trace,
-                type=kind,
-                caller=ev.caller,
-                callee=ev.callee,
-                summary=call.output_preview,
-                raw=ev.raw,
-                error=call.status == "error",
-            )
+            self._row(ev, kind, ev.caller, ev.callee, call.output_preview, call.status == "error")
         elif kind == "answer":
             content = ev.content
             run.answer = content if isinstance(content, str) else one_line(content, 100_000)
-            log.append(
-                mono=mono,
-                wall=wall,
-                node=node,
-                trace_id=trace,
-                type=kind,
-                caller=node,
-                callee="you",
-                summary=run.answer,
-                raw=ev.raw,
-                error=is_error_output(content),
-            )
+            self._row(ev, kind, node, "you", run.answer, is_error_output(content))
         elif kind == "error":
             run.error = one_line(ev.message, 500)
-            log.append(
-                mono=mono,
-                wall=wall,
-                node=node,
-                trace_id=trace,
-                type=kind,
-                summary=run.error,
-                raw=ev.raw,
-                error=True,
-            )
+            self._row(ev, kind, "", "", run.error, True)
         else:
-            agent = getattr(ev, "agent", "")
-            log.append(
-                mono=mono,
-                wall=wall,
-                node=node,
-                trace_id=trace,
-                type=kind or "unknown",
-                caller=agent,
-                summary=ev.summary,
-                raw=ev.raw,
-            )
+            self._row(ev, kind or "unknown", getattr(ev, "agent", ""), "", ev.summary)
         return run
+
+    def _row(self, ev: Any, kind: str, caller: str, callee: str, summary: str, error: bool = False) -> None:
+        """One event-log row for a non-stream event (times, node, trace and raw data from the event)."""
+        self.log.append(
+            mono=ev.mono,
+            wall=ev.wall,
+            node=ev.node,
+            trace_id=ev.trace_id,
+            type=kind,
+            caller=caller,
+            callee=callee,
+            summary=summary,
+            raw=ev.raw,
+            error=error,
+        )
 
     # --- misc --------------------------------------------------------------------------------------
 

@@ -22,6 +22,10 @@ STATUS_STYLE = {
 }
 STATUS_ICON = {"up": "●", "degraded": "◐", "down": "○", "connecting": "◌"}
 
+RUN_STYLE = {"running": "$warning", "completed": "$success", "failed": "$error", "canceled": "$warning"}
+"""Theme colour of a run's state (call-tree root, chat cards and fan-out table)."""
+RUN_ICON = {"completed": "✓", "failed": "✗"}
+
 TYPE_STYLE = {
     "request": "bold $primary",
     "tool_call": "$accent",
@@ -49,8 +53,10 @@ def literal(value: Any, style: str = "", *, limit: int = 200, multiline: bool = 
 
 
 def fmt_secs(s: float | None) -> str:
+    """Compact duration; negative (clock skew between event times) shows as 0."""
     if s is None:
         return "—"
+    s = max(0.0, s)
     if s < 0.9995:
         return f"{s * 1000:.0f}ms"
     if s < 9.995:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from collections.abc import AsyncIterator
 
@@ -32,13 +33,21 @@ def settings(cluster: SimCluster) -> Settings:
     return Settings(nodes=[NodeConfig(name=n, url=u) for n, u in cluster.urls.items()], seed=7)
 
 
-async def test_demo_targets_make_sense(cluster: SimCluster) -> None:
-    store = RunStore()
-    ctl = Controller(store, settings(cluster))
+@contextlib.asynccontextmanager
+async def controller(cluster: SimCluster) -> AsyncIterator[Controller]:
+    """A transport controller on the cluster's nodes with their organizations loaded (no app)."""
+    ctl = Controller(RunStore(), settings(cluster))
     for nc in ctl.settings.nodes:
         ctl.add_node(nc)
     try:
         await ctl.refresh_orgs()
+        yield ctl
+    finally:
+        await ctl.aclose()
+
+
+async def test_demo_targets_make_sense(cluster: SimCluster) -> None:
+    async with controller(cluster) as ctl:
         routed = [
             (h, q, ctl.demo_target(h, i)) for i, (h, q) in enumerate(itertools.islice(demo_plan(7), 400))
         ]
@@ -60,18 +69,12 @@ async def test_demo_targets_make_sense(cluster: SimCluster) -> None:
         assert [t for _, _, t in routed] == [
             ctl.demo_target(h, i) for i, (h, _) in enumerate(itertools.islice(demo_plan(7), 400))
         ]
-    finally:
-        await ctl.aclose()
 
 
 async def test_demo_runs_succeed_where_they_should(cluster: SimCluster) -> None:
     """Thirty driver queries end to end: no "Tool ... not exists" answers, remote hops reach the master."""
-    store = RunStore()
-    ctl = Controller(store, settings(cluster))
-    for nc in ctl.settings.nodes:
-        ctl.add_node(nc)
-    try:
-        await ctl.refresh_orgs()
+    async with controller(cluster) as ctl:
+        store = ctl.store
         plan = [(h, q) for h, q in itertools.islice(demo_plan(7), 60) if "flood" not in q and "slow" not in q]
         for i, (hint, query) in enumerate(plan[:30]):
             mode, node = ctl.demo_target(hint, i)
@@ -84,8 +87,6 @@ async def test_demo_runs_succeed_where_they_should(cluster: SimCluster) -> None:
         answers = [r.answer for r in store.runs.values()]
         assert not [a for a in answers if "not exists" in a]
         assert any(r.node == "master_agent" and r.query.startswith("remote") for r in store.runs.values())
-    finally:
-        await ctl.aclose()
 
 
 async def test_focused_with_all_nodes_goes_to_first_live_node(cluster: SimCluster) -> None:

@@ -7,7 +7,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from oxytui.runs import Call, Run
-from oxytui.tui.text import fmt_secs, literal, spinner, theme_style
+from oxytui.tui.text import RUN_STYLE, fmt_secs, literal, spinner, theme_style
 
 
 class CallTree(Tree[Call]):
@@ -62,7 +62,7 @@ class CallTree(Tree[Call]):
         if run is None:
             return ""
         if run.live:
-            return f"{spinner(frame)} {fmt_secs(max(0.0, run.duration(now)))} · {run.trace_id}"
+            return f"{spinner(frame)} {fmt_secs(run.duration(now))} · {run.trace_id}"
         return run.trace_id
 
     def _root_label(self, run: Run, now: float, frame: int) -> Text:
@@ -71,14 +71,8 @@ class CallTree(Tree[Call]):
         t.append(" · ")
         t.append_text(literal(run.query or run.trace_id, limit=40))
         t.append(" · ")
-        state_style = {
-            "running": "$warning",
-            "completed": "$success",
-            "failed": "$error",
-            "canceled": "$warning",
-        }
-        duration = "" if run.live else f" {fmt_secs(max(0.0, run.duration(now)))}"
-        style = theme_style(self.app, "bold " + state_style[run.state.value])
+        duration = "" if run.live else f" {fmt_secs(run.duration(now))}"
+        style = theme_style(self.app, "bold " + RUN_STYLE[run.state.value])
         t.append(f"{run.state.value}{duration}", style)
         return t
 
@@ -95,7 +89,7 @@ class CallTree(Tree[Call]):
         if call.end is None:
             t.append(" running", theme_style(self.app, "$warning"))
         else:
-            t.append(f" {fmt_secs(max(0.0, call.duration(now)))}", theme_style(self.app, "$primary"))
+            t.append(f" {fmt_secs(call.duration(now))}", theme_style(self.app, "$primary"))
         if call.output_preview:
             style = theme_style(self.app, "$error") if call.status == "error" else "dim"
             t.append(" → ", "dim")

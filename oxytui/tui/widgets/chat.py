@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.widgets import Input, Label, Static
 
 from oxytui.runs import Run
-from oxytui.tui.text import fmt_secs, literal, spinner, theme_style
+from oxytui.tui.text import RUN_ICON, RUN_STYLE, fmt_secs, literal, spinner, theme_style
 
 TARGETS = ("focused", "all", "balanced")
 
@@ -66,10 +66,10 @@ class AnswerCard(Static):
         self.set_class(run.live, "-live")
         self.set_class(run.state.value == "failed", "-failed")
         self.border_title = run.node
-        icon = {"completed": "✓ ", "failed": "✗ "}.get(run.state.value, "")
+        icon = RUN_ICON[run.state.value] + " " if run.state.value in RUN_ICON else ""
         if run.live:
             icon = spinner(frame) + " "
-        self.border_subtitle = f"{icon}{run.state.value} {fmt_secs(max(0.0, run.duration(now)))}"
+        self.border_subtitle = f"{icon}{run.state.value} {fmt_secs(run.duration(now))}"
         body = Text(end="")
         body.append("› ", "dim")
         body.append_text(literal(run.query, "dim", limit=200))
@@ -172,12 +172,12 @@ class AnswerTable(Static):
             if i:
                 body.append("\n")
             state = run.state.value
-            icon = spinner(frame) if run.live else {"completed": "✓", "failed": "✗"}.get(state, "·")
-            style = {"failed": "$error", "running": "$warning", "completed": "$success"}.get(state, "")
+            icon = spinner(frame) if run.live else RUN_ICON.get(state, "·")
+            style = RUN_STYLE.get(state, "")
             body.append(f"{icon} ", theme_style(self.app, style))
             body.append_text(literal(run.node, "bold", limit=16))
             body.append(" " * max(1, 17 - len(run.node[:16])))
-            body.append(f"{fmt_secs(max(0.0, run.duration(now))):>6}  ", theme_style(self.app, "$primary"))
+            body.append(f"{fmt_secs(run.duration(now)):>6}  ", theme_style(self.app, "$primary"))
             text = run.answer or run.error or run.streamed[-200:] or "…"
             body.append_text(literal(text, theme_style(self.app, "$error") if run.error else "", limit=300))
         if body != self._body:

@@ -278,9 +278,16 @@ class SSEDecoder:
             i = buf.find(b"\r", pos, next_lf)
             if i < 0:
                 i = next_lf
-            line = buf[pos:i]
+            if i - pos > 65536 and buf.startswith(b"data: ", pos):  # a big data line: one copy, not two
+                if self._data_size + (i - pos) > limit:  # the same rule as in _process
+                    size = self._data_size + (i - pos)
+                    self._reset_event()
+                    raise SSEEventTooLarge(size, limit)
+                self._data.append(buf[pos + 6 : i])
+                self._data_size += i - pos - 5
+            else:
+                self._process([buf[pos:i]], out)
             pos = i + 2 if buf[i] == 0x0D and buf[i + 1 : i + 2] == b"\n" else i + 1
-            self._process([line], out)
 
     def _process(self, lines: list[bytes], out: list[SSEMessage | SSEComment]) -> None:
         data = self._data

@@ -128,3 +128,23 @@ def test_fuzz_lean_equals_feed_and_reference(data: bytes, cuts: list[int], limit
     assert (normalise(lean), lean_err) == (full, full_err)
     if limit > 1000:
         assert full == reference_parse(data)
+
+
+@pytest.mark.parametrize("limit", [64 * 2**20, 200_000, 150_006, 150_005, 70_000])
+def test_big_data_lines_match_reference_and_limits(limit: int) -> None:
+    big = b"x" * 100_000
+    stream = (
+        b"id: 1\r\ndata: " + big + b"\r\ndata: " + big[:50_000] + b"\r\n\r\n"
+        + b"data:" + big + b"\n\n" + b"data: " + big + b"\rdata: tail\r\r" + frame(b"{}")
+    )  # fmt: skip
+    for size in (len(stream), 16_381, 65_537):
+        chunks = [stream[i : i + size] for i in range(0, len(stream), size)]
+        lean, lean_err = run(chunks, True, limit)
+        full, full_err = run(chunks, False, limit)
+        assert (normalise(lean), lean_err) == (full, full_err)
+        whole, whole_err = run([stream], False, limit)
+        assert (full, full_err) == (whole, whole_err)
+        if limit >= 200_000:  # more than any one event
+            assert full == reference_parse(stream) and not full_err
+        elif limit == 70_000:  # less than one 100 KB line
+            assert full_err

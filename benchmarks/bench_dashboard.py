@@ -131,6 +131,17 @@ async def measure(seconds: float) -> dict[str, Any]:
 
     app.action_next_node = timed_next_node  # type: ignore[method-assign]
     out: dict[str, Any] = {"nodes": NODES, "rate": RATE, "seconds": seconds}
+    gc_pauses: list[tuple[int, float]] = []
+    gc_start = [0.0]
+
+    def gc_watch(phase: str, info: dict[str, int]) -> None:
+        """Collector pauses (generation, ms): a full collection over a big heap stalls keys too."""
+        if phase == "start":
+            gc_start[0] = time.perf_counter()
+        else:
+            gc_pauses.append((info["generation"], (time.perf_counter() - gc_start[0]) * 1000))
+
+    gc.callbacks.append(gc_watch)
     out["yield_on_read"] = os.environ.get("OXYTUI_BENCH_YIELD") == "1"
 
     async def press_and_time(pilot: Any) -> float | None:
@@ -197,6 +208,8 @@ async def measure(seconds: float) -> dict[str, Any]:
                 "log_rows_dropped_by_cap": app.store.log.dropped,
                 "rss_mb_max_sampled": max(rss) if rss else None,
                 "peak_rss_mb": status_kb("VmHWM") / 1024,
+                "gc_gen2": sum(1 for g, _ in gc_pauses if g == 2),
+                "gc_max_ms": max((ms for _, ms in gc_pauses), default=0.0),
             }
             # phase 2: a second farm with no rate limit, 1,000,000 deltas across its 20 nodes
             flood_urls = await flood.start("flood_")
@@ -262,6 +275,8 @@ def summarise(res: dict[str, Any]) -> str:
         ["event-log rows dropped by the configured cap",
          f"{load['log_rows_dropped_by_cap']:,} (cap {load['log_cap']:,})", "only beyond the cap"],
         ["peak RSS (MB)", f(load["peak_rss_mb"]), "< 250 MB"],
+        ["full GC collections / longest GC pause (ms)",
+         f"{load.get('gc_gen2', 0)} / {f(load.get('gc_max_ms'))}", ""],
         ["1M phase: emitted / received", f"{mil['events_emitted']:,} / {mil['events_received']:,} in "
          f"{f(mil['seconds'])} s ({f(mil['events_per_s'], ',.0f')} ev/s)", "0 dropped"],
         ["1M phase: keypress p50 / p95 (ms)", f"{f(mil['key_p50_ms'])} / {f(mil['key_p95_ms'])}", ""],

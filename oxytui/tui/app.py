@@ -5,6 +5,7 @@ Kept thin: panes live in ``widgets/``, dialogs in ``screens/``, palette commands
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,10 @@ from oxytui.tui.widgets.eventlog import ALL_TYPES, EventLogView
 
 TICK = 0.1
 """Seconds between redraws: bursts of events are coalesced into one refresh per tick."""
+GC_FREEZE_EVERY = 2.0
+GC_UNFREEZE_EVERY = 150
+"""Every 2 s what is alive moves out of the collector's view (``gc.freeze``); every 150th time it all comes
+back so cyclic garbage is still collected (one full pass every ~5 min instead of every few seconds)."""
 TIMELINE_EVERY = 1.0
 """Seconds between ``/view`` fetches while the timeline pane shows a live run."""
 
@@ -94,6 +99,20 @@ class OxyApp(App[int]):
         if self.controller is not None and hasattr(self.controller, "start"):
             self.run_worker(self._start_controller(), exclusive=True, group="controller")
         self.set_interval(TICK, self._tick)
+        if not self.frozen:
+            self._gc_steps = 0
+            self.set_interval(GC_FREEZE_EVERY, self._gc_step)
+
+    def _gc_step(self) -> None:
+        """Keep full collections short. The store holds ~10^5-10^6 long-lived containers (log rows, raw
+        event dicts, call trees); a full pass over them stalled keys for ~250 ms every few seconds under
+        load. Acyclic data is still freed by reference counting while frozen."""
+        self._gc_steps += 1
+        if self._gc_steps % GC_UNFREEZE_EVERY == 0:
+            gc.unfreeze()
+            return
+        gc.collect(1)  # young cyclic garbage first, so little of it is frozen
+        gc.freeze()
 
     async def _start_controller(self) -> None:
         if hasattr(self.controller, "notify"):
@@ -145,6 +164,8 @@ class OxyApp(App[int]):
         ctl, self.controller = self.controller, None
         if ctl is not None and hasattr(ctl, "aclose"):
             await ctl.aclose()
+        if not self.frozen:
+            gc.unfreeze()  # the process may go on (tests, embedding): give the collector everything back
 
     async def action_quit(self) -> None:
         """Textual's own quit (ctrl+q) asks too when runs are live."""

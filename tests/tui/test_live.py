@@ -139,6 +139,7 @@ async def test_timeline_pane_says_when_a_node_has_no_view(cluster: SimCluster) -
 
     async def no_view_node() -> tuple[web.AppRunner, str]:
         """A node that answers probes but has no /view (404), like a proxy that does not route it."""
+
         async def alive(_request: web.Request) -> web.Response:
             return web.json_response({"alive": 1})
 

@@ -64,6 +64,8 @@ class MainScreen(Screen[None]):
         self._tree_at = 0.0
         self._tree_run: Run | None = None
         self._trees_dirty = True
+        self._group_dirty = True
+        self._group_at = 0.0
         # direct references: a maximized pane is not found by query_one on this screen
         self.nodes = NodesTable(store, id="nodes")
         self.log_view = EventLogView(store, utc=utc, id="log")
@@ -129,10 +131,12 @@ class MainScreen(Screen[None]):
         run = self.current_run()
         trees = force or run is not self._tree_run or wall - self._tree_at >= TREE_EVERY
         self._trees_dirty |= changed or live
+        slow = False
         if changed:
             self.log_view.sync()
             added = len(self.store.nodes) + 1 != len(self.nodes.key_list())
-            if force or added or wall - self._slow_at >= SLOW_EVERY:  # tables are costly: ~2 Hz
+            slow = force or added or wall - self._slow_at >= SLOW_EVERY
+            if slow:  # tables are costly: ~2 Hz
                 self._slow_at = wall
                 self.nodes.refresh_rows()
                 self.stats.focus_key = self.focus_key
@@ -143,9 +147,12 @@ class MainScreen(Screen[None]):
             self._tree_at, self._tree_run = wall, run
             self._sync_org()
             self.calls.show_run(run, now, frame)
-        if changed or live:
+        self._group_dirty = (self._group_dirty or changed) and not self.chat_runs
+        if changed or live or self._group_dirty:
             chat = self.chat
-            if not self.chat_runs and changed:
+            group_due = slow or not chat.runs or wall - self._group_at >= SLOW_EVERY
+            if not self.chat_runs and self._group_dirty and group_due:
+                self._group_dirty, self._group_at = False, wall  # a new group remounts cards: ~2 Hz at most
                 chat.show_runs(self.latest_group(), now, frame)
             else:
                 chat.sync(now, frame)

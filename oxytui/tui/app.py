@@ -28,9 +28,11 @@ from oxytui.tui.widgets.eventlog import ALL_TYPES, EventLogView
 TICK = 0.1
 """Seconds between redraws: bursts of events are coalesced into one refresh per tick."""
 GC_FREEZE_EVERY = 2.0
-GC_UNFREEZE_EVERY = 150
-"""Every 2 s what is alive moves out of the collector's view (``gc.freeze``); every 150th time it all comes
-back so cyclic garbage is still collected (one full pass every ~5 min instead of every few seconds)."""
+GC_UNFREEZE_IDLE = 30
+GC_UNFREEZE_MAX = 150
+"""Every 2 s what is alive moves out of the collector's view (``gc.freeze``). It all comes back (one full
+pass, so cyclic garbage is still freed) after 30 steps when no run is live, or after 150 steps at the latest:
+one long pass every 1-5 minutes instead of a 250 ms stall every few seconds under load."""
 TIMELINE_EVERY = 1.0
 """Seconds between ``/view`` fetches while the timeline pane shows a live run."""
 
@@ -108,7 +110,9 @@ class OxyApp(App[int]):
         event dicts, call trees); a full pass over them stalled keys for ~250 ms every few seconds under
         load. Acyclic data is still freed by reference counting while frozen."""
         self._gc_steps += 1
-        if self._gc_steps % GC_UNFREEZE_EVERY == 0:
+        idle = self._gc_steps >= GC_UNFREEZE_IDLE and not self.store.live_runs()
+        if idle or self._gc_steps >= GC_UNFREEZE_MAX:
+            self._gc_steps = 0
             gc.unfreeze()
             return
         gc.collect(1)  # young cyclic garbage first, so little of it is frozen

@@ -59,3 +59,29 @@ async def test_idle_gate_admits_at_once_and_cancel_is_safe() -> None:
     gate._reopen()
     await asyncio.wait_for(other, 1)
     assert gate.open()
+
+
+async def test_gc_freeze_steps_and_unfreeze_when_idle_or_at_the_latest() -> None:
+    import gc
+
+    from oxytui.config import Settings
+    from oxytui.tui.app import GC_UNFREEZE_IDLE, GC_UNFREEZE_MAX, OxyApp
+
+    app = OxyApp(Settings(), controller=object())  # no transport: only the collector steps matter
+    async with app.run_test(size=(100, 30)):
+        app._gc_step()
+        assert gc.get_freeze_count() > 0
+        app.store.start_run("n", "T", "q", 0.0, 0.0)  # a live run: no early unfreeze
+        app._gc_steps = GC_UNFREEZE_IDLE
+        app._gc_step()
+        assert gc.get_freeze_count() > 0
+        app._gc_steps = GC_UNFREEZE_MAX - 1
+        app._gc_step()
+        assert gc.get_freeze_count() == 0 and app._gc_steps == 0
+        app._gc_step()
+        app.store.finish_run("n", "T", 1.0, 1.0)
+        app._gc_steps = GC_UNFREEZE_IDLE - 1  # idle: back after 30 steps
+        app._gc_step()
+        assert gc.get_freeze_count() == 0
+        app._gc_step()
+    assert gc.get_freeze_count() == 0  # unmount gives everything back

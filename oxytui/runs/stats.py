@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from dataclasses import dataclass, field
 
+from oxytui.client.stats import percentile as _nearest_rank
+
 
 def percentile(sorted_values: list[float], q: float) -> float:
-    """Nearest-rank percentile of an already sorted list (0 when empty)."""
-    if not sorted_values:
-        return 0.0
-    k = max(0, min(len(sorted_values) - 1, math.ceil(q / 100 * len(sorted_values)) - 1))
-    return sorted_values[k]
+    """Nearest-rank percentile of an already sorted list (0 when empty): the client's one definition."""
+    value = _nearest_rank(sorted_values, q)
+    return 0.0 if value is None else value
 
 
 @dataclass(slots=True)

@@ -108,6 +108,13 @@ async def _tool_call(ctx: RunContext, base: dict[str, Any], arguments: dict[str,
     )
 
 
+async def _answer(ctx: RunContext, content: Any) -> None:
+    """The ``answer`` message: OxyGent sends it only for a call whose caller category is ``user``."""
+    await ctx.emit(
+        {"type": "answer", "content": content, "current_trace_id": ctx.trace_id, "request_id": ctx.request_id}
+    )
+
+
 async def _observation(ctx: RunContext, base: dict[str, Any], output: Any) -> None:
     content = {**base, "output": output, "current_trace_id": ctx.trace_id, "request_id": ctx.request_id}
     await ctx.emit({"type": "observation", "content": content})
@@ -278,14 +285,7 @@ async def run_agent(
     await _observation(ctx, base, answer)
     ctx.records.close(rec, answer, STATE_COMPLETED)
     if caller_category == "user":
-        await ctx.emit(
-            {
-                "type": "answer",
-                "content": answer,
-                "current_trace_id": ctx.trace_id,
-                "request_id": ctx.request_id,
-            }
-        )
+        await _answer(ctx, answer)
     return answer
 
 
@@ -320,14 +320,7 @@ async def run_tool_call(
     await _observation(ctx, base, output)
     ctx.records.close(rec, output, STATE_COMPLETED if ok else STATE_FAILED)
     if caller_category == "user":
-        await ctx.emit(
-            {
-                "type": "answer",
-                "content": output,
-                "current_trace_id": ctx.trace_id,
-                "request_id": ctx.request_id,
-            }
-        )
+        await _answer(ctx, output)
     return output
 
 

@@ -135,13 +135,21 @@ async def _stream(node: SimNode, request: web.Request, trace_id: str, run: async
     return resp
 
 
-async def sse_chat(node: SimNode, request: web.Request) -> web.StreamResponse:
+async def _prepared(node: SimNode, request: web.Request, *, send: bool) -> Any:
+    """The run's preparation, or the response OxyGent gives instead (bad body, unknown callee)."""
     payload = await _payload_or_error(node, request)
     if isinstance(payload, web.Response):
         return payload
-    prep = node._prepare(payload, send=True)
+    prep = node._prepare(payload, send=send)
     if prep.unknown_callee is not None and (bad := _unknown_callee(node, prep.unknown_callee)):
         return bad
+    return prep
+
+
+async def sse_chat(node: SimNode, request: web.Request) -> web.StreamResponse:
+    prep = await _prepared(node, request, send=True)
+    if isinstance(prep, web.Response):
+        return prep
     if (fault := await _http_fault(node, prep.plan.http_fault)) is not None:
         return fault
     run = node._start(prep)
@@ -149,12 +157,9 @@ async def sse_chat(node: SimNode, request: web.Request) -> web.StreamResponse:
 
 
 async def chat(node: SimNode, request: web.Request) -> web.Response:
-    payload = await _payload_or_error(node, request)
-    if isinstance(payload, web.Response):
-        return payload
-    prep = node._prepare(payload, send=False)
-    if prep.unknown_callee is not None and (bad := _unknown_callee(node, prep.unknown_callee)):
-        return bad
+    prep = await _prepared(node, request, send=False)
+    if isinstance(prep, web.Response):
+        return prep
     if (fault := await _http_fault(node, prep.plan.http_fault)) is not None:
         return fault
     try:
@@ -165,12 +170,9 @@ async def chat(node: SimNode, request: web.Request) -> web.Response:
 
 
 async def async_chat(node: SimNode, request: web.Request) -> web.Response:
-    payload = await _payload_or_error(node, request)
-    if isinstance(payload, web.Response):
-        return payload
-    prep = node._prepare(payload, send=True)
-    if prep.unknown_callee is not None and (bad := _unknown_callee(node, prep.unknown_callee)):
-        return bad
+    prep = await _prepared(node, request, send=True)
+    if isinstance(prep, web.Response):
+        return prep
     node._start(prep)  # runs on without any reader; /async/trace pops its events later
     return web_response()
 

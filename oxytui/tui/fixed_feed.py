@@ -98,19 +98,8 @@ class _Feed:
         dt: float = 0.05,
     ) -> None:
         args = {"query": query} if query else {}
-        ccat = "user" if caller == "user" else "agent"
         self.ev(
-            ToolCallEvent,
-            node,
-            trace,
-            dt,
-            node_id=nid,
-            caller=caller,
-            callee=callee,
-            caller_category=ccat,
-            callee_category=cat,
-            call_stack=stack,
-            arguments=args,
+            ToolCallEvent, node, trace, dt, **_call_fields(nid, caller, callee, cat, stack), arguments=args
         )
 
     def obs(
@@ -125,18 +114,12 @@ class _Feed:
         output: Any,
         dt: float = 0.05,
     ) -> None:
-        ccat = "user" if caller == "user" else "agent"
         self.ev(
             ObservationEvent,
             node,
             trace,
             dt,
-            node_id=nid,
-            caller=caller,
-            callee=callee,
-            caller_category=ccat,
-            callee_category=cat,
-            call_stack=stack,
+            **_call_fields(nid, caller, callee, cat, stack),
             output=output,
             current_trace_id=trace,
         )
@@ -290,3 +273,15 @@ def fill(store: RunStore, *, live: bool = True) -> RunStore:
         f.call("master", tr, "S1", "user", "master_agent", "agent", ma, "slow 1.5")
         f.llm("master", tr, "SL", "master_agent", ma, '{"think": "The slow tool takes a while', end=False)
     return store
+
+
+def _call_fields(nid: str, caller: str, callee: str, cat: str, stack: list[str]) -> dict[str, Any]:
+    """The fields a tool_call and its observation share (OxyGent pairs them by ``node_id``)."""
+    return {
+        "node_id": nid,
+        "caller": caller,
+        "callee": callee,
+        "caller_category": "user" if caller == "user" else "agent",
+        "callee_category": cat,
+        "call_stack": stack,
+    }

@@ -30,6 +30,7 @@ from .events import (
 )
 from .pool import InitResult, NodePool
 from .profiles import PROFILES, Profile, agent_from_profile, get_profile
+from .remote import RemoteAgent
 from .schemas import OrgNode, OxyRequest, OxyResponse, OxyState, parse_organization
 from .sse import SSEComment, SSEDecoder, SSEError, SSEEventTooLarge, SSEMessage
 from .stats import ConnectionStats
@@ -52,6 +53,7 @@ __all__ = [
     "OxyState",
     "Profile",
     "ProgressEvent",
+    "RemoteAgent",
     "RemoteConfigError",
     "RemoteConnectionError",
     "RemoteError",

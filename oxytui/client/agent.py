@@ -2,8 +2,9 @@
 
 A plain class (not a pydantic model) so subclasses written against OxyGent's docs can call
 ``super().__init__(**kwargs)`` and then set any attribute they like. Override points, as in OxyGent:
-``prepare_payload(request)`` and ``async _execute(request)``; ``execute()`` wraps the latter and turns
-every failure into a FAILED :class:`OxyResponse` that names the node and the cause.
+``prepare_payload(request)`` and ``async _execute(request)``; ``execute()`` (from :class:`RemoteAgent`)
+wraps the latter and turns every failure into a FAILED :class:`OxyResponse` that names the node and the
+cause.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pydantic import SecretStr
 from . import _transport as tr
 from ._http import get_view, open_with_retries, start_async_run
 from ._reader import read_events
-from .errors import RemoteError, RemoteProtocolError
+from .errors import RemoteError, RemoteProtocolError, StreamAborted
 from .events import (
     KeepAlive,
     ObservationEvent,
@@ -33,7 +34,8 @@ from .events import (
     decode_json,
 )
 from .payload import build_payload, resolve_strategy
-from .schemas import OxyRequest, OxyResponse, OxyState, mark_remote, parse_organization
+from .remote import RemoteAgent
+from .schemas import OxyRequest, OxyResponse, OxyState, parse_organization
 from .sse import DEFAULT_MAX_EVENT_SIZE, SSEComment, SSEMessage
 from .stats import ConnectionStats
 
@@ -47,7 +49,7 @@ WireTap = Callable[[str, str, "SSEMessage | SSEComment", float], Any]
 """``fn(node, trace_id, item, wall)``: sees every raw SSE item (recording); must be cheap."""
 
 
-class SSEOxyGent:
+class SSEOxyGent(RemoteAgent):
     """Remote agent talking to one OxyGent node over ``/sse/chat`` (see the module docstring)."""
 
     def __init__(
@@ -71,11 +73,9 @@ class SSEOxyGent:
         ssl: _ssl.SSLContext | bool | None = None,
         desc: str = "",
         stats_window: int = 256,
+        org: dict[str, Any] | list[Any] | None = None,
     ) -> None:
-        self.name = name
-        self.require_https = require_https
-        tr.check_url(name, server_url, require_https)
-        self.server_url = str(server_url)
+        super().__init__(name, server_url, desc, org, require_https=require_https)
         self.is_share_call_stack = is_share_call_stack
         self.call_stack_strategy = call_stack_strategy
         resolve_strategy(call_stack_strategy, is_share_call_stack)  # fail fast on a typo
@@ -89,8 +89,6 @@ class SSEOxyGent:
         self.max_event_size = max_event_size
         self.wire_tap = wire_tap
         self.ssl = ssl
-        self.desc = desc
-        self.org: dict[str, Any] = {}
         self.event_handlers: dict[str, Any] = {}
         self._stats = ConnectionStats(stats_window)
         self._session = session
@@ -246,10 +244,6 @@ class SSEOxyGent:
         """OxyGent's server-side record of a trace (``GET /view``; trace or node id); None: no /view."""
         return await get_view(self, item_id)
 
-    def get_org(self) -> list[dict[str, Any]]:
-        """Deep copy of the remote organization's children, every node marked ``is_remote=True``."""
-        return mark_remote(self.org.get("children") if isinstance(self.org, dict) else None)
-
     async def check_alive(self) -> bool:
         """``GET /check_alive`` answered ``{"alive": 1}``; never raises for network problems."""
         try:
@@ -275,7 +269,7 @@ class SSEOxyGent:
     def prepare_payload(self, oxy_request: OxyRequest) -> dict[str, Any]:
         """The JSON object POSTed to the node (override point, as in OxyGent)."""
         strategy = resolve_strategy(self.call_stack_strategy, self.is_share_call_stack)
-        return build_payload(oxy_request, strategy)
+        return build_payload(oxy_request, strategy, self.name)
 
     @staticmethod
     def _encode(payload: dict[str, Any]) -> bytes:
@@ -326,23 +320,6 @@ class SSEOxyGent:
 
     # --- execute -----------------------------------------------------------------------------------------
 
-    async def execute(self, oxy_request: OxyRequest) -> OxyResponse:
-        """Run ``_execute``; any failure becomes ``OxyState.FAILED`` with "node: cause" as output."""
-        try:
-            return await self._execute(oxy_request)
-        except asyncio.CancelledError:
-            raise
-        except RemoteError as exc:
-            message = self._scrub(str(exc))
-        except Exception as exc:  # a subclass's own _execute, a handler, anything: never raise
-            message = self._scrub(f"{self.name}: {type(exc).__name__}: {exc}")
-        log.info("%s", message)
-        return OxyResponse(
-            state=OxyState.FAILED,
-            output=message,
-            extra={"node": self.name, "trace_id": oxy_request.current_trace_id, "error": message},
-        )
-
     async def _execute(self, oxy_request: OxyRequest) -> OxyResponse:
         """Stream the run and forward events to the request's handler like OxyGent's SSEOxyGent.
 
@@ -357,34 +334,41 @@ class SSEOxyGent:
         if type(oxy_request).send_message is not OxyRequest.send_message:
             handler = oxy_request.send_message  # a subclass customised delivery: respect it
         answer: Any = ""
+        answered = False
         events = 0
         body = self._encode(self.prepare_payload(oxy_request))
         trace_id = oxy_request.current_trace_id or ""
-        async with aclosing(self._run("/sse/chat", body, trace_id, oxy_request)) as batches:
-            async for batch in batches:
-                for ev in batch:
-                    cls = type(ev)
-                    if cls is KeepAlive or cls is StreamClosed:
-                        continue
-                    events += 1
-                    kind = ev.type
-                    if kind == "answer":
-                        answer = ev.content  # type: ignore[attr-defined]
-                        continue
-                    if cls is ToolCallEvent or cls is ObservationEvent:  # the only CallEvent classes
-                        if ev.caller_category == "user" or ev.callee_category == "user":  # type: ignore[attr-defined]
+        extra: dict[str, Any] = {"node": self.name, "trace_id": trace_id}
+        try:
+            async with aclosing(self._run("/sse/chat", body, trace_id, oxy_request)) as batches:
+                async for batch in batches:
+                    for ev in batch:
+                        cls = type(ev)
+                        if cls is KeepAlive or cls is StreamClosed:
                             continue
-                        if rebuild:
-                            stack = base_stack + ev.call_stack[2:]
-                            ev.call_stack = stack
-                            ev.raw["content"]["call_stack"] = stack
-                    if handler is not None:
-                        await handler(ev.raw, ev.sse_event, ev.sse_id, ev.retry)
-        return OxyResponse(
-            state=OxyState.COMPLETED,
-            output=answer,
-            extra={"node": self.name, "trace_id": trace_id, "events": events},
-        )
+                        events += 1
+                        kind = ev.type
+                        if kind == "answer":
+                            answer, answered = ev.content, True  # type: ignore[attr-defined]
+                            continue
+                        if cls is ToolCallEvent or cls is ObservationEvent:  # the only CallEvent classes
+                            if ev.caller_category == "user" or ev.callee_category == "user":  # type: ignore[attr-defined]
+                                continue
+                            if rebuild:
+                                stack = base_stack + ev.call_stack[2:]
+                                ev.call_stack = stack
+                                ev.raw["content"]["call_stack"] = stack
+                        if handler is not None:
+                            await handler(ev.raw, ev.sse_event, ev.sse_id, ev.retry)
+        except StreamAborted as exc:
+            # OxyGent's loop returns COMPLETED on any clean end of the body; we do so only when the
+            # answer arrived, and say so. A broken body, or a clean end without an answer, stays FAILED.
+            if not (exc.clean_end and answered):
+                raise
+            note = "completed with the answer received, as OxyGent does"
+            extra["warning"] = self._scrub(f"{exc.cause}; {note}")
+        extra["events"] = events
+        return OxyResponse(state=OxyState.COMPLETED, output=answer, extra=extra)
 
     # --- monitoring --------------------------------------------------------------------------------------
 

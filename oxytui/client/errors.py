@@ -73,7 +73,12 @@ class RemoteHTTPError(RemoteTransportError):
 
 
 class StreamAborted(RemoteTransportError, aiohttp.ClientPayloadError):
-    """The stream ended (or broke) after it started but before ``event: close``. Never retried."""
+    """The stream ended (or broke) after it started but before ``event: close``. Never retried.
+
+    ``clean_end`` is True when the body ended cleanly (no transport error) without a close marker:
+    ``execute()`` then completes the run if an answer arrived, as OxyGent does, with a warning."""
+
+    clean_end: bool = False
 
 
 class NoHealthyNode(RemoteError, LookupError):

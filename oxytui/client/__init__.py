@@ -5,6 +5,7 @@ from __future__ import annotations
 from .agent import EventHandler, SSEOxyGent, WireTap
 from .errors import (
     NoHealthyNode,
+    RemoteBodyTooLarge,
     RemoteConfigError,
     RemoteConnectionError,
     RemoteError,
@@ -54,6 +55,7 @@ __all__ = [
     "Profile",
     "ProgressEvent",
     "RemoteAgent",
+    "RemoteBodyTooLarge",
     "RemoteConfigError",
     "RemoteConnectionError",
     "RemoteError",

@@ -22,22 +22,24 @@ import aiohttp
 from pydantic import SecretStr
 
 from . import _transport as tr
-from ._http import get_view, open_with_retries, start_async_run
+from ._http import get_json, get_view, open_with_retries, start_async_run
 from ._reader import read_events
-from .errors import RemoteError, RemoteProtocolError, StreamAborted
+from .errors import RemoteError, StreamAborted
 from .events import (
     KeepAlive,
     ObservationEvent,
     OxyEvent,
     StreamClosed,
     ToolCallEvent,
-    decode_json,
 )
 from .payload import build_payload, resolve_strategy
 from .remote import RemoteAgent
 from .schemas import OxyRequest, OxyResponse, OxyState, parse_organization
 from .sse import DEFAULT_MAX_EVENT_SIZE, SSEComment, SSEMessage
 from .stats import ConnectionStats
+
+MAX_BODY_SIZE = 16 * 2**20
+"""Default cap of a non-stream response body (organization, check_alive, view), wire and inflated."""
 
 __all__ = ["EventHandler", "SSEOxyGent", "WireTap"]
 
@@ -74,6 +76,8 @@ class SSEOxyGent(RemoteAgent):
         desc: str = "",
         stats_window: int = 256,
         org: dict[str, Any] | list[Any] | None = None,
+        short_timeout: float | None = 30.0,
+        max_body_size: int = MAX_BODY_SIZE,
     ) -> None:
         super().__init__(name, server_url, desc, org, require_https=require_https)
         self.is_share_call_stack = is_share_call_stack
@@ -86,6 +90,8 @@ class SSEOxyGent(RemoteAgent):
         self.connect_timeout = connect_timeout
         self.idle_timeout = idle_timeout
         self.total_timeout = total_timeout
+        self.short_timeout = short_timeout
+        self.max_body_size = max_body_size
         self.max_event_size = max_event_size
         self.wire_tap = wire_tap
         self.ssl = ssl
@@ -158,15 +164,16 @@ class SSEOxyGent(RemoteAgent):
     def _ssl_arg(self) -> Any:
         return True if self.ssl is None else self.ssl
 
-    def _timeout(self, quick: bool = False) -> aiohttp.ClientTimeout:
-        if quick:  # check_alive / get_organization: small JSON bodies
-            t = self.connect_timeout
-            return aiohttp.ClientTimeout(total=self.total_timeout, connect=t, sock_connect=t, sock_read=t)
+    def _timeout(self, quick: bool = False, short: bool | None = None) -> aiohttp.ClientTimeout:
+        """``quick``: small JSON bodies (check_alive, get_organization): reads as short as connects.
+        ``short`` (default: ``quick``): every non-stream request, bounded by ``short_timeout`` in total,
+        so a node trickling a byte per second cannot hold ``init()`` or a probe."""
+        t = self.connect_timeout
         return aiohttp.ClientTimeout(
-            total=self.total_timeout,
-            connect=self.connect_timeout,  # DNS + TCP + TLS
-            sock_connect=self.connect_timeout,
-            sock_read=self.idle_timeout,
+            total=self._timeouts(quick if short is None else short)[2],
+            connect=t,  # DNS + TCP + TLS
+            sock_connect=t,
+            sock_read=t if quick else self.idle_timeout,
         )
 
     async def aclose(self) -> None:
@@ -200,8 +207,12 @@ class SSEOxyGent(RemoteAgent):
         """Send one request; retry only while the node cannot have started the run (see _transport)."""
         return await open_with_retries(self, method, path, body, sse=sse, request=request, retries=retries)
 
-    def _timeouts(self) -> tuple[float | None, ...]:
-        return (self.connect_timeout, self.idle_timeout, self.total_timeout)
+    def _timeouts(self, short: bool = False) -> tuple[float | None, ...]:
+        """(connect, idle, total) as used in error messages; ``short``: the limits of a short request."""
+        total = self.total_timeout
+        if short and self.short_timeout is not None:
+            total = self.short_timeout if total is None else min(total, self.short_timeout)
+        return (self.connect_timeout, self.idle_timeout, total)
 
     # --- organization / liveness -----------------------------------------------------------------------
 
@@ -212,19 +223,8 @@ class SSEOxyGent(RemoteAgent):
             raise self._scrub_error(exc) from None
 
     async def _get_json_raw(self, path: str) -> Any:
-        # one attempt, as OxyGent's init does: callers (NodePool, the TUI) re-check on their own schedule
-        resp = await self._open("GET", path, None, sse=False, retries=0)
-        try:
-            raw = await resp.read()
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise tr.map_error(self.name, exc, started=True, events=0, timeouts=self._timeouts()) from None
-        finally:
-            resp.release()
-        try:
-            return decode_json(raw)
-        except ValueError:
-            snippet = raw[:120].decode("utf-8", "replace")
-            raise RemoteProtocolError(self.name, f"{path}: body is not JSON: {snippet!r}") from None
+        # one attempt, body capped at max_body_size (wire and inflated), within short_timeout
+        return await get_json(self, path)
 
     async def init(self) -> None:
         """Fetch ``/get_organization`` into ``self.org`` (and the description if none was given)."""

@@ -10,6 +10,7 @@ import aiohttp
 
 __all__ = [
     "NoHealthyNode",
+    "RemoteBodyTooLarge",
     "RemoteConfigError",
     "RemoteConnectionError",
     "RemoteError",
@@ -41,6 +42,10 @@ class RemoteConfigError(RemoteError, ValueError):
 
 class RemoteProtocolError(RemoteError):
     """The node answered, but not with what OxyGent sends (bad envelope, wrong content type)."""
+
+
+class RemoteBodyTooLarge(RemoteProtocolError):
+    """A short (non-stream) response grew past ``max_body_size``, on the wire or once inflated."""
 
 
 class RemoteEventTooLarge(RemoteProtocolError):

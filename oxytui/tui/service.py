@@ -198,7 +198,8 @@ class Controller:
         node's health; a node whose previous probe is still running is not probed twice."""
         probing: dict[str, asyncio.Task[None]] = {}
 
-        def done(name: str, task: asyncio.Task[None]) -> None:
+        def done(task: asyncio.Task[None]) -> None:
+            name = task.get_name()
             if probing.get(name) is task:
                 del probing[name]
 
@@ -207,7 +208,8 @@ class Controller:
             for agent in list(self.pool):
                 if agent.name not in probing:
                     task = probing[agent.name] = self._spawn(self._probe(agent))
-                    task.add_done_callback(lambda t, n=agent.name: done(n, t))
+                    task.set_name(agent.name)
+                    task.add_done_callback(done)
 
     async def _probe(self, agent: SSEOxyGent) -> None:
         ok = await agent.check_alive()
@@ -216,7 +218,7 @@ class Controller:
         self.pool.mark(agent.name, ok)
         info = self.store.nodes.get(agent.name)
         self.store.set_alive(agent.name, ok, time.monotonic(), "" if ok else "check_alive failed")
-        if ok and info is not None and info.org is None:
+        if ok and info is not None and info.org is None and not agent.org:  # init failed earlier
             self._spawn(self._init(agent))
 
     async def _query_probe(self, node: str, query: str, every: float) -> None:

@@ -8,10 +8,10 @@ from oxytui.client.events import ThinkEvent
 from oxytui.config import Settings
 from oxytui.runs import ALL
 from oxytui.tui.screens.dialogs import ConfirmScreen, EventDetailScreen, HelpScreen
-from oxytui.tui.screenshots import fixed_app
 from oxytui.tui.widgets.calltree import CallTree
 from oxytui.tui.widgets.chat import ChatInput, ChatPane
 from oxytui.tui.widgets.eventlog import EventLogView
+from tests.support.screenshots import fixed_app
 
 SIZE = (160, 45)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .calltree import Call, CallStatus, Run, RunState
 from .errors import is_error_output
 from .eventlog import EventLog, LogRow
+from .names import NameSource, display_names, shorten_middle
 from .sanitize import clean, one_line, pretty_json
 from .stats import NodeStats, percentile
 from .store import ALL, NodeInfo, NodeStatus, RunStore
@@ -15,6 +16,7 @@ __all__ = [
     "CallStatus",
     "EventLog",
     "LogRow",
+    "NameSource",
     "NodeInfo",
     "NodeStats",
     "NodeStatus",
@@ -22,8 +24,10 @@ __all__ = [
     "RunState",
     "RunStore",
     "clean",
+    "display_names",
     "is_error_output",
     "one_line",
     "percentile",
     "pretty_json",
+    "shorten_middle",
 ]

@@ -15,10 +15,11 @@ from textual.css.query import NoMatches
 from textual.widgets import Input
 
 from oxytui.config import Settings
-from oxytui.runs import ALL, Run, RunStore
+from oxytui.runs import ALL, Run, RunStore, one_line
 from oxytui.runs.timeline import TimelineEntry, parse_view
 from oxytui.tui.commands import OxyCommands
 from oxytui.tui.keys import APP_BINDINGS
+from oxytui.tui.node_actions import NodeListActions
 from oxytui.tui.screens.dialogs import ConfirmScreen, EventDetailScreen, HelpScreen, TogglesScreen
 from oxytui.tui.screens.main import MainScreen
 from oxytui.tui.themes import builtin_themes, user_themes
@@ -37,7 +38,7 @@ TIMELINE_EVERY = 1.0
 """Seconds between ``/view`` fetches while the timeline pane shows a live run."""
 
 
-class OxyApp(App[int]):
+class OxyApp(NodeListActions, App[int]):
     CSS_PATH = "oxytui.tcss"
     TITLE = "oxytui"
     BINDINGS = APP_BINDINGS
@@ -261,7 +262,8 @@ class OxyApp(App[int]):
             main.timeline.show(None, [], "no run selected — pick an event in the log", time.monotonic())
             return
         entries, note = await self.fetch_timeline(run)
-        main.timeline.border_title = f"Server timeline (/view) · {run.node} · v: call tree"
+        name = one_line(self.store.display(run.node), 40)
+        main.timeline.border_title = f"Server timeline (/view) · {name} · v: call tree"
         main.timeline.show(run.key, entries, note, time.monotonic())
 
     async def fetch_timeline(self, run: Run) -> tuple[list[TimelineEntry], str]:
@@ -287,7 +289,7 @@ class OxyApp(App[int]):
         from oxytui.tui.screens.dialogs import TimelineScreen
 
         entries, note = await self.fetch_timeline(run)
-        self.push_screen(TimelineScreen(f"{run.node} · {run.trace_id}", entries, note))
+        self.push_screen(TimelineScreen(f"{self.store.display(run.node)} · {run.trace_id}", entries, note))
 
     def action_help(self) -> None:
         rows = []
@@ -312,7 +314,14 @@ class OxyApp(App[int]):
                 view.rebuild()
 
         self.push_screen(
-            TogglesScreen(list(ALL_TYPES), view.hidden_types, list(self.store.nodes), view.hidden_nodes), done
+            TogglesScreen(
+                list(ALL_TYPES),
+                view.hidden_types,
+                list(self.store.nodes),
+                view.hidden_nodes,
+                names=self.store.display,
+            ),
+            done,
         )
 
     def action_chat_target(self) -> None:
@@ -324,7 +333,9 @@ class OxyApp(App[int]):
     # --- events -------------------------------------------------------------------------------------------
 
     def on_event_log_view_opened(self, event: EventLogView.Opened) -> None:
-        self.push_screen(EventDetailScreen(event.row, utc=self.frozen))
+        self.push_screen(
+            EventDetailScreen(event.row, utc=self.frozen, node_name=self.store.display(event.row.node))
+        )
 
     def on_chat_input_leave(self, _: ChatInput.Leave) -> None:
         self._main().log_view.focus()
@@ -345,10 +356,10 @@ class OxyApp(App[int]):
         """The node "focused node" really sends to: the selected one, or with "all nodes" selected the
         controller's default (first live node), shown in the chat hint line."""
         if key != ALL:
-            return key
+            return self.store.display(key)
         ctl = self.controller
         node = ctl.default_node() if ctl is not None and hasattr(ctl, "default_node") else None
-        return f"{node} (first live node)" if node else ""
+        return f"{self.store.display(node)} (first live node)" if node else ""
 
     def send_prompt(self, text: str) -> None:
         main = self._main()

@@ -18,6 +18,10 @@ APP_BINDINGS: list[Binding] = [
     Binding("l", "focus_log", "Log", show=False, id="focus_log"),
     Binding("question_mark", "help", "Help", id="help"),
     Binding("escape", "restore", "Back", show=False, id="restore"),
+    # the node list (issue 13): sort, filter by text or tag, group by tag
+    Binding("s", "node_sort", "Sort nodes", show=False, id="node_sort"),
+    Binding("F", "node_filter", "Filter nodes", show=False, id="node_filter"),
+    Binding("g", "node_group", "Group by tag", show=False, id="node_group"),
 ]
 
 HELP_EXTRA: list[tuple[str, str]] = [

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from oxytui.client import NodePool, RemoteError, SSEOxyGent
-from oxytui.config import NodeConfig, Settings
+from oxytui.config import NodeConfig, Settings, node_name_from_url
 from oxytui.runs import RunState, RunStore
 from oxytui.tui.ingest import IngestGate
 
@@ -166,7 +166,8 @@ class Controller:
         if old is not None:
             self._spawn(old.aclose())
         self.pool.add(agent)
-        self.store.add_node(nc.name, nc.url, nc.tags)
+        auto = nc.name == node_name_from_url(nc.url)  # a bare URL: shown as its root agent once known
+        self.store.add_node(nc.name, nc.url, nc.tags, auto_name=auto)
         self._spawn(self._init(agent))
 
     def remove_node(self, name: str) -> None:

@@ -29,6 +29,17 @@ def make_app(cluster: SimCluster) -> OxyApp:
     return OxyApp(Settings(nodes=nodes, seed=7))
 
 
+async def press_to(pilot, key: str) -> None:  # type: ignore[no-untyped-def]
+    """Press ``n`` until ``key`` is the focused node (the list order is the status sort's, not fixed)."""
+    app = pilot.app
+    for _ in range(len(app.store.nodes) + 1):
+        if app.main.focus_key == key:
+            return
+        await pilot.press("n")
+        await pilot.pause()
+    assert app.main.focus_key == key
+
+
 async def until(pilot, cond: Callable[[], bool], limit: float = 10.0) -> None:  # type: ignore[no-untyped-def]
     """Wait for a condition (bounded): the test fails with a clear message instead of hanging."""
     loop = asyncio.get_running_loop()
@@ -55,8 +66,7 @@ async def test_chat_send_streams_answer_to_focused_node(cluster: SimCluster) -> 
     app = make_app(cluster)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.store.count_up()[1] == 3)
-        await pilot.press("n", "n")  # all -> master_agent -> math_agent
-        await pilot.pause()
+        await press_to(pilot, "math_agent")
         assert app.main.focus_key == "math_agent"
         await pilot.press("c", *"add 2 3", "enter")
         await until(pilot, lambda: bool(app.main.chat_runs) and not app.main.chat_runs[0].live)
@@ -93,7 +103,8 @@ async def test_quit_while_live_asks_then_cancels_on_node(cluster: SimCluster) ->
     app = make_app(cluster)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.store.count_up()[1] == 3)
-        await pilot.press("n", "n", "c", *"slow 5", "enter")
+        await press_to(pilot, "math_agent")
+        await pilot.press("c", *"slow 5", "enter")
         await until(pilot, lambda: bool(app.main.chat_runs) and app.main.chat_runs[0].events > 0)
         trace = app.main.chat_runs[0].trace_id
         await pilot.press("escape", "q")
@@ -117,7 +128,8 @@ async def test_server_timeline_of_selected_run(cluster: SimCluster) -> None:
     app = make_app(cluster)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.store.count_up()[1] == 3)
-        await pilot.press("n", "c", *"remote add 2 3", "enter")
+        await press_to(pilot, "master_agent")
+        await pilot.press("c", *"remote add 2 3", "enter")
         await until(pilot, lambda: bool(app.main.chat_runs) and not app.main.chat_runs[0].live)
         await pilot.press("escape", "v")  # the call-tree pane turns into the timeline
         pane = app.main.timeline
@@ -177,7 +189,8 @@ async def test_history_survives_restart(cluster: SimCluster, _private_data_dir) 
     app = make_app(cluster)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.store.count_up()[1] == 3)
-        await pilot.press("n", "n", "c", *"add 2 3", "enter")
+        await press_to(pilot, "math_agent")
+        await pilot.press("c", *"add 2 3", "enter")
         await until(pilot, lambda: bool(app.main.chat_runs) and not app.main.chat_runs[0].live)
         trace = app.main.chat_runs[0].trace_id
     assert (_private_data_dir / "history.sqlite3").exists() or any(_private_data_dir.rglob("*.sqlite3"))
@@ -207,7 +220,8 @@ async def test_sim_hostile_text_is_inert(cluster: SimCluster) -> None:
     app = make_app(cluster)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.store.count_up()[1] == 3)
-        await pilot.press("n", "n", "c", *"hostile", "enter")
+        await press_to(pilot, "math_agent")
+        await pilot.press("c", *"hostile", "enter")
         await until(pilot, lambda: bool(app.main.chat_runs) and not app.main.chat_runs[0].live)
         await pilot.press("escape")
         assert "[@click=app.quit]" in app.main.chat_runs[0].answer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.table import Table
@@ -23,10 +24,11 @@ class EventDetailScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,q,enter", "dismiss", "Close")]
 
-    def __init__(self, row: LogRow, utc: bool = False) -> None:
+    def __init__(self, row: LogRow, utc: bool = False, node_name: str = "") -> None:
         super().__init__()
         self.row = row
         self.utc = utc
+        self.node_name = node_name or row.node
 
     def compose(self) -> ComposeResult:
         row = self.row
@@ -34,7 +36,7 @@ class EventDetailScreen(ModalScreen[None]):
             head = Text(no_wrap=True)
             head.append(f"{row.type}", "bold")
             head.append(f"  {fmt_clock(row.wall, self.utc)}  node ")
-            head.append_text(literal(row.node, "bold", limit=40))
+            head.append_text(literal(self.node_name, "bold", limit=40))
             head.append("  trace ")
             head.append_text(literal(row.trace_id, limit=40))
             if row.count > 1:
@@ -102,18 +104,22 @@ class PromptScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, placeholder: str = "") -> None:
+    def __init__(self, title: str, placeholder: str = "", value: str = "", *, empty_ok: bool = False) -> None:
         super().__init__()
         self.title_text = title
         self.placeholder = placeholder
+        self.value = value
+        self.empty_ok = empty_ok
+        """Enter on an empty line answers ``""`` (clear), not ``None`` (cancel)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box", classes="dialog"):
             yield Label(Text(self.title_text))
-            yield Input(placeholder=self.placeholder, id="prompt-input")
+            yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+        text = event.value.strip()
+        self.dismiss(text if text or self.empty_ok else None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -124,8 +130,16 @@ class TogglesScreen(ModalScreen[tuple[set[str], set[str]] | None]):
 
     BINDINGS = [Binding("escape", "done", "Apply")]
 
-    def __init__(self, types: list[str], hidden_types: set[str], nodes: list[str], hidden_nodes: set[str]):
+    def __init__(
+        self,
+        types: list[str],
+        hidden_types: set[str],
+        nodes: list[str],
+        hidden_nodes: set[str],
+        names: Callable[[str], str] = str,
+    ) -> None:
         super().__init__()
+        self.names = names
         self.types, self.hidden_types = types, hidden_types
         self.nodes, self.hidden_nodes = nodes, hidden_nodes
 
@@ -137,7 +151,10 @@ class TogglesScreen(ModalScreen[tuple[set[str], set[str]] | None]):
             )
             yield Label("Show nodes")
             yield SelectionList[str](
-                *[Selection(literal(n, limit=40), n, n not in self.hidden_nodes) for n in self.nodes],
+                *[
+                    Selection(literal(self.names(n), limit=40), n, n not in self.hidden_nodes)
+                    for n in self.nodes
+                ],
                 id="toggle-nodes",
             )
 

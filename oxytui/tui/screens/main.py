@@ -71,8 +71,10 @@ class MainScreen(Screen[None]):
         self.log_view = EventLogView(store, utc=utc, id="log")
         self.org = OrgTree(id="org")
         self.calls = CallTree(id="calls")
+        self.calls.namer = store.display
         self.stats = StatsPane(store, id="stats")
         self.chat = ChatPane(read_only=read_only, id="chat")
+        self.chat.namer = store.display
         self.timeline = TimelinePane(id="timeline")
         self.timeline_on = False
         """The call-tree pane shows the server-side timeline (``v``) instead of the tree."""
@@ -134,7 +136,7 @@ class MainScreen(Screen[None]):
         slow = False
         if changed:
             self.log_view.sync()
-            added = len(self.store.nodes) + 1 != len(self.nodes.key_list())
+            added = len(self.store.nodes) != self.nodes.node_count
             slow = force or added or wall - self._slow_at >= SLOW_EVERY
             if slow:  # tables are costly: ~2 Hz
                 self._slow_at = wall
@@ -190,7 +192,7 @@ class MainScreen(Screen[None]):
             if run.node == key:
                 running |= run.running_agents()
         self.org.show(key, info.org if info else None, running)
-        self.org.border_subtitle = key
+        self.org.border_subtitle = self.store.display(key) if key else ""
 
     def _sync_topbar(self, now: float, frame: int) -> None:
         up, probed, total = self.store.count_up()
@@ -240,8 +242,9 @@ class MainScreen(Screen[None]):
         if view.hidden_types or view.hidden_nodes:
             sub.append(f" · {len(view.hidden_types) + len(view.hidden_nodes)} hidden", "dim")
         self.query_one("#log-pane").border_subtitle = sub  # type: ignore[assignment]
-        scope = "all nodes" if self.focus_key == ALL else self.focus_key
+        scope = self.store.display(self.focus_key)
         self.query_one("#log-pane").border_title = f"Live events · {scope}"
+        self.nodes.border_subtitle = self.nodes.describe()
         self.calls.border_subtitle = self.calls.status_line(self.app.clock(), self.app.frame())  # type: ignore[attr-defined]
 
     def show_timeline(self, on: bool) -> None:
@@ -269,8 +272,8 @@ class MainScreen(Screen[None]):
         self._slow_at = 0.0
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key.value is not None:
-            self.set_focus_node(str(event.row_key.value))
+        if event.data_table is self.nodes and event.row_key.value is not None:
+            self.set_focus_node(self.nodes.key_of(str(event.row_key.value)))
 
     def on_event_log_view_selected(self, event: EventLogView.Selected) -> None:
         run = self.store.get_run(event.row.node, event.row.trace_id)

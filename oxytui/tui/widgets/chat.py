@@ -3,6 +3,8 @@ per run of the last request, side by side, streaming while live."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Static
 
-from oxytui.runs import Run
+from oxytui.runs import Run, one_line, shorten_middle
 from oxytui.tui.text import RUN_ICON, RUN_STYLE, fmt_secs, literal, spinner, theme_style
 
 TARGETS = ("focused", "all", "balanced")
@@ -56,16 +58,17 @@ class AnswerCard(Static):
     AnswerCard.-live { border: round $warning; }
     """
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run, namer: Callable[[str], str] = str) -> None:
         super().__init__()
         self.run = run
+        self.namer = namer
         self._body: Text | None = None
 
     def sync(self, now: float, frame: int) -> None:
         run = self.run
         self.set_class(run.live, "-live")
         self.set_class(run.state.value == "failed", "-failed")
-        self.border_title = run.node
+        self.border_title = one_line(self.namer(run.node), 60)
         icon = RUN_ICON[run.state.value] + " " if run.state.value in RUN_ICON else ""
         if run.live:
             icon = spinner(frame) + " "
@@ -103,6 +106,8 @@ class ChatPane(Vertical):
         self.target = "focused"
         self.runs: list[Run] = []
         self._label = ""
+        self.namer: Callable[[str], str] = str
+        """Node key -> display name (the store's, set by the screen)."""
 
     def compose(self) -> ComposeResult:
         yield Horizontal(id="chat-cards")
@@ -136,9 +141,9 @@ class ChatPane(Vertical):
         if runs != self.runs or not box.children:
             box.remove_children()
             if len(runs) > MAX_CARDS:
-                widgets: list[Static] = [AnswerTable(runs)]
+                widgets: list[Static] = [AnswerTable(runs, self.namer)]
             else:
-                widgets = [AnswerCard(r) for r in runs]
+                widgets = [AnswerCard(r, self.namer) for r in runs]
             box.mount_all(widgets)
             for w in widgets:
                 w.call_after_refresh(w.sync, now, frame)  # type: ignore[attr-defined]
@@ -161,9 +166,10 @@ class AnswerTable(Static):
 
     DEFAULT_CSS = "AnswerTable { width: 1fr; height: 100%; overflow-y: auto; padding: 0 1; }"
 
-    def __init__(self, runs: list[Run]) -> None:
+    def __init__(self, runs: list[Run], namer: Callable[[str], str] = str) -> None:
         super().__init__()
         self.runs = runs
+        self.namer = namer
         self._body: Text | None = None
 
     def sync(self, now: float, frame: int) -> None:
@@ -175,8 +181,9 @@ class AnswerTable(Static):
             icon = spinner(frame) if run.live else RUN_ICON.get(state, "·")
             style = RUN_STYLE.get(state, "")
             body.append(f"{icon} ", theme_style(self.app, style))
-            body.append_text(literal(run.node, "bold", limit=16))
-            body.append(" " * max(1, 17 - len(run.node[:16])))
+            name = shorten_middle(self.namer(run.node), 16)
+            body.append_text(literal(name, "bold", limit=17))
+            body.append(" " * max(1, 17 - len(name)))
             body.append(f"{fmt_secs(run.duration(now)):>6}  ", theme_style(self.app, "$primary"))
             text = run.answer or run.error or run.streamed[-200:] or "…"
             body.append_text(literal(text, theme_style(self.app, "$error") if run.error else "", limit=300))

@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from oxytui.runs import LogRow, RunStore
+from oxytui.runs import LogRow, RunStore, shorten_middle
 from oxytui.tui.text import TYPE_STYLE, fmt_clock, theme_style
 
 ALL_TYPES = (
@@ -30,6 +30,36 @@ ALL_TYPES = (
     "progress",
     "other",
 )
+
+
+SHORT_TYPE = {
+    "request": "req",
+    "tool_call": "call",
+    "observation": "obs",
+    "stream": "strm",
+    "stream_end": "strm",
+    "answer": "ans",
+    "think": "think",
+    "error": "err",
+    "failed": "fail",
+    "canceled": "cncl",
+    "progress": "prog",
+}
+"""Type names on a narrow log (5 cells)."""
+
+
+def route_cell(caller: str, callee: str, width: int) -> str:
+    """``caller→callee`` in ``width`` cells; each side shortened in the middle, so neither the agent nor
+    the tool it calls is cut off at its end."""
+    if not callee:
+        return shorten_middle(caller, width)
+    route = f"{caller}→{callee}"
+    if len(route) <= width:
+        return route
+    avail = width - 1
+    callee_w = min(len(callee), max(avail // 2, avail - len(caller)))
+    caller_w = avail - callee_w
+    return f"{shorten_middle(caller, caller_w)}→{shorten_middle(callee, callee_w)}"
 
 
 class EventLogView(ScrollView, can_focus=True):
@@ -77,6 +107,10 @@ class EventLogView(ScrollView, can_focus=True):
         self._seen = 0
         self._version = -1
         self._cache: dict[tuple[int, int, int, bool], Strip] = {}
+        self._route_max = 8
+        """Longest ``caller→callee`` seen: the route column grows to it (capped by the width)."""
+        self._layout_key: tuple[int, int, int] = (-1, -1, -1)
+        self._layout = (12, 14, 11, 24)
 
     # --- model sync ---------------------------------------------------------------------------------
 
@@ -92,8 +126,9 @@ class EventLogView(ScrollView, can_focus=True):
             return False
         if self.filter_text:
             needle = self.filter_text.lower()
-            hay = f"{row.node} {row.type} {row.caller} {row.callee} {row.summary} {row.trace_id}".lower()
-            return needle in hay
+            name = self.store.display(row.node)
+            hay = f"{name} {row.node} {row.type} {row.caller} {row.callee} {row.summary} {row.trace_id}"
+            return needle in hay.lower()
         return True
 
     def sync(self) -> None:
@@ -114,14 +149,22 @@ class EventLogView(ScrollView, can_focus=True):
             del self.rows[:drop]
             self.cursor = max(-1, self.cursor - drop)
         self.rows.extend(new)
+        self._measure(new)
         if len(self._cache) > 4096:
             self._cache.clear()
         if new or drop or log.updated_seq >= first:
             self._update_size()
 
+    def _measure(self, rows: list[LogRow]) -> None:
+        for r in rows:
+            n = len(r.caller) + len(r.callee) + 1
+            if n > self._route_max:
+                self._route_max = n
+
     def rebuild(self) -> None:
         """Re-apply filters to every row still in the store (after a filter or toggle change)."""
         self.rows = [r for r in self.store.log.rows if self.matches(r)]
+        self._measure(self.rows)
         self._seen = self.store.log.next_seq
         self._version = self.store.log.version
         self.cursor = min(self.cursor, len(self.rows) - 1)
@@ -149,20 +192,45 @@ class EventLogView(ScrollView, can_focus=True):
 
     # --- rendering ----------------------------------------------------------------------------------
 
+    def columns(self) -> tuple[int, int, int, int]:
+        """(clock, node, type, route) widths for the current width: the clock shrinks first, then the
+        type is abbreviated; node and caller→callee keep room for the names actually seen (capped)."""
+        width = self.scrollable_content_region.width or self.size.width or 120
+        names = self.store.names
+        key = (width, self.store.names_version, self._route_max)
+        if key == self._layout_key:
+            return self._layout
+        if width >= 100:
+            clock, node_cap, type_w, route_cap = 12, 18, 11, 36
+        elif width >= 60:
+            clock, node_cap, type_w, route_cap = 8, 14, 11, 26
+        else:
+            clock, node_cap, type_w, route_cap = 0, 10, 5, 18
+        longest = max((len(n) for n in names.values()), default=6)
+        node_w = max(6, min(node_cap, longest))
+        route_w = max(8, min(route_cap, self._route_max))
+        self._layout_key, self._layout = key, (clock, node_w, type_w, route_w)
+        self._cache.clear()
+        return self._layout
+
     def format_row(self, row: LogRow) -> Text:
+        clock_w, node_w, type_w, route_w = self.columns()
         t = Text(no_wrap=True, end="")
-        compact = self.size.width < 90
-        clock = fmt_clock(row.wall, self.utc)
-        t.append(clock[:8] if compact else clock, "dim")
-        t.append(" ")
-        t.append(f"{row.node[:10]:<10}" if compact else f"{row.node[:14]:<14}", "bold")
-        t.append(" ")
-        t.append(f"{row.type[:11]:<11}", theme_style(self.app, TYPE_STYLE.get(row.type, "")))
-        t.append(" ")
-        if not compact:
-            route = f"{row.caller}→{row.callee}" if row.callee else row.caller
-            t.append(f"{route[:24]:<24}", "dim" if not row.error else "")
+        if clock_w:
+            t.append(fmt_clock(row.wall, self.utc)[:clock_w], "dim")
             t.append(" ")
+        name = self.store.display(row.node)
+        t.append(shorten_middle(name, node_w).ljust(node_w), "bold")
+        t.append(" ")
+        kind = row.type if type_w >= 11 else SHORT_TYPE.get(row.type, row.type[:type_w])
+        t.append(f"{kind[:type_w]:<{type_w}}", theme_style(self.app, TYPE_STYLE.get(row.type, "")))
+        t.append(" ")
+        caller, callee = row.caller, row.callee
+        if caller == row.node or callee == row.node:  # "you→node" rows: the node's display name
+            caller = name if caller == row.node else caller
+            callee = name if callee == row.node else callee
+        t.append(route_cell(caller, callee, route_w).ljust(route_w), "dim" if not row.error else "")
+        t.append(" ")
         style = theme_style(self.app, "$error") if row.error else ""
         t.append(row.summary, style)  # already one_line()-cleaned by the model
         return t

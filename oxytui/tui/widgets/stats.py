@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label, Sparkline, Static
 
-from oxytui.runs import ALL, RunStore
+from oxytui.runs import ALL, RunStore, shorten_middle
 from oxytui.tui.text import fmt_pct, fmt_secs, literal
 
 COLS = [
@@ -57,7 +57,7 @@ class StatsPane(Vertical):
         rate = st.rate_series(now)
         self.query_one("#lat-spark", Sparkline).data = lat or [0.0]
         self.query_one("#rate-spark", Sparkline).data = rate
-        label = "all nodes" if self.focus_key == ALL else self.focus_key
+        label = self.store.display(self.focus_key)
         self._label(
             "#lat-label",
             f"latency, last {len(lat)} runs · {label} · max {fmt_secs(max(lat) if lat else None)}",
@@ -86,7 +86,8 @@ class StatsPane(Vertical):
                 continue
             p50, p95, p99 = st.latency_percentiles()
             has = bool(st.latencies)
-            name = Text("all", "bold") if key == ALL else literal(key, limit=name_w)
+            shown = shorten_middle(self.store.display(key), name_w)  # the one display name, end kept
+            name = Text("all", "bold") if key == ALL else literal(shown, limit=name_w + 1)
             name.truncate(name_w, overflow="ellipsis")
             if key == self.focus_key:
                 name.stylize("reverse")

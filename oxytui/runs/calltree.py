@@ -73,6 +73,12 @@ class Run:
     events: int = 0
     group: str = ""
     """Fan-out group id: runs sent together share it (chat shows them side by side)."""
+    think: str = ""
+    """The latest ``think`` of the run (what a running answer shows instead of the planner's JSON)."""
+    conversation: str = ""
+    """OxyGent ``group_id`` of the conversation this prompt belongs to (empty: none)."""
+    turn: int = 0
+    """1 for a conversation's first prompt, 2 for the follow-up, ... (0: not a conversation)."""
     calls: dict[str, Call] = field(default_factory=dict)
     roots: list[Call] = field(default_factory=list)
     _by_stack: dict[tuple[str, ...], Call] = field(default_factory=dict)

@@ -329,6 +329,9 @@ class RunStore:
             content = ev.content
             run.answer = content if isinstance(content, str) else one_line(content, 100_000)
             self._row(ev, kind, node, "you", run.answer, is_error_output(content))
+        elif kind == "think":
+            run.think = one_line(ev.content, 500)
+            self._row(ev, kind, getattr(ev, "agent", ""), "", ev.summary)
         elif kind == "error":
             run.error = one_line(ev.message, 500)
             self._row(ev, kind, "", "", run.error, True)

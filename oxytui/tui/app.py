@@ -224,7 +224,7 @@ class OxyApp(NodeListActions, App[int]):
     def action_call_tree(self) -> None:
         main = self._main()
         view = main.log_view
-        row = view.selected_row()
+        row = view.selected_row() if view.has_focus else None  # elsewhere: the run you sent or picked
         if row is not None and (run := self.store.get_run(row.node, row.trace_id)) is not None:
             main.pinned_run = run
         if main.timeline_on:  # full screen is the tree's view: switch the pane back first
@@ -375,7 +375,7 @@ class OxyApp(NodeListActions, App[int]):
             self.notify(str(exc), severity="error")
             return
         runs = [r for k in keys if (r := self.store.get_run(*k)) is not None]
-        main.pinned_run = None
+        main.pinned_run = runs[0] if runs else None  # the tree follows your run until you pick another
         main.chat_runs = runs
         chat.show_runs(runs, self.clock(), self.frame())
 

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Input
 from oxytui.runs import ALL, Run, RunStore
 from oxytui.tui.text import literal, spinner, theme_style
 from oxytui.tui.widgets.calltree import CallTree
-from oxytui.tui.widgets.chat import ChatPane
+from oxytui.tui.widgets.chat import AnswerCard, ChatPane
 from oxytui.tui.widgets.eventlog import EventLogView
 from oxytui.tui.widgets.nodes import NodesTable
 from oxytui.tui.widgets.org import OrgTree
@@ -173,7 +173,7 @@ class MainScreen(Screen[None]):
         """Runs of the most recent request (a fan-out shows all its nodes): the chat's default view."""
         last = None
         for run in reversed(self.store.runs.values()):
-            if self.focus_key in (ALL, run.node):
+            if self.focus_key in (ALL, run.node) and run.group != "probe":  # probes stay out of the chat
                 last = run
                 break
         if last is None:
@@ -280,6 +280,11 @@ class MainScreen(Screen[None]):
         if run is not None:
             self.pinned_run = run
             self.calls.show_run(run, self.app.clock(), self.app.frame())  # type: ignore[attr-defined]
+
+    def on_answer_card_picked(self, event: AnswerCard.Picked) -> None:
+        """A click on a chat card: that run's call tree, full screen (it stays the tree's run)."""
+        self.pinned_run = event.run
+        self.app.action_call_tree()  # type: ignore[attr-defined]
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "log-filter":

@@ -64,6 +64,16 @@ class AnswerCard(Static):
         self.namer = namer
         self._body: Text | None = None
 
+    class Picked(Message):
+        """The card was clicked: show this run's call tree."""
+
+        def __init__(self, run: Run) -> None:
+            super().__init__()
+            self.run = run
+
+    def on_click(self) -> None:
+        self.post_message(self.Picked(self.run))
+
     def sync(self, now: float, frame: int) -> None:
         run = self.run
         self.set_class(run.live, "-live")
@@ -77,17 +87,50 @@ class AnswerCard(Static):
         body.append("› ", "dim")
         body.append_text(literal(run.query, "dim", limit=200))
         body.append("\n")
+        body.append_text(run_line(run))
+        body.append("\n")
         if run.answer:
             body.append_text(literal(run.answer, limit=4000, multiline=True))
         elif run.error:
             body.append_text(literal(run.error, theme_style(self.app, "$error"), limit=1000, multiline=True))
-        elif run.streamed:
-            body.append_text(literal(run.streamed[-1500:], "italic", limit=1500, multiline=True))
+        elif run.live:
+            body.append(spinner(frame) + " ", theme_style(self.app, "$warning"))
+            body.append_text(live_preview(run))
         else:
-            body.append("waiting for the first event…", "dim")
+            body.append("no answer", "dim")
         if body != self._body:  # only when the text really changed; the card's size is fixed: no reflow
             self._body = body
             self.update(body, layout=False)
+
+
+def run_line(run: Run) -> Text:
+    """The run's trace id, how to open its call tree, and its conversation (dim, one line)."""
+    t = Text("trace ", "dim", end="")
+    t.append_text(literal(run.trace_id, "bold", limit=40))
+    if run.conversation:
+        t.append(f" · conversation {short_id(run.conversation)} turn {run.turn}", "dim")
+    t.append(" · t/click: call tree", "dim")
+    return t
+
+
+def short_id(value: str) -> str:
+    """The first characters of an id: enough to tell conversations apart on screen."""
+    return value[:8] + ("…" if len(value) > 8 else "")
+
+
+def live_preview(run: Run) -> Text:
+    """What a running answer shows: the latest ``think``, else streamed text that is not the planner's
+    JSON, else which agents are working."""
+    if run.think:
+        return literal(run.think, "italic", limit=1500, multiline=True)
+    streamed = run.streamed[-1500:]
+    head = run.streamed.lstrip()[:10]
+    if streamed and not head.startswith(("```", "{", "[")):
+        return literal(streamed, "italic", limit=1500, multiline=True)
+    busy = sorted(run.running_agents())
+    if busy:
+        return literal("working: " + ", ".join(busy), "dim", limit=300)
+    return Text("waiting for the first event…" if not run.events else "working…", "dim")
 
 
 class ChatPane(Vertical):
@@ -185,7 +228,7 @@ class AnswerTable(Static):
             body.append_text(literal(name, "bold", limit=17))
             body.append(" " * max(1, 17 - len(name)))
             body.append(f"{fmt_secs(run.duration(now)):>6}  ", theme_style(self.app, "$primary"))
-            text = run.answer or run.error or run.streamed[-200:] or "…"
+            text = run.answer or run.error or run.think or "…"
             body.append_text(literal(text, theme_style(self.app, "$error") if run.error else "", limit=300))
         if body != self._body:
             self._body = body

@@ -204,10 +204,17 @@ class OxyApp(NodeListActions, App[int]):
         if self.screen is not main:
             return
         box = main.query_one("#log-filter", Input)
-        if box.has_focus:
+        view = main.log_view
+        if box.has_focus or box.display or view.filter_text:  # typed, submitted or hidden: always clears
+            focused = box.has_focus
             box.value = ""
             box.display = False
-            main.log_view.focus()
+            if view.filter_text:
+                view.filter_text = ""
+                view.rebuild()  # keeps the selected event in view, else keeps following
+            if focused:
+                view.focus()
+            main.sync_titles()
         elif main.maximized is not None:
             main.minimize()
 

@@ -236,6 +236,8 @@ class MainScreen(Screen[None]):
             sub.append(f"⏸ paused · +{view.pending:,} new ", theme_style(self.app, "bold $warning"))
         elif view.follow:
             sub.append("following ", "dim")
+        elif newer := view.newer():
+            sub.append(f"↓ {newer:,} newer · End follows ", theme_style(self.app, "bold $accent"))
         if view.filter_text:
             sub.append("filter: ", "dim")
             sub.append_text(literal(view.filter_text, limit=30))

@@ -6,9 +6,13 @@ a text filter and per-type / per-node toggles narrow the rows.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
+from textual.color import Color
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -162,14 +166,36 @@ class EventLogView(ScrollView, can_focus=True):
                 self._route_max = n
 
     def rebuild(self) -> None:
-        """Re-apply filters to every row still in the store (after a filter or toggle change)."""
+        """Re-apply filters to every row still in the store (after a filter or toggle change). The
+        selected event stays selected and in view (or the nearest older one); without a selection the
+        view keeps following."""
+        anchor = self.selected_row()
         self.rows = [r for r in self.store.log.rows if self.matches(r)]
         self._measure(self.rows)
         self._seen = self.store.log.next_seq
         self._version = self.store.log.version
-        self.cursor = min(self.cursor, len(self.rows) - 1)
         self._cache.clear()
+        if anchor is None or not self.rows:
+            self.cursor = min(self.cursor, len(self.rows) - 1)
+            self._update_size()
+            return
+        idx = bisect_right([r.seq for r in self.rows], anchor.seq) - 1
+        self.cursor = max(0, idx)
+        self.follow = self.cursor >= len(self.rows) - 1
         self._update_size()
+        self.call_after_refresh(self._center, self.cursor)
+
+    def _center(self, idx: int) -> None:
+        height = self.scrollable_content_region.height
+        self.scroll_to(y=max(0, idx - height // 2), animate=False, immediate=True)
+
+    def newer(self) -> int:
+        """Rows below the view while not following (shown as "N newer"; End follows again)."""
+        if self.follow or self.paused:
+            return 0
+        if self.cursor >= 0:
+            return len(self.rows) - 1 - self.cursor
+        return max(0, len(self.rows) - self.scroll_offset.y - self.scrollable_content_region.height)
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused
@@ -200,12 +226,14 @@ class EventLogView(ScrollView, can_focus=True):
         key = (width, self.store.names_version, self._route_max)
         if key == self._layout_key:
             return self._layout
-        if width >= 100:
+        if width >= 130:
             clock, node_cap, type_w, route_cap = 12, 18, 11, 36
-        elif width >= 60:
-            clock, node_cap, type_w, route_cap = 8, 14, 11, 26
+        elif width >= 100:
+            clock, node_cap, type_w, route_cap = 12, 14, 11, 28
+        elif width >= 75:
+            clock, node_cap, type_w, route_cap = 8, 12, 5, 28
         else:
-            clock, node_cap, type_w, route_cap = 0, 10, 5, 18
+            clock, node_cap, type_w, route_cap = 0, 10, 5, max(16, width * 45 // 100)
         longest = max((len(n) for n in names.values()), default=6)
         node_w = max(6, min(node_cap, longest))
         route_w = max(8, min(route_cap, self._route_max))
@@ -252,14 +280,25 @@ class EventLogView(ScrollView, can_focus=True):
             text = self.format_row(row)
             segments = list(text.render(self.app.console, end=""))
             strip = Strip(segments).crop_extend(scroll_x, scroll_x + width, base)
-            if selected:
-                strip = strip.apply_style(self._cursor_style())
-            strip = strip.apply_style(base) if not selected else strip
+            if selected:  # a solid bar over the whole width: visible in every theme, focused or not
+                strip = Strip(Segment.apply_style(list(strip), post_style=self._cursor_style()))
+            else:
+                strip = strip.apply_style(base)
             self._cache[key] = strip
         return strip
 
     def _cursor_style(self) -> Style:
-        return Style(reverse=True, bold=True) if self.has_focus else Style(reverse=True)
+        """The theme's block cursor (blurred variant when the log has no focus) as a solid bar."""
+        variables = self.app.get_css_variables()
+        name = "block-cursor-background" if self.has_focus else "block-cursor-blurred-background"
+        try:
+            bg = Color.parse(variables.get(name) or variables.get("primary") or "blue")
+            if bg.a < 1:  # translucent: composite over the pane's background
+                bg = Color.parse(variables.get("surface") or "black") + bg
+        except Exception:  # a user theme with odd values: fall back to reverse video
+            return Style(reverse=True, bold=True)
+        fg = bg.get_contrast_text(alpha=1.0)
+        return Style(bgcolor=bg.rich_color, color=fg.rich_color, bold=True, dim=False)
 
     def on_focus(self) -> None:
         self._cache.clear()

@@ -43,6 +43,8 @@ class Call:
     end: float | None = None
     output: Any = None
     output_preview: str = ""
+    arguments: Any = None
+    """The call's full input (``tool_call`` arguments), for copying and export."""
     children: list[Call] = field(default_factory=list)
     parent: Call | None = None
 
@@ -129,6 +131,7 @@ class Run:
                 call_stack=stack,
                 query=one_line(query, 120),
                 start=mono,
+                arguments=arguments,
             )
             self.calls[call.node_id] = call
             self._attach(call)

@@ -18,6 +18,7 @@ from oxytui.config import Settings
 from oxytui.runs import ALL, Run, RunStore, one_line
 from oxytui.runs.timeline import TimelineEntry, parse_view
 from oxytui.tui.commands import OxyCommands
+from oxytui.tui.copy_actions import CopyActions
 from oxytui.tui.keys import APP_BINDINGS
 from oxytui.tui.node_actions import NodeListActions
 from oxytui.tui.screens.dialogs import ConfirmScreen, EventDetailScreen, HelpScreen, TogglesScreen
@@ -38,7 +39,7 @@ TIMELINE_EVERY = 1.0
 """Seconds between ``/view`` fetches while the timeline pane shows a live run."""
 
 
-class OxyApp(NodeListActions, App[int]):
+class OxyApp(NodeListActions, CopyActions, App[int]):
     CSS_PATH = "oxytui.tcss"
     TITLE = "oxytui"
     BINDINGS = APP_BINDINGS

@@ -22,6 +22,9 @@ APP_BINDINGS: list[Binding] = [
     Binding("s", "node_sort", "Sort nodes", show=False, id="node_sort"),
     Binding("F", "node_filter", "Filter nodes", show=False, id="node_filter"),
     Binding("g", "node_group", "Group by tag", show=False, id="node_group"),
+    # copy (OSC 52): trace id, or in the call tree the selected call's input/output; the event's JSON
+    Binding("y", "copy_trace", "Copy trace id / call", show=False, id="copy_trace"),
+    Binding("Y", "copy_event", "Copy event JSON", show=False, id="copy_event"),
 ]
 
 HELP_EXTRA: list[tuple[str, str]] = [

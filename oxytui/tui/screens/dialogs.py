@@ -1,4 +1,4 @@
-"""Modal dialogs: event detail (full JSON), confirmation, one-line prompt, help, log toggles."""
+"""Modal dialogs: confirmation, one-line prompt, help, log toggles (event detail: ``detail.py``)."""
 
 from __future__ import annotations
 
@@ -14,40 +14,18 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from oxytui.runs import LogRow, pretty_json
 from oxytui.tui.keys import HELP_EXTRA
-from oxytui.tui.text import fmt_clock, fmt_secs, literal
+from oxytui.tui.screens.detail import EventDetailScreen
+from oxytui.tui.text import fmt_secs, literal
 
-
-class EventDetailScreen(ModalScreen[None]):
-    """Full JSON of one log row, shown literally (never as markup)."""
-
-    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close")]
-
-    def __init__(self, row: LogRow, utc: bool = False, node_name: str = "") -> None:
-        super().__init__()
-        self.row = row
-        self.utc = utc
-        self.node_name = node_name or row.node
-
-    def compose(self) -> ComposeResult:
-        row = self.row
-        with Vertical(id="detail-box", classes="dialog"):
-            head = Text(no_wrap=True)
-            head.append(f"{row.type}", "bold")
-            head.append(f"  {fmt_clock(row.wall, self.utc)}  node ")
-            head.append_text(literal(self.node_name, "bold", limit=40))
-            head.append("  trace ")
-            head.append_text(literal(row.trace_id, limit=40))
-            if row.count > 1:
-                head.append(f"  ({row.count} events coalesced)")
-            yield Label(head, id="detail-head")
-            with VerticalScroll(id="detail-scroll"):
-                yield Static(Text(pretty_json(row.detail()), no_wrap=False), id="detail-json")
-            yield Label(Text("escape: close", "dim"))
-
-    def on_mount(self) -> None:
-        self.query_one("#detail-box").border_title = "Event detail"
+__all__ = [
+    "ConfirmScreen",
+    "EventDetailScreen",
+    "HelpScreen",
+    "PromptScreen",
+    "TimelineScreen",
+    "TogglesScreen",
+]
 
 
 class TimelineScreen(ModalScreen[None]):

@@ -25,6 +25,9 @@ APP_BINDINGS: list[Binding] = [
     # copy (OSC 52): trace id, or in the call tree the selected call's input/output; the event's JSON
     Binding("y", "copy_trace", "Copy trace id / call", show=False, id="copy_trace"),
     Binding("Y", "copy_event", "Copy event JSON", show=False, id="copy_event"),
+    Binding(
+        "ctrl+n", "new_conversation", "New conversation", show=False, id="new_conversation", priority=True
+    ),
 ]
 
 HELP_EXTRA: list[tuple[str, str]] = [

@@ -1,4 +1,5 @@
-"""App actions of the node list (sort, filter, group by tag), kept out of ``app.py`` as a mixin."""
+"""App actions of the node list (sort, filter, group by tag) and of chat conversations, kept out of
+``app.py`` as a mixin."""
 
 from __future__ import annotations
 
@@ -20,6 +21,15 @@ class NodeListActions:
         if main is None or self.screen is not main:  # type: ignore[attr-defined]
             return None
         return main, main.nodes.view
+
+    def action_new_conversation(self) -> None:
+        """``ctrl+n``: the next prompt to each node starts a new conversation (no ``from_trace_id``)."""
+        ctl = getattr(self, "controller", None)
+        conversations = getattr(ctl, "conversations", None)
+        if conversations is None:
+            return
+        ended = conversations.reset()
+        self.notify(f"new conversation ({ended} ended)" if ended else "new conversation", timeout=3)
 
     def action_node_sort(self) -> None:
         """``s``: status (down and degraded first) → name → success → p95 → runs."""

@@ -17,6 +17,7 @@ from typing import Any
 from oxytui.client import NodePool, RemoteError, SSEOxyGent
 from oxytui.config import NodeConfig, Settings, node_name_from_url
 from oxytui.runs import RunState, RunStore
+from oxytui.tui.conversations import Conversations
 from oxytui.tui.ingest import IngestGate
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ class Controller:
         self.demo_interval = demo_interval
         self.demo_driver = self.demo
         self._groups = itertools.count(1)
+        self.conversations = Conversations()
+        """Per-node chat conversations (``from_trace_id``/``group_id``) of prompts the user sends."""
         self.gate = IngestGate()
         """Shared ingest budget: all streams together get a slice, then the UI gets a gap."""
         self.notify: Callable[[str, str], None] = lambda msg, severity: None
@@ -269,9 +272,15 @@ class Controller:
         group = "probe" if source == "probe" else f"g{next(self._groups)}"
         keys = []
         for agent in self.targets(mode, focused):
-            request = agent.build_request(query)
+            fields: dict[str, str] = {}
+            conv = None
+            if source == "user":  # a follow-up continues the node's conversation (probes/demo: fresh)
+                fields, conv = self.conversations.next_turn(agent.name)
+            request = agent.build_request(query, **fields)
             trace = request.current_trace_id
-            self.store.start_run(agent.name, trace, query, time.monotonic(), time.time(), group=group)
+            run = self.store.start_run(agent.name, trace, query, time.monotonic(), time.time(), group=group)
+            if conv is not None:
+                run.conversation, run.turn = conv.group_id, conv.turns
             self._mark("start", agent.name, trace, query=query, group=group)
             key = (agent.name, trace)
             self._track(key, asyncio.get_running_loop().create_task(self._run(agent, request)), source)
@@ -332,6 +341,8 @@ class Controller:
 
     def _finish(self, node: str, trace: str, state: RunState | None, error: str) -> None:
         run = self.store.finish_run(node, trace, time.monotonic(), time.time(), state, error)
+        if run is not None and run.conversation and run.state is RunState.COMPLETED:
+            self.conversations.answered(node, run.conversation, trace)
         final = run.state.value if run is not None else (state.value if state else "")
         self._mark("finish", node, trace, state=final, error=run.error if run is not None else error)
         if self.history is not None and run is not None:

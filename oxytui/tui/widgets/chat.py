@@ -161,7 +161,8 @@ class ChatPane(Vertical):
                 disabled=self.read_only,
                 placeholder="read-only: prompts are disabled"
                 if self.read_only
-                else "c: type a prompt · Enter sends · Esc leaves · ↑↓ history · ctrl+o target",
+                else "c: type a prompt · Enter sends · Esc leaves · ↑↓ history · ctrl+o target"
+                " · ctrl+n new conversation",
             )
 
     def on_mount(self) -> None:

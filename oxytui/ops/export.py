@@ -269,13 +269,14 @@ def export_recording(path: str | Path, fmt: str, run: str | None = None, output:
     2 not a readable regular file (the same one-line refusal as ``oxytui replay``)."""
     from oxytui.runs import RunStore
 
-    from .record import recording_problem
+    from .record import recording_problem, remember_configured_tokens
     from .replay import ReplayItem, apply, load, to_event
 
     problem = recording_problem(Path(path).expanduser())
     if problem is not None:
         print(f"oxytui export: {problem}", file=sys.stderr)
         return 2
+    remember_configured_tokens()
     records, damage = load(Path(path).expanduser())
     if damage is not None and damage.line == 0:
         print(f"oxytui export: {damage.reason}", file=sys.stderr)

@@ -259,6 +259,18 @@ class RecordingReader:
                 yield rec
 
 
+def remember_configured_tokens() -> None:
+    """For the headless readers (``export``, ``replay --no-ui``): learn the configured node tokens so a
+    recording made without them is still scrubbed on the way out. A broken config is not our problem
+    here (the dashboard reports it), so it is ignored."""
+    try:
+        from oxytui.config import load_settings
+
+        remember_settings(load_settings())
+    except Exception:  # noqa: BLE001 - config errors of any kind must not stop an export
+        return
+
+
 def read_recording(path: Path | str) -> RecordingReader:
     """``reader = read_recording(p); for rec in reader: ...; reader.damage`` (None when intact)."""
     return RecordingReader(path)

@@ -116,6 +116,9 @@ class History:
         path: Path | str | None = None,
         keep: int = 100,
         on_notice: Callable[[str], None] | None = None,
+        *,
+        busy_timeout: float = BUSY_TIMEOUT,
+        retry_every: float = RETRY_EVERY,
     ) -> None:
         if path is None:
             from oxytui.config.paths import history_db_path
@@ -124,6 +127,8 @@ class History:
         self.path = Path(path)
         self.keep = keep
         self.on_notice = on_notice
+        self.busy_timeout = busy_timeout
+        self.retry_every = retry_every
         self._notice: str | None = None
         self._db: sqlite3.Connection | None = None
         self._disabled = False
@@ -238,9 +243,11 @@ class History:
 
     def _wait(self, why: str) -> None:
         """Transient trouble: keep what we have, say so, try again in :data:`RETRY_EVERY` seconds."""
-        self._retry_at = time.monotonic() + RETRY_EVERY
-        waiting = f" ({len(self._pending)} run summaries waiting)" if self._pending else ""
-        self.notice = f"history waiting: {self.path}: {why}; retrying every {RETRY_EVERY:g}s{waiting}"
+        self._retry_at = time.monotonic() + self.retry_every
+        self.notice = (
+            f"history waiting: {self.path}: {why}; new run summaries are kept in memory and written "
+            f"when it is free (retrying every {self.retry_every:g}s; the file is left as it is)"
+        )
 
     def _disable(self, why: str) -> None:
         self._disabled = True
@@ -252,7 +259,7 @@ class History:
             from oxytui.config.paths import open_private
 
             os.close(open_private(self.path, os.O_RDWR))
-        return sqlite3.connect(self.path, timeout=BUSY_TIMEOUT)
+        return sqlite3.connect(self.path, timeout=self.busy_timeout)
 
     def _open(self) -> sqlite3.Connection | None:
         from oxytui.config.paths import make_private_dir
@@ -298,7 +305,7 @@ class History:
     def _confirm_damaged(self) -> bool:
         """Ask a fresh connection: is the file really damaged (not a database, or integrity_check fails)?"""
         try:
-            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT)
+            db = sqlite3.connect(self.path, timeout=self.busy_timeout)
         except sqlite3.Error:
             return False
         try:

@@ -267,7 +267,7 @@ def remember_configured_tokens() -> None:
         from oxytui.config import load_settings
 
         remember_settings(load_settings())
-    except Exception:  # noqa: BLE001 - config errors of any kind must not stop an export
+    except Exception:
         return
 
 

@@ -18,7 +18,6 @@ from typing import IO, Any
 
 from oxytui.client.events import OxyEvent, event_from_comment, event_from_message
 from oxytui.client.sse import SSEComment, SSEMessage
-
 from oxytui.redact import scrub_text, scrub_value
 
 from .record import Damage, Record, read_recording, remember_configured_tokens

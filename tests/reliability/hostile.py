@@ -23,8 +23,8 @@ def leak(request: web.Request) -> str:
     auth = request.headers.get("Authorization", "")
     token = auth.removeprefix("Bearer ")
     return (
-        f"your token is {token}; you sent Authorization: {auth}; "
-        f"Cookie: sid={UPSTREAM}; x-upstream-token: {UPSTREAM_KEY} {NASTY}"
+        f"your token is {token}; {NASTY}; you sent Authorization: {auth}; "
+        f"x-upstream-token: {UPSTREAM_KEY}; Cookie: sid={UPSTREAM}"
     )
 
 

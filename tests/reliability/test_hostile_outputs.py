@@ -118,15 +118,15 @@ async def test_dashboard_path_exports_recording_and_history_hold_no_secret(data_
 def test_cli_export_masks_configured_token_in_an_old_recording(tmp_path: Path) -> None:
     """A recording that still holds the secrets: ``oxytui export`` knows the configured token."""
     said = f"your token is {TOKEN}; Authorization: Bearer {TOKEN}; Cookie: sid={UPSTREAM}"
+    key = UPSTREAM_KEY
     header = {"k": "header", "format": "oxytui-recording", "version": 1, "started": 1.0}
     top = {"node_id": "a", "caller": "user", "callee": "agent", "call_stack": ["user", "agent"]}
     top |= {"caller_category": "user", "callee_category": "agent"}
     lines = [
         header,
         {"k": "start", "node": "n", "trace": "T", "wall": 1.0, "query": "q"},
-        {"k": "msg", "node": "n", "trace": "T", "wall": 1.1, "event": "message", "id": "1", "data": json.dumps(
-            {"type": "tool_call", "content": {**top, "arguments": {"x-api-key": UPSTREAM_KEY}}}
-        )},
+        {"k": "msg", "node": "n", "trace": "T", "wall": 1.1, "event": "message", "id": "1",
+         "data": json.dumps({"type": "tool_call", "content": {**top, "arguments": {"x-api-key": key}}})},
         {"k": "msg", "node": "n", "trace": "T", "wall": 1.2, "event": "message", "id": "2",
          "data": json.dumps({"type": "observation", "content": {**top, "output": said + NASTY}})},
         {"k": "msg", "node": "n", "trace": "T", "wall": 1.3, "event": "message", "id": "3",
@@ -153,3 +153,19 @@ def test_cli_export_masks_configured_token_in_an_old_recording(tmp_path: Path) -
         assert not leaked(text + proc.stderr), text
         assert mode(out) == 0o600
     assert "your token is ***" in (tmp_path / "out-run.json").read_text()
+
+
+async def test_watch_json_replaces_c1_controls_and_bidi_like_text_mode(data_dir: Path) -> None:
+    async with HostileNode() as node:
+        settings = Settings(nodes=[NodeConfig(name="echo", url=node.url, probe_query="add 2 3")])
+        outputs = []
+        for as_json in (False, True):
+            out = io.StringIO()
+            opts = WatchOptions(count=1, every=0.01, json=as_json, timeout=10)
+            assert await Watcher(settings, opts, out, io.StringIO()).run() == 0
+            outputs.append(out.getvalue())
+    text, js = outputs
+    assert "evil" in text and "evil" in js  # the answer was printed, minus the controls
+    for printed in (text, js):
+        assert not [ch for ch in printed if 0x80 <= ord(ch) <= 0x9F or 0x202A <= ord(ch) <= 0x202E]
+    assert [json.loads(line) for line in js.splitlines()]  # still one JSON object per line

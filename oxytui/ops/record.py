@@ -38,7 +38,7 @@ KINDS = frozenset({"header", "msg", "ping", "start", "finish"})
 SCRUBBED = MASK
 MAX_LINE = 64 * 1024 * 1024
 """Longest line read (the client's own cap on one SSE event is the same 64 MiB)."""
-MAX_INFLATED = 1024 * 1024 * 1024
+MAX_INFLATED = 512 * 1024 * 1024
 """Most bytes a gzip recording may inflate to (a 2 MB gzip bomb stops here, not at 6 GB)."""
 MAX_WALL = 1e11
 """Latest plausible receive time (year 5138): later, negative or non-finite times are damage."""

@@ -147,7 +147,8 @@ def stats_to_prometheus(stats: Mapping[str, Any], prefix: str = "oxytui") -> str
 
 def _call_fields(call: Any) -> dict[str, Any]:
     end = call.end
-    return {
+    marker = {"clipped": True} if getattr(call, "clipped", False) else {}  # the model flattened it
+    return marker | {
         "node_id": call.node_id,
         "caller": call.caller,
         "callee": call.callee,

@@ -14,7 +14,10 @@ Cases (one line each):
   and the rest listed flat under ``deeper_calls`` (no RecursionError).
 - history: another connection holding an exclusive lock at open and mid-session -> a "waiting" notice,
   the file is not moved, the other writer's COMMIT succeeds, and our summaries are written afterwards.
-- history: a file whose pages are damaged (``integrity_check`` fails) is moved aside; a healthy one never.
+- history: a full disk (``RLIMIT_FSIZE``): summaries wait in memory and are written when space is back;
+  the file is not moved aside.
+- history: a file whose pages are damaged (``integrity_check`` fails) is moved aside (guard: this worked
+  before and must keep working).
 """
 
 from __future__ import annotations
@@ -239,3 +242,41 @@ def test_damaged_pages_are_moved_aside(tmp_path: Path) -> None:
         h.add(summary(1))
         assert [r.trace_id for r in h.recent("a")] == ["T1"]
     assert len(list(tmp_path.glob("h.sqlite3.corrupt-*"))) == 1
+
+
+FULL_DISK = """
+import json, resource, signal, sys
+from pathlib import Path
+from oxytui.ops.history import History, RunSummary
+path = Path(sys.argv[1])
+def s(i):
+    return RunSummary(node="a", trace_id=f"T{i}", started=1.0, duration=0.1, state="ok", answer="y" * 400)
+with History(path) as h:
+    h.add(s(0))
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG, like a full disk
+h = History(path)
+h.retry_every = 0
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (path.stat().st_size, hard))
+for i in range(1, 40):
+    h.add(s(i))
+full = {"notice": h.notice, "pending": getattr(h, "pending", None)}
+resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))  # space again
+h.add(s(40))
+full.update(after=getattr(h, "pending", None), rows=len(h.recent("a", limit=100)))
+h.close()
+print(json.dumps(full))
+"""
+
+
+def test_full_disk_keeps_summaries_and_never_moves_the_database(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, str(path)], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout)
+    assert "waiting" in got["notice"] and got["pending"] > 0, got
+    assert got["after"] == 0 and got["rows"] == 41, got
+    assert not list(tmp_path.glob("*.corrupt-*"))

@@ -314,8 +314,22 @@ def open_recording(path: Path) -> tuple[IO[bytes] | None, str]:
         raw.close()
         return None, f"{refused}: {exc.strerror or exc}"
     if magic == b"\x1f\x8b":
-        return cast(IO[bytes], _gzip.GzipFile(fileobj=raw, mode="rb")), ""
+        return cast(IO[bytes], _OwningGzipFile(raw)), ""
     return raw, ""
+
+
+class _OwningGzipFile(_gzip.GzipFile):
+    """A gzip reader that closes the file it was given (``GzipFile(fileobj=...)`` leaves it open)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        super().__init__(fileobj=raw, mode="rb")
+        self.owned = raw
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.owned.close()
 
 
 def _size(n: int) -> str:

@@ -64,7 +64,7 @@ class NodeState:
 class ProbeResult:
     ok: bool
     detail: str
-    """The answer, or why it failed (never contains the token: the client scrubs its messages)."""
+    """The answer, or why it failed (raw: a node may echo secrets; :meth:`Watcher.emit` scrubs them)."""
     elapsed: float
     trace_id: str
 
@@ -169,7 +169,8 @@ class Watcher:
     def _set_state(self, ns: NodeState, new: str) -> None:
         if new != ns.state:
             old, ns.state = ns.state, new
-            self.emit(ns.name, "state", **{"from": old, "to": new})
+            change: dict[str, Any] = {"from": old, "to": new}  # "from" is a keyword: passed as a dict
+            self.emit(ns.name, "state", **change)
 
     @property
     def success_rate(self) -> float | None:

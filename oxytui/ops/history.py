@@ -208,7 +208,12 @@ class History:
                 cur = db.execute(
                     f"SELECT {cols} FROM runs WHERE node = ? ORDER BY id DESC LIMIT ?", (node, limit)
                 )
-            return [RunSummary(*r) for r in cur.fetchall()]
+            from oxytui.redact import scrub_text
+
+            out = [RunSummary(*r) for r in cur.fetchall()]
+            for s in out:  # rows written by an older oxytui were not scrubbed
+                s.query, s.answer, s.error = scrub_text(s.query), scrub_text(s.answer), scrub_text(s.error)
+            return out
 
         return self._guard(op) or []
 

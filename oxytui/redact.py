@@ -46,7 +46,7 @@ _COOKIE = re.compile(
     r"(?i)(?<![A-Za-z0-9_-])((?:\\*[\"'])?(?:set[-_])?cookie(?:\\*[\"'])?[ \t]*[:=][ \t]*)"
     r"(?!\\*[\"'])([^\n\"\\]*[^\s\"\\])"
 )
-_BEARER = re.compile(r"(?i)\b(bearer)([ \t]+)([A-Za-z0-9\-._~+/]{8,}=*)")
+_BEARER = re.compile(r"(?i)(bearer)([ \t]+)([A-Za-z0-9\-._~+/]{8,}=*)")
 _HINTS = ("bearer", "authori", "cookie", "api", "token", "secret", "passw")
 """Cheap pre-check (substring tests on the lowered text beat a case-insensitive regex by ~10x)."""
 _KEEP_BARE = re.compile(r"(?i)[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?|true|false|null|none|\*+")
@@ -112,9 +112,65 @@ def scrub_text(text: str, secrets: Iterable[str] = ()) -> str:
     low = text.lower()
     if not any(hint in low for hint in _HINTS):
         return text
-    text = _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
-    text = _COOKIE.sub(lambda m: f"{m.group(1)}{MASK}", text)
-    return _KEY_VALUE.sub(_mask_value, text)
+    return _mask_patterns(text, low)
+
+
+_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+
+
+def _find_all(low: str, needle: str) -> list[int]:
+    found, i = [], low.find(needle)
+    while i != -1:
+        found.append(i)
+        i = low.find(needle, i + len(needle))
+    return found
+
+
+def _mask_patterns(text: str, low: str) -> str:
+    """Credential-shaped values masked. The regexes are tried only where a hint word occurs (found with
+    ``str.find``), never at every position: a 20 MB event costs a scan, not seconds of regex attempts."""
+    edits: list[tuple[int, int, str]] = []
+    for at in _find_all(low, "bearer"):
+        if at == 0 or text[at - 1] not in _WORD:
+            m = _BEARER.match(text, at)
+            if m:
+                edits.append((m.start(3), m.end(3), MASK))
+    starts: set[int] = set()
+    for hint in ("token", "secret", "passw", "authori", "cookie", "api"):
+        for at in _find_all(low, hint):
+            start = at
+            while start > 0 and text[start - 1] in _WORD:
+                start -= 1
+            starts.add(start)
+            quote = start
+            if quote > 0 and text[quote - 1] in "\"'":
+                quote -= 1
+                while quote > 0 and text[quote - 1] == "\\":
+                    quote -= 1
+                starts.add(quote)
+    covered = 0  # starts inside a value already matched are not tried again (linear, not quadratic)
+    for start in sorted(starts):
+        if start < covered:
+            continue
+        m = _COOKIE.match(text, start)
+        if m:
+            edits.append((m.start(2), m.end(2), MASK))
+            covered = max(covered, m.end())
+        m = _KEY_VALUE.match(text, start)
+        if m:
+            edits.append((m.start(), m.end(), _mask_value(m)))
+            covered = max(covered, m.end())
+    if not edits:
+        return text
+    edits.sort(key=lambda e: (e[0], -e[1]))
+    out, pos = [], 0
+    for begin, end, repl in edits:
+        if begin < pos:  # inside an edit already made (a Bearer inside an Authorization value...)
+            continue
+        out += [text[pos:begin], repl]
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def scrub_value(value: Any, secrets: Iterable[str] = (), max_depth: int | None = None) -> Any:

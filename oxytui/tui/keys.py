@@ -6,6 +6,7 @@ from textual.binding import Binding
 
 APP_BINDINGS: list[Binding] = [
     Binding("q", "quit_app", "Quit", id="quit"),
+    Binding("question_mark", "help", "Help", id="help"),  # second: the footer keeps it at 80 columns
     Binding("c", "focus_chat", "Chat", id="focus_chat"),
     Binding("slash", "filter", "Filter", id="filter"),
     Binding("p", "pause_log", "Pause", id="pause_log"),
@@ -16,7 +17,6 @@ APP_BINDINGS: list[Binding] = [
     Binding("f", "log_toggles", "Types/nodes", id="log_toggles"),
     Binding("ctrl+o", "chat_target", "Target", id="chat_target", priority=True),
     Binding("l", "focus_log", "Log", show=False, id="focus_log"),
-    Binding("question_mark", "help", "Help", id="help"),
     Binding("escape", "restore", "Back", show=False, id="restore"),
     # the node list (issue 13): sort, filter by text or tag, group by tag
     Binding("s", "node_sort", "Sort nodes", show=False, id="node_sort"),

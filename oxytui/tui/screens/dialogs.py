@@ -125,22 +125,40 @@ class TogglesScreen(ModalScreen[tuple[set[str], set[str]] | None]):
         with Vertical(id="toggles-box", classes="dialog"):
             yield Label("Show event types (space toggles, escape applies)")
             yield SelectionList[str](
-                *[Selection(t, t, t not in self.hidden_types) for t in self.types], id="toggle-types"
+                *[
+                    Selection(_mark(t not in self.hidden_types, t), t, t not in self.hidden_types)
+                    for t in self.types
+                ],
+                id="toggle-types",
             )
             yield Label("Show nodes")
             yield SelectionList[str](
                 *[
-                    Selection(literal(self.names(n), limit=40), n, n not in self.hidden_nodes)
+                    Selection(_mark(n not in self.hidden_nodes, self.names(n)), n, n not in self.hidden_nodes)
                     for n in self.nodes
                 ],
                 id="toggle-nodes",
             )
+
+    def on_selection_list_selection_toggled(self, event: SelectionList.SelectionToggled[str]) -> None:
+        """Keep the ``[x]``/``[ ]`` text in step: on/off must read without colour."""
+        box = event.selection_list
+        option = box.get_option_at_index(event.selection_index)
+        label = option.value if box.id == "toggle-types" else self.names(option.value)
+        box.replace_option_prompt_at_index(event.selection_index, _mark(option.value in box.selected, label))
 
     def action_done(self) -> None:
         shown_t = set(self.query_one("#toggle-types", SelectionList).selected)
         shown_n = set(self.query_one("#toggle-nodes", SelectionList).selected)
         hidden_t = {t for t in self.types if t not in shown_t}
         self.dismiss((hidden_t, {n for n in self.nodes if n not in shown_n}))
+
+
+def _mark(on: bool, label: str) -> Text:
+    """``[x] label`` / ``[ ] label`` as literal text (never markup: a node may be called ``[b]``)."""
+    t = Text("[x] " if on else "[ ] ", "bold" if on else "dim", end="")
+    t.append_text(literal(label, limit=40))
+    return t
 
 
 class HelpScreen(ModalScreen[None]):

@@ -22,6 +22,8 @@ from oxytui.tui.widgets.stats import StatsPane
 from oxytui.tui.widgets.timeline import TimelinePane
 
 NARROW_BELOW = 130
+TINY_BELOW = (100, 28)
+"""Columns, rows under which the nodes pane stacks over the log and the middle row hides."""
 SLOW_EVERY = 0.5
 """Seconds between refreshes of the nodes and stats tables (the log refreshes every tick)."""
 TREE_EVERY = 0.25
@@ -111,16 +113,18 @@ class MainScreen(Screen[None]):
             self.query_one(f"#{wid}").border_title = title
         self.query_one("#log-filter", Input).display = False
         self.timeline.display = False
-        self._apply_width(self.app.size.width)
+        self._apply_width(self.app.size.width, self.app.size.height)
         self.nodes.focus()
 
     def on_resize(self) -> None:
-        self._apply_width(self.size.width)
+        self._apply_width(self.size.width, self.size.height)
 
-    def _apply_width(self, width: int) -> None:
+    def _apply_width(self, width: int, height: int = 45) -> None:
         narrow = width < NARROW_BELOW
+        tiny = width < TINY_BELOW[0] or height < TINY_BELOW[1]
         self.set_class(narrow, "-narrow")
-        self.nodes.set_compact(narrow)
+        self.set_class(tiny, "-tiny")
+        self.nodes.set_compact(narrow and not tiny)  # stacked: the nodes pane has the full width
 
     # --- refresh --------------------------------------------------------------------------------------
 

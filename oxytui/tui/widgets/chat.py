@@ -87,8 +87,6 @@ class AnswerCard(Static):
         body.append("› ", "dim")
         body.append_text(literal(run.query, "dim", limit=200))
         body.append("\n")
-        body.append_text(run_line(run))
-        body.append("\n")
         if run.answer:
             body.append_text(literal(run.answer, limit=4000, multiline=True))
         elif run.error:
@@ -98,6 +96,8 @@ class AnswerCard(Static):
             body.append_text(live_preview(run))
         else:
             body.append("no answer", "dim")
+        body.append("\n")
+        body.append_text(run_line(run))  # last: a small card shows the answer first
         if body != self._body:  # only when the text really changed; the card's size is fixed: no reflow
             self._body = body
             self.update(body, layout=False)

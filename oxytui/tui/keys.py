@@ -41,5 +41,8 @@ HELP_EXTRA: list[tuple[str, str]] = [
         "only while a run you started (chat, fan-out, attach) is live; demo-driver and probe runs are "
         "cancelled silently on quit",
     ),
+    ("y / s (event detail)", "copy the whole JSON / save it to a private (0600) file under the data dir"),
+    ("click a chat card", "its run's call tree; the tree follows the run you sent until you pick another"),
+    ("F: tag:eu", "node filter by tag only; text matches name, URL and tags"),
     ("ctrl+p", "command palette: add/remove node, theme, panes, clear log, export, demo driver"),
 ]

@@ -172,7 +172,7 @@ class HelpScreen(ModalScreen[None]):
         table = Table(box=None, expand=True, header_style="bold", padding=(0, 1))
         table.add_column("key", no_wrap=True, min_width=12)
         table.add_column("does", ratio=1)
-        table.add_column(Text("binding id: remap in config [keys]"), style="dim", no_wrap=True)
+        table.add_column(Text("binding id ([keys])"), style="dim", no_wrap=True)
         for key, desc, bid in self.rows:
             table.add_row(Text(key, "bold"), Text(desc), Text(bid))
         for key, desc in HELP_EXTRA:

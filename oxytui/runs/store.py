@@ -107,10 +107,15 @@ class RunStore:
 
     def set_alive(self, name: str, alive: bool, mono: float, error: str = "") -> None:
         info = self.nodes.get(name) or self.add_node(name)
+        error = one_line(error, 200)
+        changed = info.alive is not alive or info.probe_error != error
         info.alive = alive
-        info.probe_error = one_line(error, 200)
+        info.probe_error = error
         info.last_probe = mono
-        self._tick(mono)
+        if mono > self.last_mono:
+            self.last_mono = mono
+        if changed:  # an unchanged probe result redraws nothing (60 idle nodes probe all the time)
+            self.version += 1
 
     def set_org(self, name: str, org: dict[str, Any] | None) -> None:
         info = self.nodes.get(name) or self.add_node(name)

@@ -101,7 +101,10 @@ class OxyApp(NodeListActions, CopyActions, App[int]):
         await self.push_screen(self.main)
         self.main.flush(self.clock(), self.frame(), force=True)
         if self.controller is not None and hasattr(self.controller, "start"):
-            self.run_worker(self._start_controller(), exclusive=True, group="controller")
+            # after the first frame: 60 nodes' set-up and history must not delay what the user sees first
+            self.call_after_refresh(
+                lambda: self.run_worker(self._start_controller(), exclusive=True, group="controller")
+            )
         self.set_interval(TICK, self._tick)
         if not self.frozen:
             self._gc_steps = 0

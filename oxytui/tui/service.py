@@ -19,6 +19,7 @@ from oxytui.config import NodeConfig, Settings, node_name_from_url
 from oxytui.runs import RunState, RunStore
 from oxytui.tui.conversations import Conversations
 from oxytui.tui.ingest import IngestGate
+from oxytui.tui.probes import ProbeSchedule
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,8 @@ class Controller:
         self.demo_interval = demo_interval
         self.demo_driver = self.demo
         self._groups = itertools.count(1)
+        self.probes = ProbeSchedule(PROBE_EVERY, seed=settings.seed)
+        """When each node is probed next (jittered; backed off while it is down)."""
         self.conversations = Conversations()
         """Per-node chat conversations (``from_trace_id``/``group_id``) of prompts the user sends."""
         self.gate = IngestGate()
@@ -170,6 +173,7 @@ class Controller:
         if old is not None:
             self._spawn(old.aclose())
         self.pool.add(agent)
+        self.probes.add(nc.name, time.monotonic())
         auto = nc.name == node_name_from_url(nc.url)  # a bare URL: shown as its root agent once known
         self.store.add_node(nc.name, nc.url, nc.tags, auto_name=auto)
         self._spawn(self._init(agent))
@@ -181,6 +185,7 @@ class Controller:
         agent = self.pool.remove(name)
         if agent is not None:
             self._spawn(agent.aclose())
+        self.probes.remove(name)
         self.store.remove_node(name)
 
     async def _init(self, agent: SSEOxyGent) -> None:
@@ -190,7 +195,9 @@ class Controller:
             raise
         except Exception as exc:  # a dead node is a status, not a crash
             self.store.set_alive(agent.name, False, time.monotonic(), str(exc))
+            self.probes.result(agent.name, False, time.monotonic())
             return
+        self.probes.result(agent.name, True, time.monotonic())
         self.pool.mark(agent.name, True)
         self.store.set_alive(agent.name, True, time.monotonic())
         self.store.set_org(agent.name, agent.org if isinstance(agent.org, dict) else None)
@@ -199,25 +206,23 @@ class Controller:
         await asyncio.gather(*(self._init(a) for a in self.pool), return_exceptions=True)
 
     async def _probe_loop(self) -> None:
-        """Every ``PROBE_EVERY``, probe each node concurrently, so one slow node never delays another
-        node's health; a node whose previous probe is still running is not probed twice."""
-        probing: dict[str, asyncio.Task[None]] = {}
-
-        def done(task: asyncio.Task[None]) -> None:
-            name = task.get_name()
-            if probing.get(name) is task:
-                del probing[name]
-
+        """Probe each node when its turn comes (:class:`~oxytui.tui.probes.ProbeSchedule`: jittered,
+        backed off while down), concurrently, so one slow node never delays another node's health."""
+        schedule = self.probes
         while True:
-            await asyncio.sleep(PROBE_EVERY)
-            for agent in list(self.pool):
-                if agent.name not in probing:
-                    task = probing[agent.name] = self._spawn(self._probe(agent))
-                    task.set_name(agent.name)
-                    task.add_done_callback(done)
+            await asyncio.sleep(schedule.next_wake(time.monotonic()))
+            for name in schedule.take_due(time.monotonic()):
+                agent = self.pool.get(name)
+                if agent is not None:
+                    self._spawn(self._probe(agent))
 
     async def _probe(self, agent: SSEOxyGent) -> None:
-        ok = await agent.check_alive()
+        ok = False
+        try:
+            ok = await agent.check_alive()
+        finally:
+            if self.pool.get(agent.name) is agent:  # the next probe is scheduled whatever happened
+                self.probes.result(agent.name, ok, time.monotonic())
         if self.pool.get(agent.name) is not agent:  # removed or replaced while probing
             return
         self.pool.mark(agent.name, ok)

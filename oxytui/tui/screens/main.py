@@ -31,6 +31,15 @@ TREE_EVERY = 0.25
 update re-renders every visible line, and a key must not queue behind one."""
 
 
+def set_border(widget: Widget, which: str, value: str | Text) -> None:
+    """Set a border title/subtitle only when it changed: each assignment repaints the widget, and this
+    runs ten times a second (an idle screen must not redraw)."""
+    key = f"_oxy_border_{which}"
+    if getattr(widget, key, None) != value:
+        setattr(widget, key, value)
+        setattr(widget, f"border_{which}", value)
+
+
 class TopBar(Widget):
     """One line of status; repaints without a layout pass (Static.update would reflow the screen)."""
 
@@ -247,11 +256,11 @@ class MainScreen(Screen[None]):
             sub.append_text(literal(view.filter_text, limit=30))
         if view.hidden_types or view.hidden_nodes:
             sub.append(f" · {len(view.hidden_types) + len(view.hidden_nodes)} hidden", "dim")
-        self.query_one("#log-pane").border_subtitle = sub  # type: ignore[assignment]
-        scope = self.store.display(self.focus_key)
-        self.query_one("#log-pane").border_title = f"Live events · {scope}"
-        self.nodes.border_subtitle = self.nodes.describe()
-        self.calls.border_subtitle = self.calls.status_line(self.app.clock(), self.app.frame())  # type: ignore[attr-defined]
+        pane = self.query_one("#log-pane")
+        set_border(pane, "subtitle", sub)
+        set_border(pane, "title", f"Live events · {self.store.display(self.focus_key)}")
+        set_border(self.nodes, "subtitle", self.nodes.describe())
+        set_border(self.calls, "subtitle", self.calls.status_line(self.app.clock(), self.app.frame()))  # type: ignore[attr-defined]
 
     def show_timeline(self, on: bool) -> None:
         """Switch the call-tree pane between the tree and the selected run's server-side timeline."""

@@ -35,6 +35,10 @@ class CopyActions:
 
     main: MainScreen | None
 
+    def _say(self, message: str, severity: str = "information") -> None:
+        app: Any = self  # the App this is mixed into
+        app.notify(message, severity=severity, timeout=3)
+
     def _copy(self, text: str, what: str) -> None:
         app: Any = self
         app.copy_to_clipboard(text)
@@ -53,7 +57,7 @@ class CopyActions:
         run = main.current_run()
         trace = row.trace_id if row is not None else run.trace_id if run is not None else ""
         if not trace:
-            self.notify("nothing selected to copy", severity="warning")
+            self._say("nothing selected to copy", "warning")
             return
         self._copy(trace, f"trace id {trace}")
 
@@ -61,6 +65,6 @@ class CopyActions:
         main = self.main
         row = main.log_view.selected_row() if main is not None else None
         if row is None:
-            self.notify("select an event in the log first (l, ↑↓)", severity="warning")
+            self._say("select an event in the log first (l, ↑↓)", "warning")
             return
         self._copy(detail_json(row.detail()), f"event JSON ({row.type})")

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from oxytui.runs.nodelist import ListView
 
@@ -15,6 +15,10 @@ class NodeListActions:
     """Mixed into :class:`~oxytui.tui.app.OxyApp`; every action has a binding id in ``keys.py``."""
 
     main: MainScreen | None
+
+    def _say(self, message: str, severity: str = "information") -> None:
+        app: Any = self  # the App this is mixed into
+        app.notify(message, severity=severity, timeout=3)
 
     def _nodes_view(self) -> tuple[MainScreen, ListView] | None:
         main = self.main
@@ -29,7 +33,7 @@ class NodeListActions:
         if conversations is None:
             return
         ended = conversations.reset()
-        self.notify(f"new conversation ({ended} ended)" if ended else "new conversation", timeout=3)
+        self._say(f"new conversation ({ended} ended)" if ended else "new conversation")
 
     def action_node_sort(self) -> None:
         """``s``: status (down and degraded first) → name → success → p95 → runs."""

@@ -24,7 +24,8 @@ async def test_bare_urls_are_named_after_their_root_agent_everywhere() -> None:
         app = OxyApp(Settings(nodes=nodes, seed=7))
         async with app.run_test(size=(160, 45)) as pilot:
             keys = [n.name for n in nodes]
-            await until(pilot, lambda: all(app.store.nodes[k].org is not None for k in keys))
+            named = lambda: all((i := app.store.nodes.get(k)) is not None and i.org is not None for k in keys)  # noqa: E731
+            await until(pilot, named)
             ports = [u.rsplit(":", 1)[1] for u in urls]
             want = {k: f"master_agent:{p}" for k, p in zip(keys, ports, strict=True)}
             assert {k: app.store.display(k) for k in keys} == want

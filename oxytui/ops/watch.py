@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from .metrics import CONTENT_TYPE, Family, Histogram, render
+from .metrics import Family, FleetMetrics, Histogram
 
 DEFAULT_EVERY = 30.0
 
@@ -117,6 +117,9 @@ class Watcher:
         self._settings = settings
         self.agents: dict[str, Any] = {}
         self.metrics_url: str | None = None
+        self.metrics = FleetMetrics()
+        """Live run/call/token metrics (probes, and traffic runs when watched), served on ``/metrics``."""
+        self.metrics.add_snapshot(self._node_families)
         self._stop = asyncio.Event()
         self._history: Any = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -181,6 +184,7 @@ class Watcher:
         ns.last_check = time.time()
         ns.alive_total += 1
         ns.alive_failed += not alive
+        self.metrics.set_node_up(ns.name, alive)
         self.emit(ns.name, "alive", alive, ns.alive_latency, "" if alive else "/check_alive failed")
         if ns.query is None:
             self._set_state(ns, "up" if alive else "down")
@@ -196,6 +200,7 @@ class Watcher:
         ns.probe_failed += not ok
         if ok:
             ns.latency.observe(elapsed)
+        self.metrics.observe_run(ns.name, "probe", elapsed, not ok)
         self.emit(ns.name, "probe", ok, elapsed, detail, trace_id=trace)
         self._set_state(ns, "up" if ok else "degraded")
         if self._history is not None:
@@ -229,7 +234,11 @@ class Watcher:
     # --- metrics ------------------------------------------------------------------------------------
 
     def metrics_text(self) -> str:
-        up = Family("oxytui_node_up", "gauge", "1 when the node answered /check_alive at the last check.")
+        """The ``/metrics`` page in the Prometheus text format."""
+        return self.metrics.text()
+
+    def _node_families(self) -> list[Family]:
+        """Per-node check counters, read at scrape time (the live run metrics are in ``self.metrics``)."""
         state = Family("oxytui_node_state", "gauge", "Node state (1 for the current one).")
         alive = Family("oxytui_alive_checks_total", "counter", "/check_alive checks.")
         alive_f = Family("oxytui_alive_failures_total", "counter", "/check_alive checks that failed.")
@@ -241,7 +250,6 @@ class Watcher:
         for ns in self.nodes.values():
             lab = {"node": ns.name}
             if ns.alive_total:
-                up.add(1 if ns.state in ("up", "degraded") else 0, lab)
                 alat.add(ns.alive_latency, lab)
                 last.add(ns.last_check, lab)
             for s in ("up", "degraded", "down"):
@@ -251,13 +259,14 @@ class Watcher:
             runs.add(ns.probe_total, lab)
             fails.add(ns.probe_failed, lab)
             lat.add_histogram(ns.latency, lab)
-        return render([up, state, alive, alive_f, runs, fails, alat, last, lat])
+        return [state, alive, alive_f, runs, fails, alat, last, lat]
 
     async def _start_metrics(self) -> Any:
         from aiohttp import web
 
         async def handler(request: web.Request) -> web.Response:
-            return web.Response(body=self.metrics_text().encode(), headers={"Content-Type": CONTENT_TYPE})
+            body, content_type = self.metrics.exposition(request.headers.get("Accept", ""))
+            return web.Response(body=body, headers={"Content-Type": content_type})
 
         app = web.Application()
         app.router.add_get("/metrics", handler)

@@ -20,12 +20,16 @@ import unicodedata
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client import Histogram as _PromHistogram
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, choose_encoder, generate_latest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from oxytui.runs.fleetrun import FleetRun
 
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 DEFAULT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
@@ -248,6 +252,18 @@ class FleetMetrics:
             self.tokens.labels(n, m, "input").inc(input_tokens)
         if output_tokens:
             self.tokens.labels(n, m, "output").inc(output_tokens)
+
+    def observe_fleet_run(self, run: FleetRun) -> None:
+        """A finished distributed run: counted on the node it started on, each call on the node that did
+        the work (a hop once, its callee side), and every LLM call's tokens."""
+        self.observe_run(run.start_node or run.nodes[0], str(run.source), run.duration, run.state == "failed")
+        for call in run.walk():
+            r = call.record
+            if r.state is None:
+                continue
+            self.observe_call(r.node, r.callee, r.node_type, r.duration, call.failed)
+            if r.node_type == "llm":
+                self.add_tokens(r.node, r.model, r.input_tokens, r.output_tokens)
 
     def exposition(self, accept: str = "") -> tuple[bytes, str]:
         """The page and its content type for a scraper's ``Accept`` header (OpenMetrics when asked)."""

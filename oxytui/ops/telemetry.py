@@ -42,7 +42,6 @@ _OPS = {  # node_type -> (gen_ai.operation.name, openinference.span.kind, span k
     "llm": ("chat", "LLM", SpanKind.CLIENT),
     "flow": ("invoke_workflow", "CHAIN", SpanKind.INTERNAL),
 }
-_FAILED = ("FAILED", "ERROR", "CANCELED")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +50,13 @@ class NodeInfo:
 
     url: str = ""
     clock_offset: float = 0.0
-    """Seconds this node's clock is ahead of ours (its record times minus this = our time)."""
+    """Seconds to subtract from a node-local record time (read as UTC) to get our wall clock: the node's
+    zone minus its skew, see :meth:`from_clock`."""
+
+    @classmethod
+    def from_clock(cls, url: str, zone: float | None, skew: float | None) -> NodeInfo:
+        """From ``oxytui.runs.NodeClock``'s estimates (unknown parts count as 0)."""
+        return cls(url, (zone or 0.0) - (skew or 0.0))
 
     @property
     def address(self) -> tuple[str, int | None]:
@@ -230,7 +235,7 @@ def run_spans(
         if not r.father_id and side.kind is None:
             kind = SpanKind.SERVER  # the run's root: the node served a request
         status = Status(StatusCode.UNSET)
-        if r.state is not None and r.state.name in _FAILED:
+        if r.failed and r.state is not None:
             status = Status(StatusCode.ERROR, f"OxyGent state {r.state.name}")
             attrs["error.type"] = r.state.name
         spans.append(

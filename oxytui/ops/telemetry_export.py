@@ -16,8 +16,9 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from opentelemetry.context import Context
@@ -28,6 +29,10 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 from oxytui.client.records import NodeRecord
 
 from .telemetry import NodeInfo, run_spans
+
+if TYPE_CHECKING:
+    from oxytui.runs.clock import NodeClock
+    from oxytui.runs.fleetrun import FleetRun
 
 DEFAULT_ENDPOINT = "http://localhost:4318/v1/traces"
 CONTENT_LIMIT = 4000
@@ -247,6 +252,20 @@ class OtlpExporter(SpanProcessor):
         ):
             self.on_end(span)
         return True
+
+    def export_fleet_run(
+        self, run: FleetRun, urls: Mapping[str, str], clock: Callable[[str], NodeClock] | None = None
+    ) -> bool:
+        """Offer a finished ``oxytui.runs`` distributed run; ``urls`` maps node name -> base URL and
+        ``clock`` (e.g. ``Fleet.clock``) gives each node's offsets."""
+        nodes: dict[str, NodeInfo] = {}
+        for node in run.records:
+            c = clock(node) if clock is not None else None
+            nodes[node] = NodeInfo.from_clock(
+                urls.get(node, ""), c.zone if c else None, c.skew if c else None
+            )
+        group = next((r.group_id for r in run.all_records() if r.group_id), "")
+        return self.export_run(run.all_records(), nodes, group_id=group)
 
     @property
     def stats(self) -> OtlpStats:

@@ -186,3 +186,51 @@ def test_base_install_and_version_do_not_import_opentelemetry() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def _fleet_run() -> tuple[object, object]:
+    from datetime import datetime
+
+    from oxytui.runs import Fleet
+
+    fleet = Fleet()
+    date = datetime(2026, 11, 29, 13, 59, 39, tzinfo=UTC)  # the captures' Date header; node clocks in UTC
+    received = date.timestamp() + 2.0  # our clock 2 s ahead of the nodes'
+    for node, name in (("master", "master_remote_add"), ("math", "math_remote_add")):
+        view = parse_view(json.loads((TRAFFIC / f"view_{name}.json").read_text()), node)
+        fleet.apply_view(node, view, received, date)
+    fleet.finish("TRremoteAdd00001", received)
+    return fleet, fleet.get("TRremoteAdd00001")
+
+
+def test_a_fleet_run_exports_with_the_fleet_clock_and_feeds_metrics() -> None:
+    from oxytui.ops.metrics import FleetMetrics
+    from tests.unit.test_ops_prom import parse_prometheus
+
+    fleet, run = _fleet_run()
+    mem = InMemorySpanExporter()
+    exp = OtlpExporter(exporter=mem, env={})
+    urls = {"master": "http://10.0.0.5:18080", "math": "http://10.0.0.6:18081"}
+    assert exp.export_fleet_run(run, urls, fleet.clock)  # type: ignore[attr-defined,arg-type]
+    exp.force_flush()
+    spans = by_key(list(mem.get_finished_spans()))
+    root = spans[("BtVGpwYqK6yicp3U", "master")]
+    rec = next(r for r in remote_add() if r.node_id == "BtVGpwYqK6yicp3U")
+    assert rec.create_time is not None
+    assert root.start_time == round((rec.create_time.replace(tzinfo=UTC).timestamp() + 2.0) * 1e6) * 1000
+    assert spans[("RAhpp2d5vCs7ETxM", "math")].attributes["server.address"] == "10.0.0.6"
+    exp.shutdown()
+
+    m = FleetMetrics()
+    m.observe_fleet_run(run)  # type: ignore[arg-type]
+    fams = parse_prometheus(m.text())
+    runs = {(s[1]["node"], s[1]["source"]): s[2] for s in fams["oxytui_runs_total"]["samples"]}
+    assert runs == {("master", "traffic"): 1}
+    calls = {
+        (s[1]["node"], s[1]["callee"], s[1]["type"]): s[2] for s in fams["oxytui_calls_total"]["samples"]
+    }
+    # the hop counts once, on the node that did the work; 3 LLM calls + the tool on math, 2 LLM on master
+    assert calls[("math", "math_agent", "agent")] == 1 and ("master", "math_agent", "agent") not in calls
+    assert calls[("math", "add", "tool")] == 1 and calls[("master", "master_agent", "agent")] == 1
+    tokens = sum(s[2] for s in fams["oxytui_tokens_total"]["samples"])
+    assert tokens == sum((r.input_tokens or 0) + (r.output_tokens or 0) for r in remote_add()) > 0

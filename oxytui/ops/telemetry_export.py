@@ -28,6 +28,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 
 from oxytui.client.records import NodeRecord
 
+from .metrics import Family
 from .telemetry import NodeInfo, run_spans
 
 if TYPE_CHECKING:
@@ -280,8 +281,28 @@ class OtlpExporter(SpanProcessor):
         )
 
     @property
+    def shown_endpoint(self) -> str:
+        return shown_endpoint(self.endpoint)
+
+    @property
     def last_error(self) -> str:
         return self.note.last
 
     def __repr__(self) -> str:
         return f"OtlpExporter({shown_endpoint(self.endpoint)!r}, {self.stats.summary()})"
+
+
+def otlp_families(stats: OtlpStats) -> list[Family]:
+    """The exporter's counters for ``/metrics`` (so drops and failures alert like anything else)."""
+    return [
+        Family("oxytui_otlp_spans_exported_total", "counter", "Spans the collector accepted.").add(
+            stats.exported
+        ),
+        Family("oxytui_otlp_spans_failed_total", "counter", "Spans in batches the collector refused.").add(
+            stats.failed
+        ),
+        Family("oxytui_otlp_spans_dropped_total", "counter", "Spans dropped: export queue full.").add(
+            stats.dropped
+        ),
+        Family("oxytui_otlp_queue_spans", "gauge", "Spans waiting for export.").add(stats.pending),
+    ]

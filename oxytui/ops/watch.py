@@ -36,6 +36,9 @@ class WatchOptions:
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
     history: bool = False
+    otlp: str | None = None
+    """Export traffic runs as OTLP traces: None off; "" endpoint from the OTEL_* environment."""
+    otlp_content: bool = False
 
 
 @dataclass
@@ -122,6 +125,12 @@ class Watcher:
         self.metrics.add_snapshot(self._node_families)
         self._stop = asyncio.Event()
         self._history: Any = None
+        self.otlp: Any = None
+        """The :class:`~oxytui.ops.telemetry_export.OtlpExporter` while ``--otlp`` runs."""
+        self._otlp_noted = 0
+        self._otlp_noted_at = -1e9
+        self.fleet_clock: Any = None
+        """``Fleet.clock`` of the traffic model, so exported spans sit on our clock."""
         self._tasks: list[asyncio.Task[None]] = []
         self.checked = asyncio.Event()
         """Set after every check (for embedding code and tests that wait for progress)."""
@@ -231,6 +240,19 @@ class Watcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), ns.every)
 
+    def on_fleet_run(self, run: Any) -> None:
+        """A finished distributed run (``oxytui.runs.FleetRun``): into ``/metrics`` and, with ``--otlp``,
+        out as one trace (queued; never blocks)."""
+        self.metrics.observe_fleet_run(run)
+        if self.otlp is None:
+            return
+        self.otlp.export_fleet_run(run, {n.name: n.url for n in self._settings.nodes}, self.fleet_clock)
+        stats = self.otlp.stats
+        if stats.dropped + stats.failed > self._otlp_noted and time.monotonic() - self._otlp_noted_at > 60:
+            self._otlp_noted, self._otlp_noted_at = stats.dropped + stats.failed, time.monotonic()
+            why = f" ({_safe(self.otlp.last_error, 120)})" if self.otlp.last_error else ""
+            print(f"oxytui watch: otlp: {stats.summary()}{why}", file=self.err, flush=True)
+
     # --- metrics ------------------------------------------------------------------------------------
 
     def metrics_text(self) -> str:
@@ -318,6 +340,14 @@ class Watcher:
                         file=self.err,
                     )
                     return 2
+            if self.opts.otlp is not None:
+                from .telemetry_export import OtlpExporter, otlp_families
+
+                self.otlp = OtlpExporter(self.opts.otlp or None, content=self.opts.otlp_content)
+                self.metrics.add_snapshot(lambda: otlp_families(self.otlp.stats))
+                print(
+                    f"oxytui watch: exporting traces to {self.otlp.shown_endpoint}", file=self.err, flush=True
+                )
             self._tasks = [asyncio.create_task(self._node_loop(ns)) for ns in self.nodes.values()]
             for result in await asyncio.gather(*self._tasks, return_exceptions=True):
                 if isinstance(result, Exception):
@@ -329,6 +359,9 @@ class Watcher:
                 await runner.cleanup()
             if self._history is not None:
                 self._history.close()
+            if self.otlp is not None:
+                await asyncio.to_thread(self.otlp.shutdown, 5.0)
+                print(f"oxytui watch: otlp: {self.otlp.stats.summary()}", file=self.err, flush=True)
         return self._verdict()
 
     def _verdict(self) -> int:

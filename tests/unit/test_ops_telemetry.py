@@ -234,3 +234,25 @@ def test_a_fleet_run_exports_with_the_fleet_clock_and_feeds_metrics() -> None:
     assert calls[("math", "add", "tool")] == 1 and calls[("master", "master_agent", "agent")] == 1
     tokens = sum(s[2] for s in fams["oxytui_tokens_total"]["samples"])
     assert tokens == sum((r.input_tokens or 0) + (r.output_tokens or 0) for r in remote_add()) > 0
+
+
+def test_cli_otlp_usage_errors_are_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    from oxytui.cli import main
+
+    monkeypatch.setenv("OXYTUI_CONFIG_DIR", "/nonexistent-oxytui")
+    assert main(["watch", "http://127.0.0.1:9", "--otlp-content"]) == 2
+    assert main(["watch", "http://127.0.0.1:9", "--otlp", "ftp://collector"]) == 2
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name.startswith("opentelemetry") else real(name, *a),
+    )
+    assert main(["watch", "http://127.0.0.1:9", "--otlp"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 3 and "--otlp-content needs --otlp" in lines[0]
+    assert "invalid OTLP endpoint" in lines[1] and "pip install 'oxytui[otel]'" in lines[2]

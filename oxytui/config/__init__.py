@@ -16,7 +16,7 @@ from typing import Any, get_args
 
 from pydantic import ValidationError
 
-from .models import APP_NAME, ENV_PREFIX, Balancing, ConfigError, NodeConfig, Profile, Settings
+from .models import APP_NAME, ENV_PREFIX, Balancing, ConfigError, NodeConfig, OtlpConfig, Profile, Settings
 from .parse import _parse_bool, check_url, find_line, node_name_from_url, parse_duration
 from .paths import (
     config_dir,
@@ -35,6 +35,7 @@ __all__ = [
     "Balancing",
     "ConfigError",
     "NodeConfig",
+    "OtlpConfig",
     "Profile",
     "Settings",
     "check_url",

@@ -126,7 +126,7 @@ def _sides(records: Sequence[NodeRecord]) -> dict[tuple[str, str], _Side]:
 
 
 def _attributes(
-    r: NodeRecord, info: NodeInfo, group_id: str, content_limit: int
+    r: NodeRecord, address: tuple[str, int | None], group_id: str, content_limit: int
 ) -> tuple[str, dict[str, AttributeValue]]:
     op, oi_kind, _ = _OPS.get(r.node_type, ("invoke_agent", "CHAIN", SpanKind.INTERNAL))
     callee = r.callee or r.node_type or "call"
@@ -144,7 +144,7 @@ def _attributes(
     }
     if r.call_stack:
         attrs["oxygent.call_stack"] = list(r.call_stack)
-    host, port = info.address
+    host, port = address
     if host:
         attrs["server.address"] = host
     if port is not None:
@@ -206,6 +206,7 @@ def run_spans(
             lst.append(node)
     fallback = min((t for r in recs for t in (r.create_time, r.update_time) if t is not None), default=None)
     spans: list[ReadableSpan] = []
+    addresses: dict[str, tuple[str, int | None]] = {}
     for (node_id, node), side in sides.items():
         r = side.record
         info = nodes.get(node, NodeInfo())
@@ -230,7 +231,9 @@ def run_spans(
             if parent_node is not None
             else None
         )
-        name, attrs = _attributes(r, info, group_id, content_limit)
+        if node not in addresses:
+            addresses[node] = info.address
+        name, attrs = _attributes(r, addresses[node], group_id, content_limit)
         kind = side.kind or _OPS.get(r.node_type, ("", "", SpanKind.INTERNAL))[2]
         if not r.father_id and side.kind is None:
             kind = SpanKind.SERVER  # the run's root: the node served a request

@@ -253,10 +253,13 @@ class FleetMetrics:
         if output_tokens:
             self.tokens.labels(n, m, "output").inc(output_tokens)
 
-    def observe_fleet_run(self, run: FleetRun) -> None:
-        """A finished distributed run: counted on the node it started on, each call on the node that did
-        the work (a hop once, its callee side), and every LLM call's tokens."""
-        self.observe_run(run.start_node or run.nodes[0], str(run.source), run.duration, run.state == "failed")
+    def observe_fleet_run(self, run: FleetRun, count_run: bool = True) -> None:
+        """A finished distributed run: counted on the node it started on (unless ``count_run`` is False:
+        already counted elsewhere), each call on the node that did the work (a hop once, its callee
+        side), and every LLM call's tokens."""
+        if count_run:
+            node = run.start_node or (run.nodes[0] if run.nodes else "?")
+            self.observe_run(node, str(run.source), run.duration, run.state == "failed")
         for call in run.walk():
             r = call.record
             if r.state is None:

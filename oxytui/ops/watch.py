@@ -39,6 +39,9 @@ class WatchOptions:
     otlp: str | None = None
     """Export traffic runs as OTLP traces: None off; "" endpoint from the OTEL_* environment."""
     otlp_content: bool = False
+    traffic: bool = False
+    """Also report every run anyone starts on the nodes (their run records; see ops/traffic.py)."""
+    traffic_every: float = 2.0
 
 
 @dataclass
@@ -134,6 +137,11 @@ class Watcher:
         self._tasks: list[asyncio.Task[None]] = []
         self.checked = asyncio.Event()
         """Set after every check (for embedding code and tests that wait for progress)."""
+        self.traffic: Any = None
+        """A :class:`~oxytui.ops.traffic_report.TrafficTally` with ``--traffic``."""
+        self.traffic_watcher: Any = None
+        self._ours: set[str] = set()
+        """Trace ids of our own probes: not reported again as traffic."""
 
     # --- results ------------------------------------------------------------------------------------
 
@@ -179,6 +187,9 @@ class Watcher:
     def success_rate(self) -> float | None:
         total = sum(n.probe_total for n in self.nodes.values())
         failed = sum(n.probe_failed for n in self.nodes.values())
+        if self.traffic is not None:
+            total += self.traffic.total
+            failed += self.traffic.failed
         if total == 0:
             total = sum(n.alive_total for n in self.nodes.values())
             failed = sum(n.alive_failed for n in self.nodes.values())
@@ -206,6 +217,7 @@ class Watcher:
             return
         res = await run_probe(agent, ns.query, self.opts.timeout)
         ok, detail, elapsed, trace = res.ok, res.detail, res.elapsed, res.trace_id
+        self._ours.add(trace)
         ns.probe_failed += not ok
         if ok:
             ns.latency.observe(elapsed)
@@ -240,10 +252,11 @@ class Watcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), ns.every)
 
-    def on_fleet_run(self, run: Any) -> None:
-        """A finished distributed run (``oxytui.runs.FleetRun``): into ``/metrics`` and, with ``--otlp``,
-        out as one trace (queued; never blocks)."""
-        self.metrics.observe_fleet_run(run)
+    def on_fleet_run(self, run: Any, count_run: bool = True) -> None:
+        """A finished distributed run (``oxytui.runs.FleetRun``): into ``/metrics`` (the run itself only
+        with ``count_run``: probes are counted by :meth:`check`) and, with ``--otlp``, out as one trace
+        (queued; never blocks)."""
+        self.metrics.observe_fleet_run(run, count_run=count_run)
         if self.otlp is None:
             return
         self.otlp.export_fleet_run(run, {n.name: n.url for n in self._settings.nodes}, self.fleet_clock)
@@ -281,7 +294,8 @@ class Watcher:
             runs.add(ns.probe_total, lab)
             fails.add(ns.probe_failed, lab)
             lat.add_histogram(ns.latency, lab)
-        return [state, alive, alive_f, runs, fails, alat, last, lat]
+        extra = self.traffic.families(self.traffic_watcher.fleet) if self.traffic is not None else []
+        return [state, alive, alive_f, runs, fails, alat, last, lat, *extra]
 
     async def _start_metrics(self) -> Any:
         from aiohttp import web
@@ -313,6 +327,7 @@ class Watcher:
         from oxytui.client import SSEOxyGent
 
         runner = None
+        traffic: asyncio.Task[None] | None = None
         if self.opts.history:
             from .history import History
 
@@ -349,10 +364,15 @@ class Watcher:
                     f"oxytui watch: exporting traces to {self.otlp.shown_endpoint}", file=self.err, flush=True
                 )
             self._tasks = [asyncio.create_task(self._node_loop(ns)) for ns in self.nodes.values()]
+            traffic = self._start_traffic()
             for result in await asyncio.gather(*self._tasks, return_exceptions=True):
                 if isinstance(result, Exception):
                     raise result
         finally:
+            if self.traffic_watcher is not None and traffic is not None:
+                self.traffic_watcher.stop()
+                with contextlib.suppress(Exception, asyncio.CancelledError):  # stop() cancels it
+                    await traffic
             for agent in self.agents.values():
                 await agent.aclose()
             if runner is not None:
@@ -363,6 +383,64 @@ class Watcher:
                 await asyncio.to_thread(self.otlp.shutdown, 5.0)
                 print(f"oxytui watch: otlp: {self.otlp.stats.summary()}", file=self.err, flush=True)
         return self._verdict()
+
+    # --- traffic (--traffic) ---------------------------------------------------------------------------
+
+    def _start_traffic(self) -> asyncio.Task[None] | None:
+        """Poll the nodes' run records; with ``--count`` the probes decide when to stop, else forever."""
+        if not self.opts.traffic:
+            return None
+        from .traffic import TrafficOptions, TrafficWatcher
+        from .traffic_report import TrafficTally
+
+        self.traffic = TrafficTally()
+        opts = TrafficOptions(every=self.opts.traffic_every, max_every=max(10.0, self.opts.traffic_every))
+        self.traffic_watcher = TrafficWatcher(
+            lambda: self.agents.values(), opts=opts, on_events=self._traffic_events, on_notice=self._notice
+        )
+        self.fleet_clock = self.traffic_watcher.fleet.clock
+        task = asyncio.create_task(self.traffic_watcher.run())
+        if self.opts.count is None:
+            self._tasks.append(task)
+        return task
+
+    def _notice(self, node: str, message: str) -> None:
+        self.emit(node, "traffic", None, None, message)
+
+    def _traffic_events(self, events: list[Any]) -> None:
+        from .traffic_report import run_object
+
+        for ev in events:  # every finished run, ours included, feeds /metrics' call stats and OTLP
+            if ev.kind == "run_end" and ev.run.state != "unknown":
+                self.on_fleet_run(ev.run, ev.run.source == "traffic" and ev.run.trace_id not in self._ours)
+        for run in self.traffic.finished(events, self._ours):
+            obj = run_object(run)
+            detail = f"{obj['trace_id']} {obj['query']}"
+            if obj["failed"]:
+                detail += " failed: " + ", ".join(obj["failed"])
+            fields = {k: v for k, v in obj.items() if k not in ("kind", "node")}
+            ok = obj["state"] == "completed"
+            if self.opts.json:
+                self.emit(obj["node"], "run", None, None, "", **fields)
+            else:
+                self.emit(obj["node"], "run", ok, obj["duration"], detail)
+            if self._history is not None:
+                from .history import RunSummary
+
+                self._history.add(
+                    RunSummary(
+                        node=obj["node"],
+                        trace_id=run.trace_id,
+                        started=run.start_wall or run.first_seen,
+                        duration=run.duration,
+                        state=obj["state"],
+                        query=run.query,
+                        answer=run.answer[:500],
+                        error=", ".join(obj["failed"]),
+                        source="traffic",
+                    )
+                )
+        self.checked.set()
 
     def _verdict(self) -> int:
         rate = self.success_rate

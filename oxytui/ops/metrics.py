@@ -170,6 +170,10 @@ class SnapshotCollector(Collector):
         for fam in self._source():
             yield fam.metric()
 
+    def describe(self) -> list[Metric]:
+        """Nothing up front: the source is only read at scrape time (it may not be ready yet)."""
+        return []
+
 
 def render(families: Iterable[Family]) -> str:
     """Prometheus text format (0.0.4) of ``families`` (families without samples are still declared)."""

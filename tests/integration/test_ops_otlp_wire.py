@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
@@ -162,3 +163,44 @@ async def test_blocked_collector_bounds_memory_and_counts_drops() -> None:
 
 def _fields(r: NodeRecord) -> dict[str, Any]:
     return {f: getattr(r, f) for f in r.__slots__}  # type: ignore[attr-defined]
+
+
+async def test_watch_otlp_bridges_sim_traffic_to_the_collector() -> None:
+    """``oxytui watch --otlp`` (traffic implied): someone else's remote run arrives as one stitched
+    trace, with the watcher's exporter counters on /metrics; the other client's token goes nowhere."""
+    import io
+
+    from oxytui.config import NodeConfig, Settings
+    from oxytui.ops.watch import Watcher, WatchOptions
+    from oxytui.sim import NodeKnobs, SimCluster
+    from tests.integration.test_traffic_watch import SECRET, other_client, until
+    from tests.unit.test_ops_prom import parse_prometheus
+
+    fast = NodeKnobs(latency_ms=0, token_ms=0, burst_ms=0)
+    async with collector() as col, SimCluster(nodes=2, seed=5, burst_ms=0, knobs=fast) as c:
+        nodes = [NodeConfig(name=n, url=u) for n, u in c.urls.items()]
+        opts = WatchOptions(
+            every=60, timeout=5, metrics_port=0, traffic=True, traffic_every=0.3, otlp=col.url
+        )
+        w = Watcher(Settings(nodes=nodes), opts, io.StringIO(), err := io.StringIO())
+        task = asyncio.create_task(w.run())
+        await until(lambda: w.traffic_watcher is not None and w.traffic_watcher.requests >= 2)
+        await other_client(c.urls["master_agent"], "remote add 2 3", "TRotlpAdd0000001")
+        await until(lambda: w.otlp is not None and w.otlp.stats.runs >= 1, limit=20)
+        await asyncio.to_thread(w.otlp.force_flush)
+        assert w.metrics_url is not None
+        async with aiohttp.ClientSession() as s, s.get(w.metrics_url) as r:
+            fams = parse_prometheus(await r.text())
+        w.stop()
+        await asyncio.wait_for(task, 20)
+    spans = [s for _, s in col.spans if s.trace_id == otel_trace_id("TRotlpAdd0000001").to_bytes(16, "big")]
+    nodes_seen = {value(a.value) for s in spans for a in s.attributes if a.key == "oxygent.node"}
+    assert nodes_seen == {"master_agent", "math_agent"}
+    ids = {s.span_id for s in spans}
+    assert sum(1 for s in spans if not s.parent_span_id) == 1
+    assert all(s.parent_span_id in ids for s in spans if s.parent_span_id)
+    exported = fams["oxytui_otlp_spans_exported_total"]["samples"][0][2]
+    assert exported >= len(spans) > 0 and fams["oxytui_otlp_spans_dropped_total"]["samples"][0][2] == 0
+    wire = b"".join(r.SerializeToString() for r in col.requests)
+    assert SECRET.encode() not in wire and SECRET not in err.getvalue()
+    assert "otlp:" in err.getvalue()  # the exporter's totals at exit

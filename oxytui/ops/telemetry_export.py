@@ -156,6 +156,15 @@ def otlp_headers(env: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
+def _url_secrets(url: str) -> list[str]:
+    """Parts of the endpoint that may carry credentials (user info, query), kept out of messages."""
+    try:
+        p = urlsplit(url)
+        return [v for v in (p.password, p.username, p.query) if v]
+    except ValueError:
+        return []
+
+
 class OtlpExporter(SpanProcessor):
     """Runs -> spans -> bounded batches -> OTLP/HTTP. ``export_run`` is cheap and never blocks."""
 
@@ -176,7 +185,7 @@ class OtlpExporter(SpanProcessor):
         self.content_limit = CONTENT_LIMIT if content else 0
         self.resource = service_resource(env)
         self.max_queue = max_queue
-        self.note = _ErrorNote(otlp_headers(env).values())
+        self.note = _ErrorNote([*otlp_headers(env).values(), *_url_secrets(self.endpoint)])
         otel_log = logging.getLogger("opentelemetry")
         otel_log.addHandler(self.note)
         otel_log.propagate = False  # a dead collector must not print into a TUI or a watch log

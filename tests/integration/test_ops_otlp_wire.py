@@ -130,7 +130,8 @@ async def test_a_run_arrives_as_one_stitched_trace() -> None:
 
 
 async def test_dead_collector_counts_failures_and_never_raises() -> None:
-    exp = OtlpExporter(f"http://127.0.0.1:{free_port()}", env={}, delay_ms=20, timeout=0.5)
+    url = f"http://user:PASSW0RD@127.0.0.1:{free_port()}/v1/traces?key=SECRETQ"
+    exp = OtlpExporter(url, env={}, delay_ms=20, timeout=0.5)
     for _ in range(3):
         exp.export_run(remote_add(), NODES)  # a re-export of the same run is ignored
     exp.export_run(records("math", "math_boom"), NODES)
@@ -139,6 +140,8 @@ async def test_dead_collector_counts_failures_and_never_raises() -> None:
     stats = exp.stats
     assert stats.failed == 12 and stats.exported == 0 and stats.pending == 0
     assert "failed" in stats.summary() and exp.last_error
+    shown = exp.last_error + repr(exp) + exp.shown_endpoint
+    assert "SECRETQ" not in shown and "PASSW0RD" not in shown
     await asyncio.wait_for(asyncio.to_thread(exp.shutdown, 2.0), 30)  # guard against a hang, not a timing
 
 

@@ -240,7 +240,9 @@ class TrafficWatcher:
         now = self.mono()
         for trace in [k for k, p in nw.pending.items() if now - p.since > self.opts.give_up_after]:
             self._done(nw.name, trace, gave_up=True)
-        order = sorted(nw.pending.items(), key=lambda kv: (not kv[1].running, kv[1].last, kv[1].since))
+        # in-flight first, then the least recently polled; among never-polled the newest (under overload the
+        # oldest wait and are given up at max_pending, rather than everything shown late)
+        order = sorted(nw.pending.items(), key=lambda kv: (not kv[1].running, kv[1].last, -kv[1].since))
         changed = False
         for trace, p in order[: self.opts.views_per_tick]:
             nw.requests += 1

@@ -32,8 +32,8 @@ from .events import (
 from .pool import InitResult, NodePool
 from .profiles import PROFILES, Profile, agent_from_profile, get_profile
 from .records import HistoryPage, NodeRecord, TraceSummary, TraceView
-from .runlog import NoRunRecords
 from .remote import RemoteAgent
+from .runlog import NoRunRecords
 from .schemas import OrgNode, OxyRequest, OxyResponse, OxyState, parse_organization
 from .sse import SSEComment, SSEDecoder, SSEError, SSEEventTooLarge, SSEMessage
 from .stats import ConnectionStats

@@ -106,3 +106,54 @@ async def _remote_run(master_url: str, math_url: str) -> list[NodeRecord]:
     finally:
         await master.aclose()
         await math.aclose()
+
+
+def test_watch_otlp_bridges_real_oxygent_traffic_to_phoenix(phoenix: Phoenix) -> None:
+    """The headless bridge end to end: ``Watcher`` with ``--otlp`` polls real OxyGent 1.1.3 nodes' records;
+    a run a plain HTTP client started on the master (remote hop to math) lands in Phoenix as one trace."""
+    from tests.interop.peer import OxyNode, PeerUnavailable, ensure_venv
+
+    try:
+        py = ensure_venv()
+    except PeerUnavailable as exc:
+        pytest.skip(str(exc))
+    math = OxyNode("math", python=py).start()
+    master = OxyNode("master", remote=math.url, python=py).start()
+    try:
+        trace = asyncio.run(_bridge(master.url, math.url, phoenix.url))
+    finally:
+        master.stop()
+        math.stop()
+    spans = wait_for(lambda: stitched(phoenix.spans(), trace, 6))
+    assert {s["attributes"]["oxygent.node"] for s in spans} == {"master", "math"}
+    assert {s["span_kind"] for s in spans} >= {"AGENT", "LLM", "TOOL"}
+
+
+async def _bridge(master_url: str, math_url: str, endpoint: str) -> str:
+    import io
+
+    import aiohttp
+
+    from oxytui.config import NodeConfig, Settings
+    from oxytui.ops.watch import Watcher, WatchOptions
+
+    nodes = [NodeConfig(name="master", url=master_url), NodeConfig(name="math", url=math_url)]
+    opts = WatchOptions(every=60, timeout=30, traffic=True, traffic_every=0.5, otlp=endpoint)
+    w = Watcher(Settings(nodes=nodes), opts, io.StringIO(), io.StringIO())
+    task = asyncio.create_task(w.run())
+    trace = "TRphoenixBridge1"
+    try:
+        async with aiohttp.ClientSession() as s:
+            body = {"query": "remote add 2 3", "current_trace_id": trace}
+            async with s.post(master_url + "/sse/chat", json=body) as r:
+                await r.read()
+        for _ in range(300):
+            if w.otlp is not None and w.otlp.stats.runs >= 1:
+                break
+            await asyncio.sleep(0.1)
+        assert w.otlp is not None and w.otlp.stats.runs >= 1, "the bridge never exported the run"
+        await asyncio.to_thread(w.otlp.force_flush)
+    finally:
+        w.stop()
+        await asyncio.wait_for(task, 30)
+    return trace

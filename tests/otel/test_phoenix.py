@@ -124,7 +124,17 @@ def test_watch_otlp_bridges_real_oxygent_traffic_to_phoenix(phoenix: Phoenix) ->
     finally:
         master.stop()
         math.stop()
-    spans = wait_for(lambda: stitched(phoenix.spans(), trace, 6))
+    tid = f"{otel_trace_id(trace):032x}"
+    try:
+        spans = wait_for(lambda: stitched(phoenix.spans(), trace, 6), timeout=20)
+    except AssertionError:
+        got = [s for s in phoenix.spans() if s["context"]["trace_id"] == tid]
+        raise AssertionError(
+            [
+                (s["name"], s["attributes"].get("oxygent.node"), s["context"]["span_id"], s.get("parent_id"))
+                for s in got
+            ]
+        ) from None
     assert {s["attributes"]["oxygent.node"] for s in spans} == {"master", "math"}
     assert {s["span_kind"] for s in spans} >= {"AGENT", "LLM", "TOOL"}
 

@@ -152,8 +152,9 @@ def _watch_parser() -> _Parser:
         const="",
         default=None,
         metavar="ENDPOINT",
-        help="export traffic runs as OpenTelemetry traces over OTLP/HTTP (default endpoint: "
-        "OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT, else http://localhost:4318); needs oxytui[otel]",
+        help="export every finished run as an OpenTelemetry trace over OTLP/HTTP (implies --traffic; "
+        "default endpoint: OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT, else http://localhost:4318); "
+        "needs oxytui[otel]",
     )
     p.add_argument(
         "--otlp-content", action="store_true", help="with --otlp: include inputs and outputs (truncated)"

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from . import _transport as tr
+from ._http import read_body
 from .errors import RemoteError, RemoteHTTPError, RemoteProtocolError
 from .events import decode_json
 from .records import HistoryPage, NodeRecord, TraceView, parse_history, parse_node, parse_view
@@ -39,7 +40,8 @@ NO_RECORDS_STATUSES = frozenset({404, 405, 422})
 HISTORY_CAP = 4 * 2**20
 VIEW_CAP = 32 * 2**20
 NODE_CAP = 16 * 2**20
-"""Body caps in bytes: a hostile or huge trace costs at most this much memory, then fails politely."""
+"""Body caps in bytes (and never above the agent's ``max_body_size``, 16 MiB by default): a hostile or
+huge trace costs at most this much memory, then fails politely."""
 
 T = TypeVar("T")
 
@@ -76,31 +78,19 @@ async def _get(agent: SSEOxyGent, path: str, cap: int) -> Dated[Any]:
         raise agent._scrub_error(exc) from None
     except RemoteError as exc:
         raise agent._scrub_error(exc) from None
+    where = path.partition("?")[0]
     try:
         date = _date(resp.headers.get("Date"))
-        length = resp.content_length
-        if length is not None and length > cap:
-            raise RemoteProtocolError(
-                agent.name, f"{path.partition('?')[0]}: body of {length:,} bytes over cap"
-            )
-        parts: list[bytes] = []
-        size = 0
-        while chunk := await resp.content.read(2**20):  # read(n) returns what is buffered: loop to EOF
-            size += len(chunk)
-            if size > cap:
-                raise RemoteProtocolError(
-                    agent.name, f"{path.partition('?')[0]}: body over {cap:,} bytes cap"
-                )
-            parts.append(chunk)
-        raw = b"".join(parts)
+        limit = min(cap, agent.max_body_size) if agent.max_body_size else cap  # the agent's cap rules
+        raw = await read_body(agent, resp, path, limit)  # capped on the wire and once inflated
     except (TimeoutError, aiohttp.ClientError) as exc:
-        raise tr.map_error(agent.name, exc, started=True, events=0, timeouts=agent._timeouts()) from None
+        raise tr.map_error(agent.name, exc, started=True, events=0, timeouts=agent._timeouts(True)) from None
     finally:
         resp.release()
     try:
         return Dated(decode_json(raw), date)
     except ValueError:
-        raise RemoteProtocolError(agent.name, f"{path.partition('?')[0]}: body is not JSON") from None
+        raise RemoteProtocolError(agent.name, f"{where}: body is not JSON") from None
 
 
 async def fetch_history(

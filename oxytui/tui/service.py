@@ -48,6 +48,9 @@ class Controller(TrafficControl):
         self.gate = IngestGate()
         """Shared ingest budget: all streams together get a slice, then the UI gets a gap."""
         self.notify: Callable[[str, str], None] = lambda msg, severity: None
+        from oxytui.redact import remember_settings
+
+        remember_settings(settings)  # every export/history/notification scrub then knows node tokens
         self.recorder: Any = None
         self.history: Any = None
         self.fleet = Fleet()
@@ -116,12 +119,10 @@ class Controller(TrafficControl):
         from oxytui.ops.history import History
 
         try:
-            self.history = History()
+            self.history = History(on_notice=lambda msg: self.notify(msg, "warning"))
         except Exception as exc:  # history is a convenience: never a reason not to start
             self.notify(f"history unavailable: {exc}", "warning")
             return
-        if self.history.notice:
-            self.notify(self.history.notice, "warning")
         for summary in reversed(self.history.recent(limit=500)):
             if summary.node in self.store.nodes and summary.state != "running":
                 self.store.restore_run(

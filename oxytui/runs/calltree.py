@@ -81,6 +81,8 @@ class Run:
     """OxyGent ``group_id`` of the conversation this prompt belongs to (empty: none)."""
     turn: int = 0
     """1 for a conversation's first prompt, 2 for the follow-up, ... (0: not a conversation)."""
+    source: str = ""
+    """"traffic" for a run someone else started (seen in the nodes' records); "" for ours."""
     calls: dict[str, Call] = field(default_factory=dict)
     roots: list[Call] = field(default_factory=list)
     _by_stack: dict[tuple[str, ...], Call] = field(default_factory=dict)

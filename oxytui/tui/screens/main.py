@@ -26,6 +26,8 @@ TINY_BELOW = (100, 28)
 """Columns, rows under which the nodes pane stacks over the log and the middle row hides."""
 SLOW_EVERY = 0.5
 """Seconds between refreshes of the nodes and stats tables (the log refreshes every tick)."""
+STATS_IDLE_EVERY = 5.0
+"""Seconds between stats refreshes while nothing changes (time-based figures still move)."""
 TREE_EVERY = 0.25
 """Seconds between refreshes of the call tree and organization of a run that keeps changing: each tree
 update re-renders every visible line, and a key must not queue behind one."""
@@ -77,6 +79,7 @@ class MainScreen(Screen[None]):
         self._trees_dirty = True
         self._group_dirty = True
         self._group_at = 0.0
+        self._top_at = 0.0
         # direct references: a maximized pane is not found by query_one on this screen
         self.nodes = NodesTable(store, id="nodes")
         self.log_view = EventLogView(store, utc=utc, id="log")
@@ -157,6 +160,9 @@ class MainScreen(Screen[None]):
                 self.stats.focus_key = self.focus_key
                 self.stats.sync(now)
                 self.chat.set_target(self.chat.target, self.app.chat_focus_label(self.focus_key))  # type: ignore[attr-defined]
+        elif wall - self._slow_at >= STATS_IDLE_EVERY:  # idle: rates decay and the 60 s window moves on
+            self._slow_at = wall
+            self.stats.sync(now)
         if self._trees_dirty and trees:  # a change skipped now is caught up within TREE_EVERY
             self._trees_dirty = False
             self._tree_at, self._tree_run = wall, run
@@ -171,6 +177,10 @@ class MainScreen(Screen[None]):
                 chat.show_runs(self.latest_group(), now, frame)
             else:
                 chat.sync(now, frame)
+        if changed or live or wall - self._top_at >= SLOW_EVERY:
+            # also twice a second: the recorder, OTLP and replay parts come from the controller, not the
+            # store (TopBar repaints only when its text really changed)
+            self._top_at = wall
             self._sync_topbar(now, frame)
         self.sync_titles()
 

@@ -10,7 +10,7 @@ from oxytui.tui.screens.dialogs import PromptScreen
 from oxytui.tui.widgets.chat import AnswerCard
 from tests.support.screen import screen_text
 from tests.support.screenshots import fixed_app
-from tests.tui.test_live import until
+from tests.tui.test_live import press_to, until
 
 
 async def test_bare_urls_are_named_after_their_root_agent_everywhere() -> None:
@@ -29,12 +29,12 @@ async def test_bare_urls_are_named_after_their_root_agent_everywhere() -> None:
             ports = [u.rsplit(":", 1)[1] for u in urls]
             want = {k: f"master_agent:{p}" for k, p in zip(keys, ports, strict=True)}
             assert {k: app.store.display(k) for k in keys} == want
-            app.main.nodes.select_key(keys[1])
-            await pilot.pause()
+            await press_to(pilot, keys[1])
             await pilot.press("c", *"add 2 3", "enter")
-            await until(pilot, lambda: bool(app.main.chat_runs) and not app.main.chat_runs[0].live)
+            await until(pilot, lambda: bool(app.main.chat_runs) and not app.main.chat_runs[0].live, limit=30)
+            assert app.main.chat_runs[0].node == keys[1]
             card = app.main.query_one(AnswerCard)
-            await until(pilot, lambda: card.border_title == want[keys[1]])
+            await until(pilot, lambda: card.border_title == want[keys[1]], limit=30)
             await pilot.press("escape")
             await until(pilot, lambda: app.main.log_view.rows != [])
             lines = screen_text(app).splitlines()

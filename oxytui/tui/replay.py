@@ -8,11 +8,10 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
-from textual.binding import Binding
-
 from oxytui.config import Settings
 from oxytui.runs import RunStore
 from oxytui.tui.app import OxyApp
+from oxytui.tui.keys import REPLAY_BINDINGS
 
 
 class ReplayController:
@@ -89,12 +88,7 @@ class ReplayController:
 
 
 class ReplayApp(OxyApp):
-    BINDINGS = [
-        Binding("space", "replay_toggle", "Play/pause", id="replay_toggle"),
-        Binding("full_stop", "replay_step", "Step", id="replay_step"),
-        Binding("right_square_bracket", "replay_jump(10)", "+10s", id="replay_forward"),
-        Binding("left_square_bracket", "replay_jump(-10)", "-10s", id="replay_back"),
-    ]
+    BINDINGS = REPLAY_BINDINGS
 
     def _replay(self) -> ReplayController:
         assert isinstance(self.controller, ReplayController)

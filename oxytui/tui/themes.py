@@ -8,8 +8,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from platformdirs import user_config_dir
 from textual.theme import Theme
+
+from oxytui.config import user_themes_dir
 
 _FIELDS = (
     "primary",
@@ -67,7 +68,8 @@ def builtin_themes() -> list[Theme]:
 
 
 def user_theme_dir() -> Path:
-    return Path(user_config_dir("oxytui")) / "themes"
+    """``<config dir>/themes``; follows ``OXYTUI_CONFIG_DIR`` like the config file does."""
+    return user_themes_dir()
 
 
 def user_themes(directory: Path | None = None) -> tuple[list[Theme], list[str]]:

@@ -64,14 +64,51 @@ def test_stream_rows_coalesce(captures_dir: Path) -> None:
     assert "I should call math_agent" in streams[0].detail()["text"]
 
 
-def test_boom_is_error_run_still_completes(captures_dir: Path) -> None:
+def test_a_failed_call_fails_the_run_and_the_health(captures_dir: Path) -> None:
+    """The agent still answers ("Final answer (via boom): boom tool failed ..."), but a call inside the
+    run failed: the run is failed, so success rates, probes and node status count it (issue 13, 2)."""
     store = RunStore()
+    store.add_node("math")
+    store.set_alive("math", True, 99.0)
     feed_capture(store, captures_dir / "math_boom.sse", "math", "B")
     run = store.get_run("math", "B")
-    assert run is not None and run.state is RunState.COMPLETED
+    assert run is not None and run.state is RunState.FAILED
+    assert run.answer.startswith("Final answer (via boom)")  # the answer is kept
+    assert run.error.startswith("call boom failed: boom tool failed")
     errs = run.error_calls()
     assert [c.callee for c in errs] == ["boom"]
     assert any(r.error for r in store.log.rows)
+    st = store.stats["math"]
+    assert (st.completed, st.failed, st.success_total, st.success_rolling) == (0, 1, 0.0, 0.0)
+    assert store.stats[ALL].failed == 1
+    assert store.status("math") is NodeStatus.DEGRADED
+
+
+def test_an_error_event_fails_an_answered_run() -> None:
+    store = RunStore()
+    run = store.start_run("n", "T", "q", 1.0, 1.0)
+    run.answer = "42"
+    run.error = "RemoteError: upstream hiccup"  # what an `error` event leaves behind
+    store.finish_run("n", "T", 2.0, 2.0)
+    assert run.state is RunState.FAILED and store.stats["n"].failed == 1
+
+
+def test_an_explicit_outcome_is_kept_unless_a_call_failed() -> None:
+    """Recordings carry the state the recorder saw; a replay applies today's rule to the same events."""
+    store = RunStore()
+    run = store.start_run("n", "T", "q", 1.0, 1.0)
+    assert store.finish_run("n", "T", 2.0, 2.0, state=RunState.COMPLETED) is run
+    assert run.state is RunState.COMPLETED  # explicit and nothing failed inside
+    run = store.start_run("n", "T2", "q", 3.0, 3.0)
+    call = dict(
+        caller="agent", callee="boom", category="tool", call_stack=["user", "agent", "boom"], mono=3.1
+    )
+    run.on_tool_call(node_id="X", arguments={}, **call)  # type: ignore[arg-type]
+    run.on_observation(node_id="X", output="boom tool failed on purpose", **call)  # type: ignore[arg-type]
+    run.answer = "Final answer (via boom): boom tool failed on purpose"
+    store.finish_run("n", "T2", 4.0, 4.0, state=RunState.COMPLETED)
+    assert run.state is RunState.FAILED and run.error == "call boom failed: boom tool failed on purpose"
+    assert store.finish_run("n", "T3", 5.0, 5.0, state=RunState.CANCELED) is None
 
 
 def test_remote_down_marks_call_error(captures_dir: Path) -> None:

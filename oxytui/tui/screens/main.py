@@ -56,6 +56,8 @@ class MainScreen(Screen[None]):
         self.read_only = read_only
         self.utc = utc
         self.demo = demo
+        self.marker = "DEMO" if demo else ""
+        """Shown reversed at the left of the top bar: what this screen is not (live nodes): DEMO, REPLAY."""
         self.focus_key = ALL
         self.pinned_run: Run | None = None
         self.chat_runs: list[Run] = []
@@ -197,8 +199,8 @@ class MainScreen(Screen[None]):
         live = self.store.live_runs()
         t = Text(no_wrap=True, end="")
         t.append(" oxytui ", "bold reverse")
-        if self.demo:
-            t.append(" DEMO ", theme_style(self.app, "bold reverse $warning"))
+        if self.marker:
+            t.append(f" {self.marker} ", theme_style(self.app, "bold reverse $warning"))
         t.append("  ")
         if probed < total:
             t.append(f"{spinner(frame)} connecting {probed}/{total} · ", theme_style(self.app, "$warning"))

@@ -223,3 +223,42 @@ async def test_sim_hostile_text_is_inert(cluster: SimCluster) -> None:
         await pilot.click(AnswerCard, offset=(10, 2))
         await pilot.pause()
         assert app.is_running and card.is_mounted
+
+
+async def test_attach_to_an_unknown_trace_ends(cluster: SimCluster) -> None:
+    """Issue 13, 11: an attach that receives nothing within the bound is finished with a clear state,
+    no longer counted as live (quitting does not ask), and not counted as a failure of the node."""
+    app = make_app(cluster)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.store.count_up()[1] == 3)
+        ctl = app.controller
+        ctl.attach_idle = 0.5  # type: ignore[union-attr]
+        key = ctl.attach("math_agent", "NoSuchTrace00001")  # type: ignore[union-attr]
+        await pilot.pause()
+        assert app.user_live() == 1
+        await until(pilot, lambda: app.user_live() == 0, 15)
+        run = app.store.get_run(*key)
+        assert run is not None and run.state is RunState.CANCELED
+        assert run.error.startswith("attach ended:") and "not counted as a failure" in run.error
+        assert app.store.stats["math_agent"].failed == 0
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running or app.return_code is not None, 5)
+        assert not isinstance(app.screen, ConfirmScreen)
+
+
+async def test_attach_whose_stream_closes_without_an_answer_ends() -> None:
+    from tests.support.scripted_server import Json, Replay, ScriptedServer
+
+    async with ScriptedServer() as srv:
+        srv.on("GET", "/check_alive", Json({"alive": 1}))
+        srv.on("GET", "/get_organization", Json({"code": 200, "data": {"organization": {"name": "a"}}}))
+        srv.on("POST", "/async/trace", Replay(b": ping\r\n\r\nevent: close\r\ndata: done\r\n\r\n"))
+        app = OxyApp(Settings(nodes=[NodeConfig(name="n", url=srv.url)]))
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.store.count_up()[1] == 1)
+            key = app.controller.attach("n", "GoneTrace0000001")  # type: ignore[union-attr]
+            await until(pilot, lambda: app.user_live() == 0)
+            run = app.store.get_run(*key)
+            assert run is not None and run.state is RunState.CANCELED
+            assert run.error.startswith("attach ended: the stream closed without an answer")
+            assert app.store.stats["n"].failed == 0

@@ -215,8 +215,10 @@ def _check_writable(path: Any, what: str = "oxytui: --record") -> None:
     """Fail before the work starts rather than lose the recording or export the user asked for."""
     import os
 
+    from oxytui.config.paths import make_private_dir
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
     except OSError as exc:
         raise UsageError(f"{what}: cannot create {path.parent}: {exc.strerror or exc}") from None
     if (
@@ -228,17 +230,16 @@ def _check_writable(path: Any, what: str = "oxytui: --record") -> None:
 
 
 def _readable_file(prog: str, name: str) -> Any:
-    """The input file as a Path; a missing or unreadable one is a usage error (exit 2) in every command."""
+    """The input recording as a Path; missing, unreadable or not a regular file (FIFO, device) is a usage
+    error (exit 2) in every command, with the same words (``ops.record.recording_problem``)."""
     from pathlib import Path
 
+    from oxytui.ops.record import recording_problem
+
     path = Path(name).expanduser()
-    try:
-        with path.open("rb"):
-            pass
-    except OSError as exc:
-        raise UsageError(f"{prog}: cannot read recording {str(path)!r}: {exc.strerror or exc}") from None
-    if not path.is_file():
-        raise UsageError(f"{prog}: cannot read recording {str(path)!r}: not a file")
+    problem = recording_problem(path)
+    if problem is not None:
+        raise UsageError(f"{prog}: {problem}")
     return path
 
 

@@ -105,6 +105,7 @@ class ReplayApp(OxyApp):
         await super().on_mount()
         if self.main is not None:
             self.main.marker = "REPLAY"
+            self.main.flush(self.clock(), self.frame(), force=True)  # the first frame already says so
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return action not in self.NO_ACTIONS and super().check_action(action, parameters)

@@ -39,8 +39,8 @@ BEFORE = ["before_parse", "before_typed", "before_client"]
 LABELS = {
     "raw_read": "floor: aiohttp HTTP + `readany()`, no SSE work",
     "ours_parse": "ours, framing only (`SSEDecoder.feed`)",
-    "ours_json": "ours, framing + JSON (`feed_lean` + `from_json` of the bytes, GC paused per chunk)",
-    "ours_typed": "ours typed: framing + JSON + typed event (`feed_lean` + `lean_event`, GC paused/chunk)",
+    "ours_json": "ours, framing + JSON (`feed_lean` + `from_json` of the bytes; GC untouched)",
+    "ours_typed": "ours: framing + JSON + typed event (`feed_lean` + msgspec `lean_event`, GC untouched)",
     "ours_client": "ours, whole client `SSEOxyGent.stream()`",
     "seed_parse": "seed `async for line in resp.content`, framing only",
     "seed_json": "seed loop + `json.loads`",
@@ -49,7 +49,7 @@ LABELS = {
     "httpx_sse_parse": "httpx-sse `aiter_sse`, framing only",
     "httpx_sse_json": "httpx-sse + `json.loads`",
     "before_parse": "ours before this change (`OXYTUI_BENCH_BEFORE` checkout), framing only",
-    "before_typed": "ours before, framing + JSON + typed event (`feed` + `fast_event`)",
+    "before_typed": "ours before, framing + JSON + typed event (`feed_lean` + `lean_event`, GC paused/chunk)",
     "before_client": "ours before, whole client `stream()`",
 }
 # (group title, [(ours, theirs)]): each group compares equal work, except where the title says otherwise
@@ -82,9 +82,10 @@ async def _aiohttp_get(url: str) -> Any:
     return session, resp
 
 
-async def ours(url: str, level: str) -> tuple[int, int]:
+async def ours(url: str, level: str, pause_gc: bool = False) -> tuple[int, int]:
     """``parse``: SSEMessage objects with decoded text; ``json``: lean items + the JSON value of each;
-    ``typed``: lean items + typed events, exactly as the client's reader does."""
+    ``typed``: lean items + typed events, exactly as the client's reader does. ``pause_gc``: turn the
+    cyclic GC off around each chunk, as the reader did before the msgspec events (``before_*`` only)."""
     from pydantic_core import from_json
 
     from oxytui.client._fastevents import fast_event
@@ -101,7 +102,7 @@ async def ours(url: str, level: str) -> tuple[int, int]:
     read = resp.content.readany
     lean = getattr(decoder, "feed_lean", None)  # None: an older oxytui (the "before_*" contestants)
     feed = decoder.feed if level == "parse" or lean is None else lean
-    pause = level != "parse" and lean is not None  # what the client's reader does per chunk (GC paused)
+    pause = pause_gc and level != "parse"
     while chunk := await read():
         if pause:
             gc.disable()
@@ -236,7 +237,7 @@ async def run_contestant(name: str, url: str, expected: int) -> tuple[int, int]:
         "ours_typed": lambda: ours(url, "typed"),
         "ours_client": lambda: ours_client(url),
         "before_parse": lambda: ours(url, "parse"),
-        "before_typed": lambda: ours(url, "typed"),
+        "before_typed": lambda: ours(url, "typed", pause_gc=True),
         "before_client": lambda: ours_client(url),
         "oxygent_parse": lambda: oxygent(url, False),
         "oxygent_json": lambda: oxygent(url, True),
@@ -274,12 +275,14 @@ def peak_rss_mb() -> float:
 def worker(name: str, url: str, expected: int, size: int) -> None:
     preload(name)
     start = time.perf_counter()
+    cpu0 = time.process_time()
     try:
         count, empty = asyncio.run(run_contestant(name, url, expected))
         error = None
     except Exception as exc:
         count, empty, error = 0, 0, " ".join(f"{type(exc).__name__}: {exc}".split())[:120]
     seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu0
     result: dict[str, Any] = {
         "name": name,
         "seconds": seconds,
@@ -292,6 +295,7 @@ def worker(name: str, url: str, expected: int, size: int) -> None:
         result["error"] = error or f"only {count} of {expected} events"
     else:
         result["ev_s"] = expected / seconds
+        result["ev_cpu_s"] = expected / cpu  # this process's CPU only: steadier on a shared machine
         result["mb_s"] = size / seconds / 1e6
     print(json.dumps(result))
 
@@ -328,6 +332,7 @@ def summarise(results: dict[str, Any]) -> str:
         rows = []
         runs = res["runs"]
         ev = {c: median_of(r, "ev_s") for c, r in runs.items()}
+        cpu = {c: median_of(r, "ev_cpu_s") for c, r in runs.items()}
         for contestant, rs in runs.items():
             errors = sorted({r["error"] for r in rs if "error" in r})
             phantom = max((r.get("phantom", 0) for r in rs), default=0)
@@ -335,15 +340,20 @@ def summarise(results: dict[str, Any]) -> str:
             extra = f"{phantom} extra events, {empty} empty" if phantom or empty else ""
             notes = "; ".join(errors) or extra
             rows.append(
-                [contestant, LABELS.get(contestant, ""), fmt(ev[contestant]),
+                [contestant, LABELS.get(contestant, ""), fmt(ev[contestant]), fmt(cpu[contestant]),
                  fmt(median_of(rs, "mb_s"), ",.1f"), fmt(median_of(rs, "rss_mb"), ",.0f"), notes]
             )  # fmt: skip
         mb = res["bytes"] / 1e6
         out.append(f"### {name}: {res['events']:,} events, {mb:.1f} MB\n")
-        out.append(table(["contestant", "work done", "events/s", "MB/s", "peak RSS MB", "notes"], rows))
-        lines = ["\nRatios (events/s, medians):"]
+        head = ["contestant", "work done", "events/s", "events/CPU-s", "MB/s", "peak RSS MB", "notes"]
+        out.append(table(head, rows))
+        lines = ["\nRatios (medians; events/s wall clock, then per CPU-second of the reading process):"]
         for title, pairs in RATIOS:
-            got = [f"{a} / {b} **{ratio(ev.get(a), ev.get(b))}**" for a, b in pairs if a in ev and b in ev]
+            got = [
+                f"{a} / {b} **{ratio(ev.get(a), ev.get(b))}** (CPU {ratio(cpu.get(a), cpu.get(b))})"
+                for a, b in pairs
+                if a in ev and b in ev
+            ]
             if got:
                 lines.append(f"- {title}: " + "; ".join(got))
         out.append("\n".join(lines) + "\n")

@@ -10,9 +10,6 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from gc import disable as gc_disable
-from gc import enable as gc_enable
-from gc import isenabled as gc_isenabled
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -72,46 +69,38 @@ async def read_events(
             started = True
             nbytes += len(chunk)
             tap = agent.wire_tap
-            # The cyclic GC is paused while one chunk is decoded (synchronous, bounded by the chunk):
-            # otherwise it runs every ~100 events (each event allocates ~7 containers) and costs more
-            # than the decoding; the deferred collection then runs once, at the next allocation.
-            paused = gc_isenabled()
-            if paused:
-                gc_disable()
-            try:
-                try:  # without a wire tap nobody needs SSEMessage objects: lean items, data left as bytes
-                    items = decoder.feed(chunk) if tap is not None else feed_lean(chunk)
-                except SSEEventTooLarge as exc:  # deliver what came before it, then fail the run
-                    items, too_large = exc.items, exc
-                if not items:
-                    if too_large is not None:
-                        raise too_large
+            try:  # without a wire tap nobody needs SSEMessage objects: lean items, data left as bytes
+                items = decoder.feed(chunk) if tap is not None else feed_lean(chunk)
+            except SSEEventTooLarge as exc:  # deliver what came before it, then fail the run
+                items, too_large = exc.items, exc
+            if not items:
+                if too_large is not None:
+                    raise too_large
+                continue
+            # Events are msgspec structs the cyclic GC does not track (see events.py): a chunk of them
+            # no longer triggers collections, so nothing here touches process-wide GC state.
+            mono = monotonic()
+            wall = wall_clock()
+            batch: list[OxyEvent] = []
+            append = batch.append
+            for item in items:
+                cls = type(item)
+                if cls is tuple:
+                    ev = lean_event(item, node, trace_id, mono, wall)  # type: ignore[arg-type]
+                elif cls is SSEMessage:
+                    if tap is not None:
+                        _tap(agent, tap, trace_id, item, wall)
+                    ev = fast_event(item, node, trace_id, mono, wall)  # type: ignore[arg-type]
+                else:
+                    if tap is not None:
+                        _tap(agent, tap, trace_id, item, wall)
+                    append(event_from_comment(item, node=node, trace_id=trace_id, mono=mono, wall=wall))  # type: ignore[arg-type]
                     continue
-                mono = monotonic()
-                wall = wall_clock()
-                batch: list[OxyEvent] = []
-                append = batch.append
-                for item in items:
-                    cls = type(item)
-                    if cls is tuple:
-                        ev = lean_event(item, node, trace_id, mono, wall)  # type: ignore[arg-type]
-                    elif cls is SSEMessage:
-                        if tap is not None:
-                            _tap(agent, tap, trace_id, item, wall)
-                        ev = fast_event(item, node, trace_id, mono, wall)  # type: ignore[arg-type]
-                    else:
-                        if tap is not None:
-                            _tap(agent, tap, trace_id, item, wall)
-                        append(event_from_comment(item, node=node, trace_id=trace_id, mono=mono, wall=wall))  # type: ignore[arg-type]
-                        continue
-                    events += 1
-                    append(ev)
-                    if type(ev) is StreamClosed:
-                        closed = True
-                        break
-            finally:
-                if paused:
-                    gc_enable()
+                events += 1
+                append(ev)
+                if type(ev) is StreamClosed:
+                    closed = True
+                    break
             if ttfe is None and events:
                 ttfe = mono - t0
             if agent.event_handlers:

@@ -116,6 +116,24 @@ def lean_event(item: LeanMessage, node: str, trace_id: str, mono: float, wall: f
     return event_from_message(lean_to_message(item), node=node, trace_id=trace_id, mono=mono, wall=wall)
 
 
+# The public events are built positionally (msgspec matches 20 keywords several times slower than it
+# takes positions); this guard fails at import if a field is added, removed or moved.
+_META = ("type", "node", "trace_id", "sse_id", "sse_event", "retry", "mono", "wall", "size", "raw", "_wire")
+_CALL = ("node_id", "copied_node_id", "caller", "callee", "caller_category", "callee_category", "call_stack",
+         "request_id", "arguments")  # fmt: skip
+_LAYOUT = {
+    StreamEvent: (*_META, "delta", "agent", "node_id"),
+    StreamEndEvent: (*_META, "delta", "agent", "node_id"),
+    ToolCallEvent: (*_META, *_CALL),
+    ObservationEvent: (*_META, *_CALL, "output", "current_trace_id"),
+    AnswerEvent: (*_META, "content", "current_trace_id", "request_id"),
+    ThinkEvent: (*_META, "content", "agent"),
+}
+for _cls, _fields in _LAYOUT.items():
+    if _cls.__struct_fields__ != _fields:
+        raise RuntimeError(f"{_cls.__name__} fields changed: update oxytui.client._fastevents")
+
+
 def _build(
     w: Any,
     wire: bytes | str,
@@ -133,39 +151,32 @@ def _build(
     if cls is _Stream or cls is _StreamEnd:
         c = w.content
         return (StreamEvent if cls is _Stream else StreamEndEvent)(
-            delta=c.delta, agent=c.agent, node_id=c.node_id,
-            node=node, trace_id=trace_id, sse_id=sse_id, sse_event=sse_event, retry=retry,
-            mono=mono, wall=wall, size=size, raw=UNDECODED, _wire=wire,
+            "stream" if cls is _Stream else "stream_end",
+            node, trace_id, sse_id, sse_event, retry, mono, wall, size, UNDECODED, wire,
+            c.delta, c.agent, c.node_id,
         )  # fmt: skip
-    if cls is _ToolCall or cls is _Observation:
+    if cls is _ToolCall:
         c = w.content
         args = c.arguments
-        if type(args) is not dict:
-            args = {}
-        if cls is _ToolCall:
-            return ToolCallEvent(
-                node_id=c.node_id, copied_node_id=c.copied_node_id, caller=c.caller, callee=c.callee,
-                caller_category=c.caller_category, callee_category=c.callee_category,
-                call_stack=c.call_stack, request_id=c.request_id, arguments=args,
-                node=node, trace_id=trace_id, sse_id=sse_id, sse_event=sse_event, retry=retry,
-                mono=mono, wall=wall, size=size, raw=UNDECODED, _wire=wire,
-            )  # fmt: skip
+        return ToolCallEvent(
+            "tool_call", node, trace_id, sse_id, sse_event, retry, mono, wall, size, UNDECODED, wire,
+            c.node_id, c.copied_node_id, c.caller, c.callee, c.caller_category, c.callee_category,
+            c.call_stack, c.request_id, args if type(args) is dict else {},
+        )  # fmt: skip
+    if cls is _Observation:
+        c = w.content
+        args = c.arguments
         return ObservationEvent(
-            node_id=c.node_id, copied_node_id=c.copied_node_id, caller=c.caller, callee=c.callee,
-            caller_category=c.caller_category, callee_category=c.callee_category,
-            call_stack=c.call_stack, request_id=c.request_id, arguments=args,
-            output=c.output, current_trace_id=c.current_trace_id,
-            node=node, trace_id=trace_id, sse_id=sse_id, sse_event=sse_event, retry=retry,
-            mono=mono, wall=wall, size=size, raw=UNDECODED, _wire=wire,
+            "observation", node, trace_id, sse_id, sse_event, retry, mono, wall, size, UNDECODED, wire,
+            c.node_id, c.copied_node_id, c.caller, c.callee, c.caller_category, c.callee_category,
+            c.call_stack, c.request_id, args if type(args) is dict else {}, c.output, c.current_trace_id,
         )  # fmt: skip
     if cls is _Answer:
         return AnswerEvent(
-            content=w.content, current_trace_id=w.current_trace_id, request_id=w.request_id,
-            node=node, trace_id=trace_id, sse_id=sse_id, sse_event=sse_event, retry=retry,
-            mono=mono, wall=wall, size=size, raw=UNDECODED, _wire=wire,
+            "answer", node, trace_id, sse_id, sse_event, retry, mono, wall, size, UNDECODED, wire,
+            w.content, w.current_trace_id, w.request_id,
         )  # fmt: skip
     return ThinkEvent(
-        content=w.content, agent=w.agent,
-        node=node, trace_id=trace_id, sse_id=sse_id, sse_event=sse_event, retry=retry,
-        mono=mono, wall=wall, size=size, raw=UNDECODED, _wire=wire,
+        "think", node, trace_id, sse_id, sse_event, retry, mono, wall, size, UNDECODED, wire,
+        w.content, w.agent,
     )  # fmt: skip

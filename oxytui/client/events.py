@@ -45,8 +45,11 @@ def decode_json(text: str | bytes) -> Any:
     return from_json(text, allow_inf_nan=True)
 
 
-class OxyEvent(msgspec.Struct, kw_only=True, gc=False):
-    """Base of every event. ``raw`` is the decoded ``data`` value exactly as received (the wire truth)."""
+class OxyEvent(msgspec.Struct, gc=False):
+    """Base of every event. ``raw`` is the decoded ``data`` value exactly as received (the wire truth).
+
+    Build events with keywords: the positional order is the hot path's business, not part of the API.
+    """
 
     type: str = ""
     node: str = ""
@@ -64,8 +67,8 @@ class OxyEvent(msgspec.Struct, kw_only=True, gc=False):
     """Bytes of ``data`` on the wire."""
     raw: Any = None
     """Read it, never the slot: the hot path stores :data:`UNDECODED` here and ``_wire`` holds the bytes."""
-    _wire: bytes | str | None = None
-    """The undecoded ``data`` while ``raw`` is :data:`UNDECODED` (hot path only)."""
+    _wire: Any = None
+    """The undecoded ``data`` (bytes or str) while ``raw`` is :data:`UNDECODED` (hot path only)."""
 
     @property
     def summary(self) -> str:
@@ -85,7 +88,7 @@ class OxyEvent(msgspec.Struct, kw_only=True, gc=False):
     __hash__ = None  # type: ignore[assignment]  # mutable, compared by value: unhashable like before
 
 
-class CallEvent(OxyEvent, kw_only=True, gc=False):
+class CallEvent(OxyEvent, gc=False):
     """Common fields of ``tool_call`` and ``observation``; pair them by ``node_id``."""
 
     node_id: str = ""
@@ -104,7 +107,7 @@ class CallEvent(OxyEvent, kw_only=True, gc=False):
         return self.caller_category == "user" or self.callee_category == "user"
 
 
-class ToolCallEvent(CallEvent, kw_only=True, gc=False):
+class ToolCallEvent(CallEvent, gc=False):
     type: str = "tool_call"
 
     @property
@@ -114,7 +117,7 @@ class ToolCallEvent(CallEvent, kw_only=True, gc=False):
         return f"{head}: {_one_line(query)}" if query else head
 
 
-class ObservationEvent(CallEvent, kw_only=True, gc=False):
+class ObservationEvent(CallEvent, gc=False):
     type: str = "observation"
     output: Any = None
     current_trace_id: str = ""
@@ -135,7 +138,7 @@ class ObservationEvent(CallEvent, kw_only=True, gc=False):
         return f"{self.caller} <- {self.callee}: {_one_line(self.output)}"
 
 
-class AnswerEvent(OxyEvent, kw_only=True, gc=False):
+class AnswerEvent(OxyEvent, gc=False):
     type: str = "answer"
     content: Any = ""
     current_trace_id: str = ""
@@ -146,7 +149,7 @@ class AnswerEvent(OxyEvent, kw_only=True, gc=False):
         return _one_line(self.content)
 
 
-class ThinkEvent(OxyEvent, kw_only=True, gc=False):
+class ThinkEvent(OxyEvent, gc=False):
     type: str = "think"
     content: Any = ""
     agent: str = ""
@@ -156,7 +159,7 @@ class ThinkEvent(OxyEvent, kw_only=True, gc=False):
         return f"{self.agent}: {_one_line(self.content)}"
 
 
-class StreamEvent(OxyEvent, kw_only=True, gc=False):
+class StreamEvent(OxyEvent, gc=False):
     """One LLM token delta; ``node_id`` is the LLM call's node."""
 
     type: str = "stream"
@@ -169,11 +172,11 @@ class StreamEvent(OxyEvent, kw_only=True, gc=False):
         return _one_line(self.delta)
 
 
-class StreamEndEvent(StreamEvent, kw_only=True, gc=False):
+class StreamEndEvent(StreamEvent, gc=False):
     type: str = "stream_end"
 
 
-class ProgressEvent(OxyEvent, kw_only=True, gc=False):
+class ProgressEvent(OxyEvent, gc=False):
     type: str = "progress"
     progress: float | None = None
     status: str = ""
@@ -185,7 +188,7 @@ class ProgressEvent(OxyEvent, kw_only=True, gc=False):
         return f"{pct}{self.status}".strip() or _one_line(self.content)
 
 
-class ErrorEvent(OxyEvent, kw_only=True, gc=False):
+class ErrorEvent(OxyEvent, gc=False):
     type: str = "error"
     content: Any = None
 
@@ -203,20 +206,20 @@ class ErrorEvent(OxyEvent, kw_only=True, gc=False):
         return self.message
 
 
-class UnknownEvent(OxyEvent, kw_only=True, gc=False):
+class UnknownEvent(OxyEvent, gc=False):
     """Any other message type (``re_run``, ``metrics``, custom app messages, non-JSON text)."""
 
     content: Any = None
 
 
-class KeepAlive(OxyEvent, kw_only=True, gc=False):
+class KeepAlive(OxyEvent, gc=False):
     """A ``: ping`` comment: proof the connection is alive, not an OxyGent message."""
 
     type: str = "ping"
     text: str = ""
 
 
-class StreamClosed(OxyEvent, kw_only=True, gc=False):
+class StreamClosed(OxyEvent, gc=False):
     """``event: close`` / ``data: done``: the node finished the run cleanly."""
 
     type: str = "close"

@@ -240,7 +240,10 @@ class SSEDecoder:
                     if retry != retry_b:
                         retry_b = retry
                         retry_val = int(retry)
-                    event_id = id_.decode("utf-8", "replace")
+                    try:  # the strict codec's fast path: half the cost of errors="replace" on short ids
+                        event_id = id_.decode()
+                    except UnicodeDecodeError:
+                        event_id = id_.decode("utf-8", "replace")
                     kind = "message" if name == b"message" else (name.decode("utf-8", "replace") or "message")
                     if lean:
                         append((kind, data, event_id, retry_val))

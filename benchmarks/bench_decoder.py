@@ -39,8 +39,8 @@ BEFORE = ["before_parse", "before_typed", "before_client"]
 LABELS = {
     "raw_read": "floor: aiohttp HTTP + `readany()`, no SSE work",
     "ours_parse": "ours, framing only (`SSEDecoder.feed`)",
-    "ours_json": "ours, framing + JSON (`feed_lean` + `from_json` of the bytes; GC untouched)",
-    "ours_typed": "ours: framing + JSON + typed event (`feed_lean` + msgspec `lean_event`, GC untouched)",
+    "ours_json": "ours, framing + JSON (`feed_lean` + `from_json` of the bytes, 64 KiB slices, GC untouched)",
+    "ours_typed": "ours: framing + JSON + typed event (`feed_lean` + msgspec `lean_event`, 64 KiB slices)",
     "ours_client": "ours, whole client `SSEOxyGent.stream()`",
     "seed_parse": "seed `async for line in resp.content`, framing only",
     "seed_json": "seed loop + `json.loads`",
@@ -49,7 +49,7 @@ LABELS = {
     "httpx_sse_parse": "httpx-sse `aiter_sse`, framing only",
     "httpx_sse_json": "httpx-sse + `json.loads`",
     "before_parse": "ours before this change (`OXYTUI_BENCH_BEFORE` checkout), framing only",
-    "before_typed": "ours before, framing + JSON + typed event (`feed_lean` + `lean_event`, GC paused/chunk)",
+    "before_typed": "ours before: framing + JSON + typed event (`feed_lean` + `lean_event`, GC paused/read)",
     "before_client": "ours before, whole client `stream()`",
 }
 # (group title, [(ours, theirs)]): each group compares equal work, except where the title says otherwise
@@ -82,17 +82,17 @@ async def _aiohttp_get(url: str) -> Any:
     return session, resp
 
 
-async def ours(url: str, level: str, pause_gc: bool = False) -> tuple[int, int]:
+async def ours(url: str, level: str, before: bool = False) -> tuple[int, int]:
     """``parse``: SSEMessage objects with decoded text; ``json``: lean items + the JSON value of each;
-    ``typed``: lean items + typed events, exactly as the client's reader does. ``pause_gc``: turn the
-    cyclic GC off around each chunk, as the reader did before the msgspec events (``before_*`` only)."""
+    ``typed``: lean items + typed events kept in a per-read batch, as the client's reader does (now: in
+    64 KiB slices, GC untouched; ``before``: whole reads, GC paused per read, as the old reader did)."""
     from pydantic_core import from_json
 
     from oxytui.client._fastevents import fast_event
 
     try:
         from oxytui.client._fastevents import lean_event
-    except ImportError:  # an older oxytui (the "before_*" contestants): no lean path
+    except ImportError:  # an older oxytui: no lean path
         lean_event = None  # type: ignore[assignment]
     from oxytui.client.sse import SSEDecoder, SSEMessage
 
@@ -100,31 +100,34 @@ async def ours(url: str, level: str, pause_gc: bool = False) -> tuple[int, int]:
     decoder = SSEDecoder(max_event_size=64 * 2**20)
     count = empty = 0
     read = resp.content.readany
-    lean = getattr(decoder, "feed_lean", None)  # None: an older oxytui (the "before_*" contestants)
+    lean = getattr(decoder, "feed_lean", None)  # None: an older oxytui
     feed = decoder.feed if level == "parse" or lean is None else lean
-    pause = pause_gc and level != "parse"
+    pause = before and level != "parse"
+    step = 1 << 40 if before or level == "parse" else 64 * 1024
     while chunk := await read():
         if pause:
             gc.disable()
-        items = feed(chunk)
         mono = time.monotonic()
-        for item in items:
-            cls = type(item)
-            if cls is tuple:
-                if item[0] == "message":
+        batch = []
+        for start in range(0, len(chunk), step):
+            items = feed(chunk[start : start + step] if len(chunk) > step else chunk)
+            for item in items:
+                cls = type(item)
+                if cls is tuple:
+                    if item[0] == "message":
+                        count += 1
+                        if level == "typed":
+                            batch.append(lean_event(item, "bench", "trace", mono, mono))
+                        else:
+                            from_json(item[1], allow_inf_nan=True)
+                elif cls is SSEMessage and item.event == "message":
                     count += 1
                     if level == "typed":
-                        lean_event(item, "bench", "trace", mono, mono)
-                    else:
-                        from_json(item[1], allow_inf_nan=True)
-            elif cls is SSEMessage and item.event == "message":
-                count += 1
-                if level == "typed":
-                    fast_event(item, "bench", "trace", mono, mono)
-                elif level == "json":
-                    from_json(getattr(item, "raw", None) or item.data, allow_inf_nan=True)
-                elif not item.data:
-                    empty += 1
+                        batch.append(fast_event(item, "bench", "trace", mono, mono))
+                    elif level == "json":
+                        from_json(getattr(item, "raw", None) or item.data, allow_inf_nan=True)
+                    elif not item.data:
+                        empty += 1
         if pause:
             gc.enable()
     decoder.flush()
@@ -236,8 +239,8 @@ async def run_contestant(name: str, url: str, expected: int) -> tuple[int, int]:
         "ours_json": lambda: ours(url, "json"),
         "ours_typed": lambda: ours(url, "typed"),
         "ours_client": lambda: ours_client(url),
-        "before_parse": lambda: ours(url, "parse"),
-        "before_typed": lambda: ours(url, "typed", pause_gc=True),
+        "before_parse": lambda: ours(url, "parse", before=True),
+        "before_typed": lambda: ours(url, "typed", before=True),
         "before_client": lambda: ours_client(url),
         "oxygent_parse": lambda: oxygent(url, False),
         "oxygent_json": lambda: oxygent(url, True),
@@ -311,6 +314,9 @@ async def measure(reps: int = 3, only: list[str] | None = None) -> dict[str, Any
         contestants += [(n, OURS_PYTHON) for n in BEFORE]
     if peer is not None:
         contestants += [(n, peer) for n in PEER]
+    pick = os.environ.get("OXYTUI_BENCH_ONLY")  # e.g. "ours_typed,oxygent_json": a quicker focused run
+    if pick:
+        contestants = [(n, p) for n, p in contestants if n in pick.split(",")]
     results: dict[str, Any] = {}
     for name in only or list(SCENARIOS):
         stream = scenario(name)

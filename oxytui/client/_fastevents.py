@@ -48,7 +48,8 @@ class _StreamEnd(msgspec.Struct, tag_field="type", tag="stream_end", gc=False):
     content: _StreamContent
 
 
-class _CallContent(msgspec.Struct, gc=False):
+class _ToolCallContent(msgspec.Struct, gc=False):
+    # fields in OxyGent's key order: msgspec tries the next field first, so in-order keys match at once
     node_id: str = ""
     copied_node_id: str = ""
     caller: str = ""
@@ -56,18 +57,30 @@ class _CallContent(msgspec.Struct, gc=False):
     caller_category: str = ""
     callee_category: str = ""
     call_stack: list[str] = []
+    arguments: Any = None
     request_id: str = ""
+
+
+class _ObservationContent(msgspec.Struct, gc=False):
+    node_id: str = ""
+    copied_node_id: str = ""
+    caller: str = ""
+    callee: str = ""
+    caller_category: str = ""
+    callee_category: str = ""
+    call_stack: list[str] = []
     arguments: Any = None
     output: Any = None
     current_trace_id: str = ""
+    request_id: str = ""
 
 
 class _ToolCall(msgspec.Struct, tag_field="type", tag="tool_call", gc=False):
-    content: _CallContent
+    content: _ToolCallContent
 
 
 class _Observation(msgspec.Struct, tag_field="type", tag="observation", gc=False):
-    content: _CallContent
+    content: _ObservationContent
 
 
 class _Answer(msgspec.Struct, tag_field="type", tag="answer", gc=False):

@@ -231,6 +231,9 @@ class _Undecoded:
     def __repr__(self) -> str:
         return "<undecoded>"
 
+    def __reduce__(self) -> str:
+        return "UNDECODED"  # copies and pickles keep the one marker
+
 
 UNDECODED: Any = _Undecoded()
 """Marker in the ``raw`` slot of a hot-path event whose data is still the bytes in ``_wire``."""

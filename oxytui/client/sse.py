@@ -186,9 +186,9 @@ class SSEDecoder:
                 self._reset_event()
                 self._partial.clear()
                 self._partial_size = 0
-                exc = SSEEventTooLarge(size, self.max_event_size)
-                exc.items = out
-                raise exc
+                err = SSEEventTooLarge(size, self.max_event_size)
+                err.items = out
+                raise err
         return out
 
     def flush(self) -> list[SSEMessage | SSEComment]:
@@ -257,7 +257,7 @@ class SSEDecoder:
                         event_id = id_.decode("utf-8", "replace")
                     kind = "message" if name == b"message" else (name.decode("utf-8", "replace") or "message")
                     if lean:
-                        append((kind, data, event_id, retry_val))
+                        append((kind, data, event_id, retry_val))  # type: ignore[arg-type]  # lean: tuples
                     else:
                         append(
                             SSEMessage(
@@ -323,7 +323,7 @@ class SSEDecoder:
                 event_id = id_.decode("utf-8", "replace")
             kind = "message" if name == b"message" else (name.decode("utf-8", "replace") or "message")
             if lean:
-                append((kind, data, event_id, retry_val))  # type: ignore[arg-type]
+                append((kind, data, event_id, retry_val))  # type: ignore[arg-type]  # lean: tuples
             else:
                 text = data.decode("utf-8", "replace")
                 append(SSEMessage(kind, text, event_id, retry_val, len(data), data))
@@ -342,7 +342,8 @@ class SSEDecoder:
                 if data:
                     raw = data[0] if len(data) == 1 else b"\n".join(data)
                     if self._lean:
-                        out.append((self._event or "message", raw, self.last_event_id, self._retry))
+                        item = (self._event or "message", raw, self.last_event_id, self._retry)
+                        out.append(item)  # type: ignore[arg-type]  # lean mode: LeanMessage tuples
                     else:
                         out.append(
                             SSEMessage(

@@ -265,14 +265,19 @@ class _LazyRaw:
         self._slot.__set__(obj, value)
 
 
+_msgspec_decode = msgspec.json.Decoder().decode
+
+
 def _decode_wire(wire: bytes | str | None) -> Any:
-    """What the general builder would have stored: the JSON value (the hot path only keeps valid JSON)."""
+    """What the general builder would have stored: the JSON value. msgspec (2x faster than pydantic-core
+    here) already accepted these bytes once; pydantic-core's reading is the fallback (e.g. a number out of
+    msgspec's range in a field the typed decode skipped)."""
     if wire is None:
         return None
     try:
+        return _msgspec_decode(wire)
+    except msgspec.DecodeError:
         return decode_json(wire)
-    except ValueError:  # msgspec accepted what pydantic-core refuses: take msgspec's reading
-        return msgspec.json.decode(wire)
 
 
 setattr(OxyEvent, "raw", _LazyRaw(OxyEvent.__dict__["raw"]))  # noqa: B010  (mypy: a typed field)

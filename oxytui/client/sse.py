@@ -35,11 +35,6 @@ _FAST_CRLF = re.compile(
 _FAST_LF = re.compile(
     rb"id: ([^\r\n\0]{0,256})\nevent: ([^\r\n]{0,256})\ndata: (.{0,4096})\nretry: ([0-9]{1,18})\n\n"
 )
-# The same events found all at once (``findall``: no Python call per match), the whole match as group 1;
-# a run of them is taken only if the matches tile it exactly (see SSEDecoder._bulk).
-_RUN_CRLF = re.compile(b"(" + _FAST_CRLF.pattern + b")")
-_RUN_MAX_EVENT = 6 * 1024
-"""More than any event the fast regexes can match: below this size limit the per-event path checks it."""
 
 
 class SSEError(Exception):
@@ -222,7 +217,6 @@ class SSEDecoder:
         in OxyGent's exact four-line framing (CRLF, or LF) is one regex match, with no copy of the
         buffer; anything else goes line by line through :meth:`_process` (the general rules)."""
         pos = 0
-        bulk = self.max_event_size >= _RUN_MAX_EVENT  # at most once per call: odd framings pay it once
         end = len(buf)
         crlf = _FAST_CRLF.match
         lf = _FAST_LF.match
@@ -234,11 +228,6 @@ class SSEDecoder:
         lean = self._lean
         while pos < end:
             if not self._data and not self._event and self._retry is None:
-                if bulk:
-                    bulk = False
-                    pos += self._bulk(buf, pos, out)
-                    if pos >= end:
-                        return
                 event_id = None
                 while True:
                     m = crlf(buf, pos) or lf(buf, pos)
@@ -287,52 +276,6 @@ class SSEDecoder:
             else:
                 self._process([buf[pos:i]], out)
             pos = i + 2 if buf[i] == 0x0D and buf[i + 1 : i + 2] == b"\n" else i + 1
-
-    def _bulk(self, buf: bytes, pos: int, out: list[SSEMessage | SSEComment]) -> int:
-        """Take every whole event of ``buf[pos:]`` at once when all of them are in OxyGent's exact CRLF
-        framing; returns the bytes taken (0: none; the per-event path then does them one by one).
-
-        Exact because the matches must tile the run (their lengths add up to its length, so no byte lies
-        outside a match) and no data may hold a CR (a line break for the spec): each tile is then one
-        event exactly as the general rules read it.
-        """
-        stop = buf.rfind(b"\r\n\r\n", pos)
-        if stop < 0:
-            return 0
-        run = buf[pos : stop + 4]
-        found = _RUN_CRLF.findall(run)
-        if not found:
-            return 0
-        items: list[SSEMessage | SSEComment] = []
-        append = items.append
-        lean = self._lean
-        taken = 0
-        retry_b = b""
-        retry_val = 0
-        event_id = ""
-        for whole, id_, name, data, retry in found:
-            if 0x0D in data:
-                return 0
-            taken += len(whole)
-            if retry != retry_b:
-                retry_b = retry
-                retry_val = int(retry)
-            try:
-                event_id = id_.decode()
-            except UnicodeDecodeError:
-                event_id = id_.decode("utf-8", "replace")
-            kind = "message" if name == b"message" else (name.decode("utf-8", "replace") or "message")
-            if lean:
-                append((kind, data, event_id, retry_val))  # type: ignore[arg-type]  # lean: tuples
-            else:
-                text = data.decode("utf-8", "replace")
-                append(SSEMessage(kind, text, event_id, retry_val, len(data), data))
-        if taken != len(run):
-            return 0
-        out += items
-        self.last_event_id = event_id
-        self.retry = retry_val
-        return taken
 
     def _process(self, lines: list[bytes], out: list[SSEMessage | SSEComment]) -> None:
         data = self._data

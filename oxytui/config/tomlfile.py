@@ -14,7 +14,7 @@ from typing import Any, get_args
 
 from pydantic import SecretStr, ValidationError
 
-from .models import Balancing, ConfigError, NodeConfig, Profile
+from .models import Balancing, ConfigError, NodeConfig, ProfileName
 from .parse import check_url, find_line, parse_duration
 
 _TOP_TABLES = {"nodes", "ui", "keys", "pool"}
@@ -22,7 +22,7 @@ _UI_KEYS = {"theme", "read_only", "log_cap"}
 _NODE_KEYS = set(NodeConfig.model_fields) - {"token"}
 
 
-class _Source:
+class ConfigSource:
     """Where values came from, for error messages."""
 
     def __init__(self, path: Path | None, text: str) -> None:
@@ -56,7 +56,9 @@ def read_config_file(path: Path) -> tuple[dict[str, Any], str]:
     return data, text
 
 
-def _resolve_token(node: dict[str, Any], src: _Source, i: int, env: Mapping[str, str]) -> SecretStr | None:
+def _resolve_token(
+    node: dict[str, Any], src: ConfigSource, i: int, env: Mapping[str, str]
+) -> SecretStr | None:
     where = f"nodes[{i}]"
     token_env, token_file = node.get("token_env"), node.get("token_file")
     if token_env is not None:
@@ -87,7 +89,7 @@ def _resolve_token(node: dict[str, Any], src: _Source, i: int, env: Mapping[str,
     return None
 
 
-def _node_from_table(node: Any, src: _Source, i: int, env: Mapping[str, str]) -> NodeConfig:
+def _node_from_table(node: Any, src: ConfigSource, i: int, env: Mapping[str, str]) -> NodeConfig:
     where = f"nodes[{i}]"
     if not isinstance(node, dict):
         raise src.error("each [[nodes]] entry must be a table", "nodes", None, i, where)
@@ -120,9 +122,9 @@ def _node_from_table(node: Any, src: _Source, i: int, env: Mapping[str, str]) ->
             )
     fields = dict(node)
     profile = fields.get("profile", "development")
-    if profile not in get_args(Profile):
+    if profile not in get_args(ProfileName):
         raise src.error(
-            f"must be one of {', '.join(get_args(Profile))}", "nodes", "profile", i, f"{where}.profile"
+            f"must be one of {', '.join(get_args(ProfileName))}", "nodes", "profile", i, f"{where}.profile"
         )
     try:
         fields["url"] = check_url(fields["url"], production=profile == "production")
@@ -142,7 +144,7 @@ def _node_from_table(node: Any, src: _Source, i: int, env: Mapping[str, str]) ->
         raise src.error(err["msg"], "nodes", key, i, f"{where}.{key}" if key else where) from None
 
 
-def _apply_file(data: dict[str, Any], src: _Source, out: dict[str, Any], env: Mapping[str, str]) -> None:
+def apply_file(data: dict[str, Any], src: ConfigSource, out: dict[str, Any], env: Mapping[str, str]) -> None:
     for table in data:
         if table not in _TOP_TABLES:
             raise src.error(

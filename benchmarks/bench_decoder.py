@@ -103,14 +103,16 @@ async def ours(url: str, level: str, before: bool = False) -> tuple[int, int]:
     lean = getattr(decoder, "feed_lean", None)  # None: an older oxytui
     feed = decoder.feed if level == "parse" or lean is None else lean
     pause = before and level != "parse"
-    step = 1 << 40 if before or level == "parse" else 64 * 1024
+    slices = not before and level != "parse"
     while chunk := await read():
+        size = len(chunk)  # the reader's slicing rule (64 KiB slices unless a big line is under way)
+        step = 64 * 1024 if slices and size > 65536 and chunk.find(b"\n", 0, 4096) >= 0 else size
         if pause:
             gc.disable()
         mono = time.monotonic()
         batch = []
         for start in range(0, len(chunk), step):
-            items = feed(chunk[start : start + step] if len(chunk) > step else chunk)
+            items = feed(chunk[start : start + step] if step < size else chunk)
             for item in items:
                 cls = type(item)
                 if cls is tuple:

@@ -77,9 +77,12 @@ async def read_events(
             batch: list[OxyEvent] = []
             append = batch.append
             # A read can bring 256 KiB+ (~1000 events): framed and typed in 64 KiB slices, the bytes and
-            # items of one slice are still in the CPU cache when their events are built (1.6x faster).
-            for start in range(0, len(chunk), _SLICE):
-                piece = chunk[start : start + _SLICE] if len(chunk) > _SLICE else chunk
+            # items of one slice are still in the CPU cache when their events are built (1.15x faster).
+            # Not when the read starts inside a big line (no LF soon): slicing would only copy it.
+            size = len(chunk)
+            step = _SLICE if size > _SLICE and chunk.find(b"\n", 0, 4096) >= 0 else size
+            for start in range(0, size, step):
+                piece = chunk[start : start + step] if step < size else chunk
                 try:  # without a wire tap nobody needs SSEMessage objects: lean items, data left as bytes
                     items = decoder.feed(piece) if tap is not None else feed_lean(piece)
                 except SSEEventTooLarge as exc:  # deliver what came before it, then fail the run

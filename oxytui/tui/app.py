@@ -5,7 +5,6 @@ Kept thin: panes live in ``widgets/``, dialogs in ``screens/``, palette commands
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +17,7 @@ from oxytui.config import Settings
 from oxytui.runs import ALL, Run, RunStore
 from oxytui.runs.timeline import TimelineEntry, parse_view
 from oxytui.tui.commands import OxyCommands
+from oxytui.tui.gctuning import GCTuning
 from oxytui.tui.keys import APP_BINDINGS
 from oxytui.tui.screens.dialogs import ConfirmScreen, EventDetailScreen, HelpScreen, TogglesScreen
 from oxytui.tui.screens.main import MainScreen
@@ -27,12 +27,6 @@ from oxytui.tui.widgets.eventlog import ALL_TYPES, EventLogView
 
 TICK = 0.1
 """Seconds between redraws: bursts of events are coalesced into one refresh per tick."""
-GC_FREEZE_EVERY = 2.0
-GC_UNFREEZE_IDLE = 30
-GC_UNFREEZE_MAX = 150
-"""Every 2 s what is alive moves out of the collector's view (``gc.freeze``). It all comes back (one full
-pass, so cyclic garbage is still freed) after 30 steps when no run is live, or after 150 steps at the latest:
-one long pass every 1-5 minutes instead of a 250 ms stall every few seconds under load."""
 TIMELINE_EVERY = 1.0
 """Seconds between ``/view`` fetches while the timeline pane shows a live run."""
 
@@ -59,6 +53,7 @@ class OxyApp(App[int]):
         self.settings = settings or Settings()
         self.store = store or RunStore(log_cap=self.settings.log_cap)
         self.frozen = frozen
+        self.gc_tuning = GCTuning()
         self._clock = clock or ((lambda: self.store.last_mono) if frozen else time.monotonic)
         self.controller = controller
         self.theme_errors: list[str] = []
@@ -102,21 +97,7 @@ class OxyApp(App[int]):
             self.run_worker(self._start_controller(), exclusive=True, group="controller")
         self.set_interval(TICK, self._tick)
         if not self.frozen:
-            self._gc_steps = 0
-            self.set_interval(GC_FREEZE_EVERY, self._gc_step)
-
-    def _gc_step(self) -> None:
-        """Keep full collections short. The store holds ~10^5-10^6 long-lived containers (log rows, raw
-        event dicts, call trees); a full pass over them stalled keys for ~250 ms every few seconds under
-        load. Acyclic data is still freed by reference counting while frozen."""
-        self._gc_steps += 1
-        idle = self._gc_steps >= GC_UNFREEZE_IDLE and not self.store.live_runs()
-        if idle or self._gc_steps >= GC_UNFREEZE_MAX:
-            self._gc_steps = 0
-            gc.unfreeze()
-            return
-        gc.collect(1)  # young cyclic garbage first, so little of it is frozen
-        gc.freeze()
+            self.gc_tuning.apply()  # rarer collector passes over the store; undone in on_unmount
 
     async def _start_controller(self) -> None:
         if hasattr(self.controller, "notify"):
@@ -168,8 +149,7 @@ class OxyApp(App[int]):
         ctl, self.controller = self.controller, None
         if ctl is not None and hasattr(ctl, "aclose"):
             await ctl.aclose()
-        if not self.frozen:
-            gc.unfreeze()  # the process may go on (tests, embedding): give the collector everything back
+        self.gc_tuning.restore()  # the process may go on (tests, embedding): the host's thresholds back
 
     async def action_quit(self) -> None:
         """Textual's own quit (ctrl+q) asks too when runs are live."""

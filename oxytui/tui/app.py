@@ -12,6 +12,7 @@ from pathlib import Path
 
 from textual.app import App
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.widgets import Input
 
 from oxytui.config import Settings
@@ -21,6 +22,7 @@ from oxytui.tui.commands import OxyCommands
 from oxytui.tui.keys import APP_BINDINGS
 from oxytui.tui.screens.dialogs import ConfirmScreen, EventDetailScreen, HelpScreen, TogglesScreen
 from oxytui.tui.screens.main import MainScreen
+from oxytui.tui.text import notice, pane_title, plain
 from oxytui.tui.themes import builtin_themes, user_themes
 from oxytui.tui.widgets.chat import TARGETS, ChatInput
 from oxytui.tui.widgets.eventlog import ALL_TYPES, EventLogView
@@ -77,6 +79,21 @@ class OxyApp(App[int]):
 
     def frame(self) -> int:
         return 0 if self.frozen else int(time.monotonic() * 5)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification passes here: messages carry node names, file names and exception text, so
+        they are shown without markup and cleaned of control/bidi characters (Textual's default parses)."""
+        super().notify(
+            notice(message), title=plain(title, 80), severity=severity, timeout=timeout, markup=markup
+        )
 
     # --- lifecycle ----------------------------------------------------------------------------------------
 
@@ -261,7 +278,7 @@ class OxyApp(App[int]):
             main.timeline.show(None, [], "no run selected — pick an event in the log", time.monotonic())
             return
         entries, note = await self.fetch_timeline(run)
-        main.timeline.border_title = f"Server timeline (/view) · {run.node} · v: call tree"
+        main.timeline.border_title = pane_title("Server timeline (/view)", run.node, "v: call tree")
         main.timeline.show(run.key, entries, note, time.monotonic())
 
     async def fetch_timeline(self, run: Run) -> tuple[list[TimelineEntry], str]:

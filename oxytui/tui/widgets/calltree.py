@@ -7,7 +7,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from oxytui.runs import Call, Run
-from oxytui.tui.text import RUN_STYLE, fmt_secs, literal, spinner, theme_style
+from oxytui.tui.text import RUN_STYLE, fmt_secs, literal, plain, spinner, theme_style
 
 
 class CallTree(Tree[Call]):
@@ -85,7 +85,7 @@ class CallTree(Tree[Call]):
         else:
             t.append("✓ ", theme_style(self.app, "$success"))
         t.append_text(literal(call.callee, "bold", limit=30))
-        t.append(f" {call.category}", "dim")
+        t.append(f" {plain(call.category, 20)}", "dim")
         if call.end is None:
             t.append(" running", theme_style(self.app, "$warning"))
         else:

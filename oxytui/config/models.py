@@ -68,3 +68,5 @@ class Settings(BaseModel):
     keys: dict[str, str] = Field(default_factory=dict)
     """Binding id -> key(s), e.g. ``{"pause_log": "space"}``; see the help screen for ids."""
     config_path: Path | None = None
+    notes: list[str] = Field(default_factory=list)
+    """Warnings found while loading (e.g. a token file others can read): printed and shown, not fatal."""

@@ -107,6 +107,8 @@ class OxyApp(App[int]):
             self.notify(f"unknown theme {self._wanted_theme!r}; using oxytui-dark", severity="warning")
         for err in self.theme_errors:
             self.notify(err, title="theme file skipped", severity="warning")
+        for note in self.settings.notes:
+            self.notify(note, title="configuration", severity="warning")
         demo = self.settings.demo or not self.settings.nodes
         if self.controller is None and not self.frozen:
             from oxytui.tui.service import Controller

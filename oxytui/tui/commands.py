@@ -65,22 +65,27 @@ class OxyCommands(Provider):
 
 
 def add_node(app: OxyApp) -> None:
-    from oxytui.config import NodeConfig
+    from oxytui.config import NodeConfig, check_url
     from oxytui.tui.screens.dialogs import PromptScreen
 
     def done(value: str | None) -> None:
         if not value:
             return
         parts = value.split()
-        if len(parts) != 2 or not parts[1].startswith(("http://", "https://")):
+        if len(parts) != 2:
             app.notify("expected: NAME http://host:port", severity="error")
+            return
+        try:  # the same rules as the config file and the command line (no user:password@ in URLs)
+            url = check_url(parts[1])
+        except ValueError as exc:
+            app.notify(str(exc), severity="error")
             return
         ctl = app.controller
         if ctl is None or not hasattr(ctl, "add_node"):
-            app.store.add_node(parts[0], parts[1])
+            app.store.add_node(parts[0], url)
             return
         try:
-            ctl.add_node(NodeConfig(name=parts[0], url=parts[1]))
+            ctl.add_node(NodeConfig(name=parts[0], url=url))
         except Exception as exc:
             app.notify(str(exc), severity="error")
 

@@ -348,3 +348,14 @@ def test_forty_thousand_nodes_load_and_duplicates_found_in_one_pass(tmp_path: Pa
     names = [Name(f"n{i}") for i in range(5_000)] + [Name("n3")]
     assert first_duplicate(names) == ("n3", 5_000)
     assert Name.eq < 50
+
+
+@pytest.mark.parametrize(
+    "url", ["http://u:pw-SECRET@h:1", "ftp://u:pw-SECRET@h", "http://u:pw-SECRET@h:bad/x"]
+)
+def test_url_errors_never_repeat_a_password(url: str) -> None:
+    from oxytui.config import check_url
+
+    with pytest.raises(ValueError) as info:
+        check_url(url)
+    assert "credentials" in str(info.value) and "pw-SECRET" not in str(info.value)

@@ -6,6 +6,8 @@ Kept thin: panes live in ``widgets/``, dialogs in ``screens/``, palette commands
 from __future__ import annotations
 
 import gc
+import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +39,21 @@ pass, so cyclic garbage is still freed) after 30 steps when no run is live, or a
 one long pass every 1-5 minutes instead of a 250 ms stall every few seconds under load."""
 TIMELINE_EVERY = 1.0
 """Seconds between ``/view`` fetches while the timeline pane shows a live run."""
+TERMINAL_CHECK_EVERY = 0.5
+"""Seconds between checks that the terminal is still there (see ``OxyApp._check_terminal``)."""
+
+
+def _tty_fds() -> list[int]:
+    """The process's stdin/stdout descriptors that are terminals now."""
+    fds = []
+    for stream in (sys.__stdin__, sys.__stdout__):
+        try:
+            fd = stream.fileno() if stream is not None else -1
+        except (OSError, ValueError):
+            continue
+        if fd >= 0 and os.isatty(fd):
+            fds.append(fd)
+    return fds
 
 
 class OxyApp(App[int]):
@@ -70,6 +87,8 @@ class OxyApp(App[int]):
         for theme in themes:
             self.register_theme(theme)
         self._wanted_theme = self.settings.theme
+        self._ttys: list[int] = []
+        self._terminal_lost = False
         self.main: MainScreen | None = None
 
     # --- clock ------------------------------------------------------------------------------------------
@@ -120,6 +139,9 @@ class OxyApp(App[int]):
         if self.controller is not None and hasattr(self.controller, "start"):
             self.run_worker(self._start_controller(), exclusive=True, group="controller")
         self.set_interval(TICK, self._tick)
+        self._ttys = [] if self.is_headless else _tty_fds()
+        if self._ttys:
+            self.set_interval(TERMINAL_CHECK_EVERY, self._check_terminal)
         if not self.frozen:
             self._gc_steps = 0
             self.set_interval(GC_FREEZE_EVERY, self._gc_step)
@@ -136,6 +158,15 @@ class OxyApp(App[int]):
             return
         gc.collect(1)  # young cyclic garbage first, so little of it is frozen
         gc.freeze()
+
+    def _check_terminal(self) -> None:
+        """Leave (controller closed, recording flushed) once the terminal is gone. SIGHUP may never come
+        (``nohup``, wrappers, some SSH drops), and Textual's input thread then spins on EOF for ever; a
+        hung-up terminal fails ``isatty`` (its ioctl returns EIO), so that is what is checked."""
+        if self._terminal_lost or all(os.isatty(fd) for fd in self._ttys):
+            return
+        self._terminal_lost = True
+        self.run_worker(self._close_and_exit(), group="quit")
 
     async def _start_controller(self) -> None:
         if hasattr(self.controller, "notify"):

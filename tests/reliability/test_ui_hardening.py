@@ -86,3 +86,70 @@ async def test_node_nesting_1200_calls_keeps_dashboard_up() -> None:
             await pilot.press("end")
             await pilot.pause()
             assert app.is_running and app.screen is app.main
+
+
+def test_lost_terminal_exits_and_keeps_the_recording(tmp_path: Path) -> None:
+    """The pty closes while the dashboard runs; SIGHUP never arrives (ignored, no controlling tty)."""
+    import fcntl
+    import os
+    import signal
+    import struct
+    import subprocess
+    import sys
+    import termios
+    import threading
+
+    from tests.reliability.conftest import REPO
+
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 45, 160, 0, 0))
+    rec = tmp_path / "rec.jsonl"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "TERM": "xterm-256color",
+        "OXYTUI_DATA_DIR": str(tmp_path / "data"),
+        "OXYTUI_CONFIG_DIR": str(tmp_path / "config"),
+    }
+    env.pop("TEXTUAL", None)
+    code = "import sys; from oxytui.cli import main; sys.exit(main())"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "--demo", "--record", str(rec)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        start_new_session=True,  # no controlling terminal: closing the master sends no SIGHUP
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),  # and nohup-like if it did
+    )
+    os.close(slave)
+    seen = bytearray()
+    up = threading.Event()
+
+    def drain() -> None:  # keep the pty flowing until the dashboard has drawn and the demo recorded
+        while not up.is_set():
+            try:
+                chunk = os.read(master, 65_536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            seen.extend(chunk[-4096:])
+            if b"REC" in seen and rec.is_file() and rec.stat().st_size > 2_000:
+                up.set()
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        assert up.wait(60), bytes(seen[-500:])
+        os.close(master)  # the terminal goes away
+        assert proc.wait(timeout=30) == 0  # bounded: TimeoutExpired fails the test
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    lines = rec.read_bytes().splitlines(keepends=True)
+    assert lines[0].startswith(b'{"k": "header"') or b'"header"' in lines[0]
+    assert len(lines) > 5 and all(line.endswith(b"\n") for line in lines)  # flushed, no torn line
+    for line in lines:
+        json.loads(line)

@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from oxytui.runs.sanitize import printable
+
 from .metrics import CONTENT_TYPE, Family, Histogram, render
 
 DEFAULT_EVERY = 30.0
@@ -91,8 +93,7 @@ async def run_probe(agent: Any, query: str, deadline: float) -> ProbeResult:
 
 
 def _safe(text: Any, limit: int = 160) -> str:
-    s = "".join(ch if ch.isprintable() else " " for ch in str(text))
-    return s if len(s) <= limit else s[: limit - 1] + "…"
+    return printable(str(text), limit)
 
 
 def _stamp(wall: float) -> str:

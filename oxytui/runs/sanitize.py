@@ -1,7 +1,9 @@
-"""One place that makes untrusted remote text safe to show: no control characters, bounded length.
+"""One place that makes untrusted remote or file text safe to show: no control characters, bounded length.
 
-Rendering code must still build ``rich.text.Text`` objects (never markup strings); this only removes what a
-terminal would interpret (ESC, BEL, C1 controls, bidi overrides) and keeps everything else literal.
+Every sanitizer of the package lives here (the dashboard's ``tui/text.py``, the headless printers of
+``oxytui.ops`` call these). Rendering code must still build ``rich.text.Text`` objects (never markup
+strings); this only removes what a terminal would interpret (ESC, BEL, C1 controls, bidi overrides) and
+keeps everything else literal. :func:`printable` is the strict form for plain-text output lines.
 """
 
 from __future__ import annotations
@@ -36,6 +38,17 @@ def one_line(value: Any, limit: int = 200) -> str:
         text = text[: limit * 4]
     text = _LINEBREAKS.sub(" ", text)
     text = clean(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def printable(value: Any, limit: int = 200) -> str:
+    """One line of only ``str.isprintable`` characters (others become spaces): for printed output, where
+    zero-width and other format characters are as unwelcome as controls."""
+    text = value if isinstance(value, str) else one_line(value, limit * 4)
+    if len(text) > limit * 4:
+        text = text[: limit * 4]
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() else " " for ch in text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -242,3 +242,11 @@ def test_call_tree_parent_is_longest_known_prefix() -> None:
     assert by_id["A"].parent is by_id["M"] and by_id["X"].parent is None
     assert by_id["R"].parent is by_id["M"] and by_id["Q"].parent is by_id["R"]
     assert [c.node_id for c in run.roots] == ["M", "X"]
+
+
+def test_printable_is_the_strict_line_for_printed_output() -> None:
+    from oxytui.runs.sanitize import printable
+
+    s = printable("a\x1b]0;t\x07b\u200bc\u202ed\ne\u00a0f" + "x" * 500, 40)
+    assert s.isprintable() and len(s) == 40 and s.endswith("…") and s.startswith("a ]0;t b c d e f")
+    assert printable({"k": "v\x9b"}, 40) == '{"k": "v�"}'

@@ -1,7 +1,12 @@
 """Issue 9, dashboard side. One line per case:
 
 - a node nesting 1,200 tool calls: the dashboard stays up, the call tree is capped at MAX_DEPTH with a marker;
-- (more cases below, one test each)
+- the pty closes while the dashboard runs and SIGHUP never arrives: it exits 0, the recording is complete;
+- 2,000-deep TOML, token_file = /dev/zero, a FIFO, a two-line token: one stderr line, exit 2 (app and watch).
+
+Elsewhere: hostile names in a replayed recording (tests/tui/test_hostile_display.py), theme files
+(tests/tui/test_themes.py), token files, 40,000 nodes and URLs with passwords (tests/unit/test_config.py),
+the palette's Add node (tests/tui/test_pilot.py).
 """
 
 from __future__ import annotations
@@ -153,3 +158,39 @@ def test_lost_terminal_exits_and_keeps_the_recording(tmp_path: Path) -> None:
     assert len(lines) > 5 and all(line.endswith(b"\n") for line in lines)  # flushed, no torn line
     for line in lines:
         json.loads(line)
+
+
+@pytest.mark.parametrize(
+    ("case", "words"),
+    [
+        ("deep", "nested too deeply"),
+        ("devzero", "not a regular file"),
+        ("fifo", "not a regular file (a FIFO)"),
+        ("newline", "exactly one line"),
+    ],
+)
+@pytest.mark.parametrize("command", [[], ["watch", "--count", "1"]])
+def test_bad_config_and_token_files_are_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str, words: str, command: list[str]
+) -> None:
+    import os
+
+    from oxytui.cli import main
+
+    node = '[[nodes]]\nname = "a"\nurl = "http://127.0.0.1:9"\ntoken_file = "{}"\n'
+    token = tmp_path / "t.token"
+    if case == "deep":
+        text = "x = " + "[" * 2000 + "]" * 2000 + "\n"
+    elif case == "devzero":
+        text = node.format("/dev/zero")
+    elif case == "fifo":
+        os.mkfifo(token)
+        text = node.format(token)
+    else:
+        token.write_text("SECRET-1\nSECRET-2\n")
+        text = node.format(token)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(text)
+    assert main([*command, "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and words in err and "SECRET" not in err

@@ -105,10 +105,15 @@ async def test_replay_of_hostile_recording_shows_names_literally(tmp_path: Path)
         run = app.store.get_run(NODE, TRACE)
         assert run is not None and run.answer
         app.main.pinned_run = run  # the hostile run is the call tree's, the chat's and the titles' subject
-        app.main.set_focus_node(NODE)
+        await _until(pilot, lambda: NODE in app.main.nodes.key_list())
+        app.main.nodes.select_key(NODE)  # focus the hostile node: pane titles and stats labels name it
+        await _until(pilot, lambda: app.main.focus_key == NODE)
         app.main.chat.show_runs([run], app.clock(), 0)
         await pilot.pause()
         app.main.flush(app.clock(), 0, force=True)
+        await pilot.pause()
+        assert "PWNED" in str(app.main.query_one("#log-pane").border_title)
+        assert "PWNED" in str(app.main.stats.query_one("#rate-label").render())
         app.notify(f"from a node: {NODE}", title=f"t{OSC_CLIP}[@click=app.quit]")
         await _until(pilot, lambda: len(app.screen.query("Toast")) >= 2)
         await pilot.pause()
@@ -126,4 +131,11 @@ async def test_replay_of_hostile_recording_shows_names_literally(tmp_path: Path)
         await pilot.press("t")  # the call tree full screen
         await pilot.pause()
         _assert_screen_inert(app)
+        await pilot.press("t", "ctrl+p")  # the palette lists "Remove node NAME"
+        await pilot.pause()
+        await _until(pilot, lambda: "Remove node" in _assert_screen_inert(app))
+        assert "[@click=app.quit]node[/]" in _assert_screen_inert(app)
+        await pilot.press(*"remove")
+        await pilot.pause(0.3)
+        await _until(pilot, lambda: "[@click=app.quit]node[/]" in _assert_screen_inert(app))
         assert app.is_running

@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import Label, Sparkline, Static
 
 from oxytui.runs import ALL, RunStore
-from oxytui.tui.text import fmt_pct, fmt_secs, literal
+from oxytui.tui.text import fmt_pct, fmt_secs, literal, plain
 
 COLS = [
     ("node", 9),
@@ -57,7 +57,7 @@ class StatsPane(Vertical):
         rate = st.rate_series(now)
         self.query_one("#lat-spark", Sparkline).data = lat or [0.0]
         self.query_one("#rate-spark", Sparkline).data = rate
-        label = "all nodes" if self.focus_key == ALL else self.focus_key
+        label = "all nodes" if self.focus_key == ALL else plain(self.focus_key, 30)
         self._label(
             "#lat-label",
             f"latency, last {len(lat)} runs · {label} · max {fmt_secs(max(lat) if lat else None)}",

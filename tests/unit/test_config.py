@@ -359,3 +359,9 @@ def test_url_errors_never_repeat_a_password(url: str) -> None:
     with pytest.raises(ValueError) as info:
         check_url(url)
     assert "credentials" in str(info.value) and "pw-SECRET" not in str(info.value)
+
+
+def test_config_errors_never_carry_terminal_controls(tmp_path: Path) -> None:
+    path = write(tmp_path, TOKEN_NODE.format("\\u001b]0;PWNED\\u0007\\u202emissing.tok"))
+    err = str(err_of(path))
+    assert "PWNED" in err and err.isprintable() and "missing.tok" in err

@@ -161,7 +161,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("does", ratio=1)
         table.add_column(Text("binding id: remap in config [keys]"), style="dim", no_wrap=True)
         for key, desc, bid in self.rows:
-            table.add_row(Text(key, "bold"), Text(desc), Text(bid))
+            table.add_row(literal(key, "bold", limit=40), Text(desc), Text(bid))  # keys: from the config
         for key, desc in HELP_EXTRA:
             table.add_row(Text(key, "bold"), Text(desc), Text(""))
         with Vertical(id="help-box", classes="dialog"):

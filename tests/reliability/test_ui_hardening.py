@@ -82,6 +82,9 @@ async def test_node_nesting_1200_calls_keeps_dashboard_up() -> None:
             assert len(calls) == DEEP
             assert max(c.level for c in calls) == MAX_DEPTH - 1
             assert run.clipped == DEEP - MAX_DEPTH and sum(c.clipped for c in calls) == run.clipped
+            from oxytui.ops.export import run_from_store  # "Export selected run" walks the same tree
+
+            assert json.dumps(run_from_store(app.store, "deep", run.trace_id))
             await pilot.press("escape", "t")  # the call tree, full screen: every line built and drawn
             await pilot.pause()
             tree = app.main.calls

@@ -33,7 +33,7 @@ sim: $(STAMP)  ## a standalone 3-node simulated cluster on ports 18080..18082
 	$(BIN)/oxytui sim --nodes 3 --port 18080
 
 screenshots: $(TSTAMP)  ## regenerate screenshots/ from the real app
-	$(BIN)/python -m oxytui.tui.screenshots screenshots
+	$(BIN)/python -m tests.support.screenshots screenshots
 
 bench: $(TSTAMP)  ## run the benchmarks (figures go in benchmarks/RESULTS.md by hand)
 	$(BIN)/python benchmarks/run_all.py

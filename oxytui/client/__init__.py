@@ -5,6 +5,7 @@ from __future__ import annotations
 from .agent import EventHandler, SSEOxyGent, WireTap
 from .errors import (
     NoHealthyNode,
+    RemoteBodyTooLarge,
     RemoteConfigError,
     RemoteConnectionError,
     RemoteError,
@@ -30,6 +31,7 @@ from .events import (
 )
 from .pool import InitResult, NodePool
 from .profiles import PROFILES, Profile, agent_from_profile, get_profile
+from .remote import RemoteAgent
 from .schemas import OrgNode, OxyRequest, OxyResponse, OxyState, parse_organization
 from .sse import SSEComment, SSEDecoder, SSEError, SSEEventTooLarge, SSEMessage
 from .stats import ConnectionStats
@@ -52,6 +54,8 @@ __all__ = [
     "OxyState",
     "Profile",
     "ProgressEvent",
+    "RemoteAgent",
+    "RemoteBodyTooLarge",
     "RemoteConfigError",
     "RemoteConnectionError",
     "RemoteError",

@@ -17,8 +17,8 @@ from typing import Any, get_args
 
 from pydantic import ValidationError
 
-from .models import APP_NAME, ENV_PREFIX, Balancing, ConfigError, NodeConfig, Profile, Settings
-from .parse import _parse_bool, check_url, find_line, node_name_from_url, parse_duration
+from .models import APP_NAME, ENV_PREFIX, Balancing, ConfigError, NodeConfig, ProfileName, Settings
+from .parse import check_url, find_line, node_name_from_url, parse_bool, parse_duration
 from .paths import (
     config_dir,
     data_dir,
@@ -28,7 +28,7 @@ from .paths import (
     recordings_dir,
     user_themes_dir,
 )
-from .tomlfile import _apply_file, _Source, read_config_file
+from .tomlfile import ConfigSource, apply_file, read_config_file
 
 __all__ = [
     "APP_NAME",
@@ -36,7 +36,7 @@ __all__ = [
     "Balancing",
     "ConfigError",
     "NodeConfig",
-    "Profile",
+    "ProfileName",
     "Settings",
     "check_url",
     "config_dir",
@@ -66,7 +66,7 @@ def _apply_env(env: Mapping[str, str], out: dict[str, Any]) -> None:
     for name, key in (("READ_ONLY", "read_only"), ("DEMO", "demo")):
         if ENV_PREFIX + name in env:
             try:
-                out[key] = _parse_bool(env[ENV_PREFIX + name])
+                out[key] = parse_bool(env[ENV_PREFIX + name])
             except ValueError as exc:
                 raise bad(name, str(exc)) from None
     for name, key in (("SEED", "seed"), ("LOG_CAP", "log_cap")):
@@ -134,7 +134,7 @@ def load_settings(
     path = Path(explicit).expanduser() if explicit else default_config_file()
     if explicit or path.is_file():
         data, text = read_config_file(path)
-        _apply_file(data, _Source(path, text), out, env)
+        apply_file(data, ConfigSource(path, text), out, env)
         out["config_path"] = path
     _apply_env(env, out)
     if arg("urls"):
@@ -157,7 +157,7 @@ def load_settings(
         name, index = dupe
         in_file = out.get("config_path") and not arg("urls") and not env.get(ENV_PREFIX + "NODES")
         if in_file:
-            raise _Source(out["config_path"], text).error(
+            raise ConfigSource(out["config_path"], text).error(
                 f"duplicate node name {name!r}", "nodes", "name", index, "nodes.name"
             )
         raise ConfigError(f"duplicate node {name!r} (each node must have a unique name)", field="nodes")

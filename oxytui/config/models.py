@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-Profile = Literal["development", "staging", "production"]
+ProfileName = Literal["development", "staging", "production"]
 Balancing = Literal["round_robin", "random", "lowest_latency"]
 
 APP_NAME = "oxytui"
@@ -47,7 +47,7 @@ class NodeConfig(BaseModel):
     token: SecretStr | None = None
     token_env: str | None = None
     token_file: Path | None = None
-    profile: Profile = "development"
+    profile: ProfileName = "development"
     tags: list[str] = Field(default_factory=list)
     probe_query: str | None = None
     probe_every: float | None = None

@@ -15,7 +15,7 @@ from typing import Any, get_args
 from pydantic import SecretStr, ValidationError
 
 from .files import CONFIG_LIMIT, FileRefused, read_capped, read_token
-from .models import Balancing, ConfigError, NodeConfig, Profile
+from .models import Balancing, ConfigError, NodeConfig, ProfileName
 from .parse import check_url, find_line, parse_duration
 
 _TOP_TABLES = {"nodes", "ui", "keys", "pool"}
@@ -23,7 +23,7 @@ _UI_KEYS = {"theme", "read_only", "log_cap"}
 _NODE_KEYS = set(NodeConfig.model_fields) - {"token"}
 
 
-class _Source:
+class ConfigSource:
     """Where values came from, for error messages."""
 
     def __init__(self, path: Path | None, text: str) -> None:
@@ -62,7 +62,7 @@ def read_config_file(path: Path) -> tuple[dict[str, Any], str]:
 
 
 def _resolve_token(
-    node: dict[str, Any], src: _Source, i: int, env: Mapping[str, str], notes: list[str]
+    node: dict[str, Any], src: ConfigSource, i: int, env: Mapping[str, str], notes: list[str]
 ) -> SecretStr | None:
     where = f"nodes[{i}]"
     token_env, token_file = node.get("token_env"), node.get("token_file")
@@ -109,7 +109,9 @@ def _resolve_token(
     return None
 
 
-def _node_from_table(node: Any, src: _Source, i: int, env: Mapping[str, str], notes: list[str]) -> NodeConfig:
+def _node_from_table(
+    node: Any, src: ConfigSource, i: int, env: Mapping[str, str], notes: list[str]
+) -> NodeConfig:
     where = f"nodes[{i}]"
     if not isinstance(node, dict):
         raise src.error("each [[nodes]] entry must be a table", "nodes", None, i, where)
@@ -142,9 +144,9 @@ def _node_from_table(node: Any, src: _Source, i: int, env: Mapping[str, str], no
             )
     fields = dict(node)
     profile = fields.get("profile", "development")
-    if profile not in get_args(Profile):
+    if profile not in get_args(ProfileName):
         raise src.error(
-            f"must be one of {', '.join(get_args(Profile))}", "nodes", "profile", i, f"{where}.profile"
+            f"must be one of {', '.join(get_args(ProfileName))}", "nodes", "profile", i, f"{where}.profile"
         )
     try:
         fields["url"] = check_url(fields["url"], production=profile == "production")
@@ -164,7 +166,7 @@ def _node_from_table(node: Any, src: _Source, i: int, env: Mapping[str, str], no
         raise src.error(err["msg"], "nodes", key, i, f"{where}.{key}" if key else where) from None
 
 
-def _apply_file(data: dict[str, Any], src: _Source, out: dict[str, Any], env: Mapping[str, str]) -> None:
+def apply_file(data: dict[str, Any], src: ConfigSource, out: dict[str, Any], env: Mapping[str, str]) -> None:
     for table in data:
         if table not in _TOP_TABLES:
             raise src.error(

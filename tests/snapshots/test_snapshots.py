@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from oxytui.tui.screenshots import fixed_app, shot_call_tree, shot_event_detail, shot_fanout, shot_help
+from tests.support.screenshots import fixed_app, shot_call_tree, shot_event_detail, shot_fanout, shot_help
 
 SIZES = [pytest.param((160, 45), id="160x45"), pytest.param((100, 30), id="100x30")]
 

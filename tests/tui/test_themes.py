@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from oxytui.tui.screenshots import fixed_app
 from oxytui.tui.themes import ThemeError, builtin_themes, load_theme_file, user_themes
+from tests.support.screenshots import fixed_app
 
 
 def test_builtin_themes_ship_in_package() -> None:

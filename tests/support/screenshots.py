@@ -1,6 +1,6 @@
 """``make screenshots``: render the real app on the fixed, deterministic feed into ``screenshots/*.svg``.
 
-Usage: ``python -m oxytui.tui.screenshots [OUTDIR]``. The same factory feeds the snapshot tests.
+Usage: ``python -m tests.support.screenshots [OUTDIR]``. The same factory feeds the snapshot tests.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from oxytui.config import Settings
 from oxytui.runs import RunStore
 from oxytui.tui.app import OxyApp
-from oxytui.tui.fixed_feed import fill
+from tests.support.fixed_feed import fill
 
 
 def fixed_app(theme: str = "oxytui-dark", *, live: bool = True, read_only: bool = False) -> OxyApp:

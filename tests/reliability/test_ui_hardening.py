@@ -35,7 +35,7 @@ def _private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OXYTUI_CONFIG_DIR", str(tmp_path / "config"))
 
 
-async def until(pilot: Pilot[int], cond: Callable[[], bool], limit: float = 20.0) -> None:
+async def until(pilot: Pilot[int], cond: Callable[[], bool], limit: float = 60.0) -> None:
     loop = asyncio.get_running_loop()
     end = loop.time() + limit
     while not cond():

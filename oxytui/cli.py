@@ -65,8 +65,23 @@ def _main_parser() -> _Parser:
         help="record every received SSE event to FILE (.jsonl or .jsonl.gz); without FILE a new "
         "file under the user data dir",
     )
+    _add_traffic(p)
+    p.add_argument(
+        "--no-traffic",
+        action="store_true",
+        default=None,
+        help="show only the runs this dashboard starts (no /history_with_ratings polling)",
+    )
     p.add_argument("--version", action="version", version=_version())
     return p
+
+
+def _add_traffic(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--traffic-every",
+        metavar="DURATION",
+        help="poll each node's run records this often while busy (default 2s; backs off to 10s idle)",
+    )
 
 
 def _sim_parser() -> _Parser:
@@ -131,6 +146,26 @@ def _watch_parser() -> _Parser:
     )
     p.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST")
     p.add_argument("--history", action="store_true", help="also keep results in the history database")
+    p.add_argument(
+        "--otlp",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ENDPOINT",
+        help="export every finished run as an OpenTelemetry trace over OTLP/HTTP (implies --traffic; "
+        "default endpoint: OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT, else http://localhost:4318); "
+        "needs oxytui[otel]",
+    )
+    p.add_argument(
+        "--otlp-content", action="store_true", help="with --otlp: include inputs and outputs (truncated)"
+    )
+    p.add_argument(
+        "--traffic",
+        action="store_true",
+        help="also print every run anyone starts on the nodes, once, when it finishes (from the "
+        "nodes' own run records; counts toward --fail-below and /metrics)",
+    )
+    _add_traffic(p)
     return p
 
 
@@ -171,8 +206,10 @@ def _check_writable(path: Any) -> None:
     """Fail before the dashboard starts rather than lose the recording the user asked for."""
     import os
 
+    from oxytui.config.paths import make_private_dir
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
     except OSError as exc:
         raise UsageError(f"oxytui: --record: cannot create {path.parent}: {exc.strerror or exc}") from None
     if (
@@ -198,9 +235,12 @@ def _run_replay(args: argparse.Namespace) -> int:
     import asyncio
     from pathlib import Path
 
+    from oxytui.ops.record import recording_problem
+
     path = Path(args.file).expanduser()
-    if not path.is_file():
-        raise UsageError(f"oxytui replay: cannot read recording {str(path)!r}")
+    problem = recording_problem(path)  # the same refusal as `oxytui export` (FIFO, device, missing...)
+    if problem is not None:
+        raise UsageError(f"oxytui replay: {problem}")
     if args.speed is not None and args.speed < 0:
         raise UsageError("oxytui replay: --speed must be >= 0")
     if not args.no_ui:
@@ -237,6 +277,10 @@ def _run_watch(args: argparse.Namespace) -> int:
         raise UsageError("oxytui watch: --count must be >= 1")
     if args.metrics_port is not None and not 0 <= args.metrics_port <= 65535:
         raise UsageError("oxytui watch: --metrics-port must be in 0..65535")
+    if args.otlp_content and args.otlp is None:
+        raise UsageError("oxytui watch: --otlp-content needs --otlp")
+    if args.otlp is not None:
+        _check_otlp(args.otlp)
     settings = load_settings(args)
     if not settings.nodes:
         raise UsageError("oxytui watch: no nodes (give URLs, --config FILE or OXYTUI_NODES)")
@@ -252,8 +296,29 @@ def _run_watch(args: argparse.Namespace) -> int:
         metrics_port=args.metrics_port,
         metrics_host=args.metrics_host,
         history=args.history,
+        otlp=args.otlp,
+        otlp_content=args.otlp_content,
+        traffic=args.traffic or args.otlp is not None,  # the runs --otlp exports come from the records
+        traffic_every=settings.traffic_every,
     )
     return run_watch(settings, opts)
+
+
+def _check_otlp(endpoint: str) -> None:
+    """Fail early, in one line, when the otel extra is missing or the endpoint is not a URL."""
+    import importlib.util
+
+    if importlib.util.find_spec("opentelemetry") is None or any(
+        importlib.util.find_spec(m) is None
+        for m in ("opentelemetry.sdk", "opentelemetry.exporter.otlp.proto.http")
+    ):
+        raise UsageError("oxytui watch: --otlp needs the otel extra: pip install 'oxytui[otel]'")
+    from oxytui.ops.telemetry_export import resolve_endpoint
+
+    try:
+        resolve_endpoint(endpoint or None)
+    except ValueError as exc:
+        raise UsageError(f"oxytui watch: {exc}") from None
 
 
 def _run_export(args: argparse.Namespace) -> int:

@@ -17,7 +17,16 @@ from typing import Any, get_args
 
 from pydantic import ValidationError
 
-from .models import APP_NAME, ENV_PREFIX, Balancing, ConfigError, NodeConfig, ProfileName, Settings
+from .models import (
+    APP_NAME,
+    ENV_PREFIX,
+    Balancing,
+    ConfigError,
+    NodeConfig,
+    OtlpConfig,
+    ProfileName,
+    Settings,
+)
 from .parse import check_url, find_line, node_name_from_url, parse_bool, parse_duration
 from .paths import (
     config_dir,
@@ -28,7 +37,7 @@ from .paths import (
     recordings_dir,
     user_themes_dir,
 )
-from .tomlfile import ConfigSource, apply_file, read_config_file
+from .tomlfile import ConfigSource, apply_file, check_traffic_every, read_config_file
 
 __all__ = [
     "APP_NAME",
@@ -36,6 +45,7 @@ __all__ = [
     "Balancing",
     "ConfigError",
     "NodeConfig",
+    "OtlpConfig",
     "ProfileName",
     "Settings",
     "check_url",
@@ -149,6 +159,13 @@ def load_settings(
     for name in ("read_only", "demo"):
         if arg(name):
             out[name] = True
+    if arg("no_traffic"):
+        out["traffic"] = False
+    if arg("traffic_every") is not None:
+        try:
+            out["traffic_every"] = check_traffic_every(arg("traffic_every"))
+        except ValueError as exc:
+            raise ConfigError(str(exc), field="--traffic-every") from None
     record = arg("record")
     if record is not None:
         out["record"] = Path(record).expanduser() if str(record) else default_recording_path()

@@ -53,6 +53,20 @@ class NodeConfig(BaseModel):
     probe_every: float | None = None
 
 
+class OtlpConfig(BaseModel):
+    """``[otlp]``: export every finished run as an OpenTelemetry trace (needs ``oxytui[otel]``).
+
+    Collector headers (credentials) come only from ``OTEL_EXPORTER_OTLP_HEADERS``, never from this file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    endpoint: str | None = None
+    """OTLP/HTTP URL; None: ``OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT``, else ``http://localhost:4318``."""
+    content: bool = False
+    """Also export inputs and outputs (truncated)."""
+
+
 class Settings(BaseModel):
     """Everything the app needs to start; built by :func:`load_settings` from CLI > env > TOML > defaults."""
 
@@ -70,6 +84,11 @@ class Settings(BaseModel):
     balancing: Balancing = "round_robin"
     keys: dict[str, str] = Field(default_factory=dict)
     """Binding id -> key(s), e.g. ``{"pause_log": "space"}``; see the help screen for ids."""
+    otlp: OtlpConfig = Field(default_factory=OtlpConfig)
     config_path: Path | None = None
     notes: list[str] = Field(default_factory=list)
     """Warnings found while loading (e.g. a token file others can read): printed and shown, not fatal."""
+    traffic: bool = True
+    """Watch every run on every node (``/history_with_ratings`` + ``/view``), not only ours."""
+    traffic_every: float = 2.0
+    """Seconds between a node's history polls while it is busy (backs off to 10 s while idle)."""

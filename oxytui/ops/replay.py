@@ -18,9 +18,10 @@ from typing import IO, Any
 
 from oxytui.client.events import OxyEvent, event_from_comment, event_from_message
 from oxytui.client.sse import SSEComment, SSEMessage
+from oxytui.redact import scrub_text, scrub_value
 from oxytui.runs.sanitize import printable
 
-from .record import Damage, Record, read_recording
+from .record import Damage, Record, read_recording, remember_configured_tokens
 
 
 @dataclass(slots=True)
@@ -73,6 +74,7 @@ def apply(store: Any, item: ReplayItem, mono: float | None = None) -> None:
             m,
             rec.wall,
             group=str(rec.fields.get("group", "")),
+            source=str(rec.fields.get("source", "")),
         )
     elif rec.kind == "finish":
         from oxytui.runs import RunState
@@ -85,8 +87,24 @@ def apply(store: Any, item: ReplayItem, mono: float | None = None) -> None:
         store.finish_run(
             rec.node, rec.trace_id, m, rec.wall, state=run_state, error=str(rec.fields.get("error") or "")
         )
+    elif rec.kind == "traffic":
+        from oxytui.runs.fleetlog import apply_call_row
+
+        detail = _traffic_detail(rec)
+        kind = "observation" if rec.fields.get("type") == "observation" else "tool_call"
+        run_node = str(rec.fields.get("run_node") or rec.node)
+        apply_call_row(store, run_node, rec.trace_id, kind, rec.node, detail, m, rec.wall)
     elif item.event is not None:
         store.add_event(item.event)
+
+
+def _traffic_detail(rec: Record) -> dict[str, Any]:
+    """The call detail a ``traffic`` record carries (a JSON string; anything else: empty)."""
+    try:
+        value = json.loads(str(rec.fields.get("detail", "")))
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 class Replayer:
@@ -197,7 +215,7 @@ class Replayer:
 
 
 def _safe(text: str, limit: int = 200) -> str:
-    return printable(text, limit)
+    return printable(scrub_text(text), limit)
 
 
 def format_item(item: ReplayItem) -> str:
@@ -208,6 +226,10 @@ def format_item(item: ReplayItem) -> str:
     if rec.kind == "finish":
         state, error = str(rec.fields.get("state", "")), str(rec.fields.get("error") or "")
         return f"{head} finish  {_safe(state)} {_safe(error)}"
+    if rec.kind == "traffic":
+        d = _traffic_detail(rec)
+        what = f"{d.get('caller', '')} -> {d.get('callee', '')} {d.get('state') or ''}"
+        return f"{head} traffic {_safe(str(rec.fields.get('type', '')))} {_safe(what)}"
     assert ev is not None
     return f"{head} {ev.type or 'unknown':<11} {_safe(ev.summary)}"
 
@@ -225,7 +247,29 @@ def _as_json(item: ReplayItem) -> str:
         obj.update(type=ev.type, sse_id=ev.sse_id, data=ev.raw)
     else:
         obj.update(rec.fields)
-    return json.dumps(obj, ensure_ascii=False, default=str)
+    return json.dumps(_clean(scrub_value(obj)), ensure_ascii=False, default=str)
+
+
+def _clean(value: Any) -> Any:
+    """Control and bidi characters replaced in every string (JSON escapes only C0), iteratively."""
+    from oxytui.runs import clean
+
+    root = [value]
+    todo: list[tuple[Any, Any]] = [(root, 0)]
+    while todo:
+        box, key = todo.pop()
+        v = box[key]
+        if isinstance(v, str):
+            box[key] = clean(v)
+        elif isinstance(v, dict):
+            items = list(v.items())
+            v.clear()
+            for k, x in items:
+                v[clean(k) if isinstance(k, str) else k] = x
+            todo.extend((v, k) for k in v)
+        elif isinstance(v, list):
+            todo.extend((v, i) for i in range(len(v)))
+    return root[0]
 
 
 async def print_replay(
@@ -241,6 +285,7 @@ async def print_replay(
     everything up to the damage)."""
     out = out or sys.stdout
     err = err or sys.stderr
+    remember_configured_tokens()
     records, damage = load(path)
     replayer = Replayer(records, speed=speed, step=step)
     if step:

@@ -6,6 +6,9 @@ dashboard runs but as text and metrics that existing tools (cron mail, Prometheu
 
 Success rate: over probe runs when any node has a probe, otherwise over ``/check_alive`` checks. A node is
 ``up`` (alive and its probe, if any, succeeded), ``degraded`` (alive, probe failed) or ``down``.
+
+Every line (text or JSON) is remote text made safe: secrets masked (:mod:`oxytui.redact`: our tokens, a
+node echoing them, credential headers) and control/bidi characters replaced, in both modes.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ import time
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from oxytui.redact import remember_settings, scrub_text, scrub_value
+from oxytui.runs import clean
 from oxytui.runs.sanitize import printable
 
-from .metrics import CONTENT_TYPE, Family, Histogram, render
+from .metrics import Family, FleetMetrics, Histogram
 
 DEFAULT_EVERY = 30.0
 
@@ -38,6 +43,12 @@ class WatchOptions:
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
     history: bool = False
+    otlp: str | None = None
+    """Export traffic runs as OTLP traces: None off; "" endpoint from the OTEL_* environment."""
+    otlp_content: bool = False
+    traffic: bool = False
+    """Also report every run anyone starts on the nodes (their run records; see ops/traffic.py)."""
+    traffic_every: float = 2.0
 
 
 @dataclass
@@ -60,7 +71,7 @@ class NodeState:
 class ProbeResult:
     ok: bool
     detail: str
-    """The answer, or why it failed (never contains the token: the client scrubs its messages)."""
+    """The answer, or why it failed (raw: a node may echo secrets; :meth:`Watcher.emit` scrubs them)."""
     elapsed: float
     trace_id: str
 
@@ -116,13 +127,28 @@ class Watcher:
             for n in settings.nodes
         }
         self._settings = settings
+        remember_settings(settings)  # a node echoing its token must not get it printed or stored
         self.agents: dict[str, Any] = {}
         self.metrics_url: str | None = None
+        self.metrics = FleetMetrics()
+        """Live run/call/token metrics (probes, and traffic runs when watched), served on ``/metrics``."""
+        self.metrics.add_snapshot(self._node_families)
         self._stop = asyncio.Event()
         self._history: Any = None
+        self.otlp: Any = None
+        """The :class:`~oxytui.ops.telemetry_export.OtlpExporter` while ``--otlp`` runs."""
+        self._otlp_noted = 0
+        self._otlp_noted_at = -1e9
+        self.fleet_clock: Any = None
+        """``Fleet.clock`` of the traffic model, so exported spans sit on our clock."""
         self._tasks: list[asyncio.Task[None]] = []
         self.checked = asyncio.Event()
         """Set after every check (for embedding code and tests that wait for progress)."""
+        self.traffic: Any = None
+        """A :class:`~oxytui.ops.traffic_report.TrafficTally` with ``--traffic``."""
+        self.traffic_watcher: Any = None
+        self._ours: set[str] = set()
+        """Trace ids of our own probes: not reported again as traffic."""
 
     # --- results ------------------------------------------------------------------------------------
 
@@ -145,7 +171,8 @@ class Watcher:
             if detail:
                 obj["detail"] = detail
             obj.update(extra)
-            line = json.dumps(obj, ensure_ascii=False)
+            safe = {k: clean(v) if isinstance(v, str) else v for k, v in scrub_value(obj).items()}
+            line = json.dumps(safe, ensure_ascii=False)
         else:
             parts = [_stamp(wall), _safe(node, 60), kind]
             if kind == "state":
@@ -155,19 +182,23 @@ class Watcher:
             if latency is not None:
                 parts.append(f"{latency:.3f}s")
             if detail:
-                parts.append(_safe(detail))
+                parts.append(_safe(scrub_text(detail)))
             line = " ".join(parts)
         print(line, file=self.out, flush=True)
 
     def _set_state(self, ns: NodeState, new: str) -> None:
         if new != ns.state:
             old, ns.state = ns.state, new
-            self.emit(ns.name, "state", **{"from": old, "to": new})
+            change: dict[str, Any] = {"from": old, "to": new}  # "from" is a keyword: passed as a dict
+            self.emit(ns.name, "state", **change)
 
     @property
     def success_rate(self) -> float | None:
         total = sum(n.probe_total for n in self.nodes.values())
         failed = sum(n.probe_failed for n in self.nodes.values())
+        if self.traffic is not None:
+            total += self.traffic.total
+            failed += self.traffic.failed
         if total == 0:
             total = sum(n.alive_total for n in self.nodes.values())
             failed = sum(n.alive_failed for n in self.nodes.values())
@@ -182,6 +213,7 @@ class Watcher:
         ns.last_check = time.time()
         ns.alive_total += 1
         ns.alive_failed += not alive
+        self.metrics.set_node_up(ns.name, alive)
         self.emit(ns.name, "alive", alive, ns.alive_latency, "" if alive else "/check_alive failed")
         if ns.query is None:
             self._set_state(ns, "up" if alive else "down")
@@ -194,9 +226,11 @@ class Watcher:
             return
         res = await run_probe(agent, ns.query, self.opts.timeout)
         ok, detail, elapsed, trace = res.ok, res.detail, res.elapsed, res.trace_id
+        self._ours.add(trace)
         ns.probe_failed += not ok
         if ok:
             ns.latency.observe(elapsed)
+        self.metrics.observe_run(ns.name, "probe", elapsed, not ok)
         self.emit(ns.name, "probe", ok, elapsed, detail, trace_id=trace)
         self._set_state(ns, "up" if ok else "degraded")
         if self._history is not None:
@@ -227,10 +261,28 @@ class Watcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), ns.every)
 
+    def on_fleet_run(self, run: Any, count_run: bool = True) -> None:
+        """A finished distributed run (``oxytui.runs.FleetRun``): into ``/metrics`` (the run itself only
+        with ``count_run``: probes are counted by :meth:`check`) and, with ``--otlp``, out as one trace
+        (queued; never blocks)."""
+        self.metrics.observe_fleet_run(run, count_run=count_run)
+        if self.otlp is None:
+            return
+        self.otlp.export_fleet_run(run, {n.name: n.url for n in self._settings.nodes}, self.fleet_clock)
+        stats = self.otlp.stats
+        if stats.dropped + stats.failed > self._otlp_noted and time.monotonic() - self._otlp_noted_at > 60:
+            self._otlp_noted, self._otlp_noted_at = stats.dropped + stats.failed, time.monotonic()
+            why = f" ({_safe(self.otlp.last_error, 120)})" if self.otlp.last_error else ""
+            print(f"oxytui watch: otlp: {stats.summary()}{why}", file=self.err, flush=True)
+
     # --- metrics ------------------------------------------------------------------------------------
 
     def metrics_text(self) -> str:
-        up = Family("oxytui_node_up", "gauge", "1 when the node answered /check_alive at the last check.")
+        """The ``/metrics`` page in the Prometheus text format."""
+        return self.metrics.text()
+
+    def _node_families(self) -> list[Family]:
+        """Per-node check counters, read at scrape time (the live run metrics are in ``self.metrics``)."""
         state = Family("oxytui_node_state", "gauge", "Node state (1 for the current one).")
         alive = Family("oxytui_alive_checks_total", "counter", "/check_alive checks.")
         alive_f = Family("oxytui_alive_failures_total", "counter", "/check_alive checks that failed.")
@@ -242,7 +294,6 @@ class Watcher:
         for ns in self.nodes.values():
             lab = {"node": ns.name}
             if ns.alive_total:
-                up.add(1 if ns.state in ("up", "degraded") else 0, lab)
                 alat.add(ns.alive_latency, lab)
                 last.add(ns.last_check, lab)
             for s in ("up", "degraded", "down"):
@@ -252,13 +303,15 @@ class Watcher:
             runs.add(ns.probe_total, lab)
             fails.add(ns.probe_failed, lab)
             lat.add_histogram(ns.latency, lab)
-        return render([up, state, alive, alive_f, runs, fails, alat, last, lat])
+        extra = self.traffic.families(self.traffic_watcher.fleet) if self.traffic is not None else []
+        return [state, alive, alive_f, runs, fails, alat, last, lat, *extra]
 
     async def _start_metrics(self) -> Any:
         from aiohttp import web
 
         async def handler(request: web.Request) -> web.Response:
-            return web.Response(body=self.metrics_text().encode(), headers={"Content-Type": CONTENT_TYPE})
+            body, content_type = self.metrics.exposition(request.headers.get("Accept", ""))
+            return web.Response(body=body, headers={"Content-Type": content_type})
 
         app = web.Application()
         app.router.add_get("/metrics", handler)
@@ -279,16 +332,18 @@ class Watcher:
         for task in self._tasks:
             task.cancel()
 
+    def _history_notice(self, message: str) -> None:
+        print(f"oxytui watch: {_safe(message, 300)}", file=self.err, flush=True)
+
     async def run(self) -> int:
         from oxytui.client import SSEOxyGent
 
         runner = None
+        traffic: asyncio.Task[None] | None = None
         if self.opts.history:
             from .history import History
 
-            self._history = History()
-            if self._history.notice:
-                print(f"oxytui watch: {self._history.notice}", file=self.err)
+            self._history = History(on_notice=self._history_notice)  # prints every notice once
         for node in self._settings.nodes:
             self.agents[node.name] = SSEOxyGent(
                 name=node.name,
@@ -310,18 +365,68 @@ class Watcher:
                         file=self.err,
                     )
                     return 2
+            if self.opts.otlp is not None:
+                from .telemetry_export import OtlpExporter, otlp_families
+
+                self.otlp = OtlpExporter(self.opts.otlp or None, content=self.opts.otlp_content)
+                self.metrics.add_snapshot(lambda: otlp_families(self.otlp.stats))
+                print(
+                    f"oxytui watch: exporting traces to {self.otlp.shown_endpoint}", file=self.err, flush=True
+                )
             self._tasks = [asyncio.create_task(self._node_loop(ns)) for ns in self.nodes.values()]
+            traffic = self._start_traffic()
             for result in await asyncio.gather(*self._tasks, return_exceptions=True):
                 if isinstance(result, Exception):
                     raise result
         finally:
+            if self.traffic_watcher is not None and traffic is not None:
+                self.traffic_watcher.stop()
+                with contextlib.suppress(Exception, asyncio.CancelledError):  # stop() cancels it
+                    await traffic
             for agent in self.agents.values():
                 await agent.aclose()
             if runner is not None:
                 await runner.cleanup()
             if self._history is not None:
                 self._history.close()
+            if self.otlp is not None:
+                await asyncio.to_thread(self.otlp.shutdown, 5.0)
+                print(f"oxytui watch: otlp: {self.otlp.stats.summary()}", file=self.err, flush=True)
         return self._verdict()
+
+    # --- traffic (--traffic) ---------------------------------------------------------------------------
+
+    def _start_traffic(self) -> asyncio.Task[None] | None:
+        """Poll the nodes' run records; with ``--count`` the probes decide when to stop, else forever."""
+        if not self.opts.traffic:
+            return None
+        from .traffic import TrafficOptions, TrafficWatcher
+        from .traffic_report import TrafficTally
+
+        self.traffic = TrafficTally()
+        opts = TrafficOptions(every=self.opts.traffic_every, max_every=max(10.0, self.opts.traffic_every))
+        self.traffic_watcher = TrafficWatcher(
+            lambda: self.agents.values(), opts=opts, on_events=self._traffic_events, on_notice=self._notice
+        )
+        self.fleet_clock = self.traffic_watcher.fleet.clock
+        task = asyncio.create_task(self.traffic_watcher.run())
+        if self.opts.count is None:
+            self._tasks.append(task)
+        return task
+
+    def _notice(self, node: str, message: str) -> None:
+        self.emit(node, "traffic", None, None, message)
+
+    def _traffic_events(self, events: list[Any]) -> None:
+        from .traffic_report import report_runs
+
+        for ev in events:  # every finished run, ours included, feeds /metrics' call stats and OTLP
+            if ev.kind == "run_end" and ev.run.state != "unknown":
+                self.on_fleet_run(ev.run, ev.run.source == "traffic" and ev.run.trace_id not in self._ours)
+        report_runs(
+            self.traffic, events, self._ours, self.emit, json_lines=self.opts.json, history=self._history
+        )
+        self.checked.set()
 
     def _verdict(self) -> int:
         rate = self.success_rate

@@ -16,17 +16,20 @@ from typing import Any
 
 from oxytui.client import NodePool, RemoteError, SSEOxyGent
 from oxytui.config import NodeConfig, Settings
-from oxytui.runs import RunState, RunStore
+from oxytui.runs import Fleet, RunState, RunStore, Source
 from oxytui.tui.ingest import IngestGate
+from oxytui.tui.traffic import TrafficControl
 
 log = logging.getLogger(__name__)
+
+_SOURCES = {"user": Source.MINE, "demo": Source.DEMO, "probe": Source.PROBE}
 
 PROBE_EVERY = 5.0
 YIELD_EVERY = 64
 """Events handled per stream before giving other streams a turn (buffered data never awaits)."""
 
 
-class Controller:
+class Controller(TrafficControl):
     """Starts runs (``send``), tracks their tasks (``live``), cancels them on close."""
 
     def __init__(self, store: RunStore, settings: Settings, *, demo_interval: float = 1.5) -> None:
@@ -45,8 +48,21 @@ class Controller:
         self.gate = IngestGate()
         """Shared ingest budget: all streams together get a slice, then the UI gets a gap."""
         self.notify: Callable[[str, str], None] = lambda msg, severity: None
+        from oxytui.redact import remember_settings
+
+        remember_settings(settings)  # every export/history/notification scrub then knows node tokens
         self.recorder: Any = None
         self.history: Any = None
+        self.fleet = Fleet()
+        """Every run on every node by trace id (ours merged with what the nodes' records show)."""
+        self.traffic: Any = None
+        """The :class:`~oxytui.ops.traffic.TrafficWatcher` (None with ``traffic = false``)."""
+        from oxytui.ops.telemetry_live import OtlpSwitch
+
+        self.otlp = OtlpSwitch(
+            settings.otlp, lambda: {a.name: a.server_url for a in self.pool}, self.fleet.clock
+        )
+        """Finished runs out as OpenTelemetry traces (``[otlp]``, palette toggle, top-bar marker)."""
         if settings.record is not None:
             from oxytui.ops.record import Recorder
 
@@ -99,18 +115,22 @@ class Controller:
                 self._spawn(self._query_probe(nc.name, nc.probe_query, max(1.0, float(nc.probe_every))))
         if self.demo:
             self._spawn(self._demo_loop())
+            if self.settings.traffic:
+                self._spawn(self._other_users())
+        if self.settings.traffic:
+            self._start_traffic()
+        if self.settings.otlp.enabled:
+            self.notify(self.toggle_otlp(), "information")
 
     def _load_history(self) -> None:
         """Recent runs of these nodes from the SQLite history, so a restart shows where things stood."""
         from oxytui.ops.history import History
 
         try:
-            self.history = History()
+            self.history = History(on_notice=lambda msg: self.notify(msg, "warning"))
         except Exception as exc:  # history is a convenience: never a reason not to start
             self.notify(f"history unavailable: {exc}", "warning")
             return
-        if self.history.notice:
-            self.notify(self.history.notice, "warning")
         for summary in reversed(self.history.recent(limit=500)):
             if summary.node in self.store.nodes and summary.state != "running":
                 self.store.restore_run(
@@ -125,7 +145,15 @@ class Controller:
                     events=summary.events,
                 )
 
+    def toggle_otlp(self) -> str:
+        """Palette: OTLP trace export on/off; returns a message."""
+        msg = self.otlp.toggle()
+        if self.otlp.on and self.traffic is None:
+            msg += " (traffic is off: runs are read from the nodes' records, so none will be exported)"
+        return msg
+
     async def aclose(self) -> None:
+        await self.otlp.aclose()
         for t in [*self.tasks.values(), *self._bg]:
             t.cancel()
         await asyncio.gather(*self.tasks.values(), *self._bg, return_exceptions=True)
@@ -234,7 +262,7 @@ class Controller:
         agent = self.pool.get(node)
         if agent is None:
             raise KeyError(f"no node named {node!r}")
-        return await agent.view(trace_id)
+        return await agent.view_raw(trace_id)
 
     # --- runs ---------------------------------------------------------------------------------------
 
@@ -271,6 +299,7 @@ class Controller:
             request = agent.build_request(query)
             trace = request.current_trace_id
             self.store.start_run(agent.name, trace, query, time.monotonic(), time.time(), group=group)
+            self.fleet.claim(trace or "", _SOURCES.get(source, Source.MINE), agent.name, query, time.time())
             self._mark("start", agent.name, trace, query=query, group=group)
             key = (agent.name, trace)
             self._track(key, asyncio.get_running_loop().create_task(self._run(agent, request)), source)
@@ -293,6 +322,7 @@ class Controller:
         if agent is None:
             raise KeyError(f"no node named {node!r}")
         self.store.start_run(node, trace_id, "(attached)", time.monotonic(), time.time())
+        self.fleet.claim(trace_id, Source.MINE, node, "(attached)", time.time())
         self._mark("start", node, trace_id, query="(attached)")
         key = (node, trace_id)
         self._track(key, asyncio.get_running_loop().create_task(self._run(agent, None, trace_id)), "user")

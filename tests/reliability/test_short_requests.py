@@ -95,7 +95,7 @@ async def test_gzip_bomb_stops_at_the_cap_with_bounded_memory() -> None:
                 await asyncio.wait_for(agent.init(), 60)
             assert await asyncio.wait_for(agent.check_alive(), 60) is False
             with pytest.raises(RemoteBodyTooLarge, match=r"^bomber: /view\?item_id=t: "):
-                await asyncio.wait_for(agent.view("t"), 60)
+                await asyncio.wait_for(agent.view_raw("t"), 60)
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
@@ -117,7 +117,7 @@ async def test_plain_and_compressed_bodies_over_the_cap_on_the_wire() -> None:
             with pytest.raises(RemoteBodyTooLarge, match="on the wire"):
                 await agent.init()
             with pytest.raises(RemoteBodyTooLarge, match="on the wire"):
-                await agent.view("t")
+                await agent.view_raw("t")
 
 
 async def test_compressed_bodies_under_the_cap_still_work() -> None:
@@ -139,7 +139,7 @@ async def test_compressed_bodies_under_the_cap_still_work() -> None:
         await agent.init()
         assert agent.get_org() == [{"name": "a", "is_remote": True}]
         assert await agent.check_alive() is True
-        assert await agent.view("t") == {"nodes": [], "trace_id": "t"}
+        assert await agent.view_raw("t") == {"nodes": [], "trace_id": "t"}
 
 
 async def test_trickling_node_cannot_hold_init_or_check_alive() -> None:

@@ -19,6 +19,7 @@ from oxytui.runs import ALL, Run, RunStore
 from oxytui.runs.timeline import TimelineEntry, parse_view
 from oxytui.tui.commands import OxyCommands
 from oxytui.tui.keys import APP_BINDINGS
+from oxytui.tui.runsdata import RunsData
 from oxytui.tui.screens.dialogs import ConfirmScreen, EventDetailScreen, HelpScreen, TogglesScreen
 from oxytui.tui.screens.main import MainScreen
 from oxytui.tui.themes import builtin_themes, user_themes
@@ -69,6 +70,7 @@ class OxyApp(App[int]):
             self.register_theme(theme)
         self._wanted_theme = self.settings.theme
         self.main: MainScreen | None = None
+        self.runs_data: RunsData | None = None
 
     # --- clock ------------------------------------------------------------------------------------------
 
@@ -302,6 +304,14 @@ class OxyApp(App[int]):
                 )
             )
         self.push_screen(HelpScreen(rows))
+
+    def action_runs(self) -> None:
+        """``r``: every run from every source (see :mod:`oxytui.tui.screens.runs`); again: back."""
+        from oxytui.tui.screens.runs import toggle_runs
+
+        if self.runs_data is None:
+            self.runs_data = RunsData(self)
+        toggle_runs(self, self.runs_data, utc=self.frozen)
 
     def action_log_toggles(self) -> None:
         view = self._main().log_view

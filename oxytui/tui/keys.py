@@ -14,6 +14,7 @@ APP_BINDINGS: list[Binding] = [
     Binding("t", "call_tree", "Call tree", id="call_tree"),
     Binding("v", "timeline", "Tree/timeline", show=False, id="timeline"),
     Binding("f", "log_toggles", "Types/nodes", id="log_toggles"),
+    Binding("r", "runs", "Runs", id="runs"),
     Binding("ctrl+o", "chat_target", "Target", id="chat_target", priority=True),
     Binding("l", "focus_log", "Log", show=False, id="focus_log"),
     Binding("question_mark", "help", "Help", id="help"),

@@ -30,6 +30,8 @@ from .events import (
 )
 from .pool import InitResult, NodePool
 from .profiles import PROFILES, Profile, agent_from_profile, get_profile
+from .records import HistoryPage, NodeRecord, TraceSummary, TraceView
+from .runlog import NoRunRecords
 from .schemas import OrgNode, OxyRequest, OxyResponse, OxyState, parse_organization
 from .sse import SSEComment, SSEDecoder, SSEError, SSEEventTooLarge, SSEMessage
 from .stats import ConnectionStats
@@ -40,10 +42,13 @@ __all__ = [
     "ConnectionStats",
     "ErrorEvent",
     "EventHandler",
+    "HistoryPage",
     "InitResult",
     "KeepAlive",
     "NoHealthyNode",
+    "NoRunRecords",
     "NodePool",
+    "NodeRecord",
     "ObservationEvent",
     "OrgNode",
     "OxyEvent",
@@ -71,6 +76,8 @@ __all__ = [
     "StreamEvent",
     "ThinkEvent",
     "ToolCallEvent",
+    "TraceSummary",
+    "TraceView",
     "UnknownEvent",
     "WireTap",
     "agent_from_profile",

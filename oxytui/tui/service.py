@@ -217,7 +217,7 @@ class Controller:
         agent = self.pool.get(node)
         if agent is None:
             raise KeyError(f"no node named {node!r}")
-        return await agent.view(trace_id)
+        return await agent.view_raw(trace_id)
 
     # --- runs ---------------------------------------------------------------------------------------
 

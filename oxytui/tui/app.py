@@ -15,7 +15,7 @@ from textual.css.query import NoMatches
 from textual.widgets import Input
 
 from oxytui.config import Settings
-from oxytui.runs import ALL, Run, RunStore
+from oxytui.runs import ALL, Fleet, Run, RunStore
 from oxytui.runs.timeline import TimelineEntry, parse_view
 from oxytui.tui.commands import OxyCommands
 from oxytui.tui.keys import APP_BINDINGS
@@ -36,6 +36,13 @@ pass, so cyclic garbage is still freed) after 30 steps when no run is live, or a
 one long pass every 1-5 minutes instead of a 250 ms stall every few seconds under load."""
 TIMELINE_EVERY = 1.0
 """Seconds between ``/view`` fetches while the timeline pane shows a live run."""
+
+
+MAIN_ACTIONS = frozenset(
+    {"focus_chat", "filter", "pause_log", "next_node", "call_tree", "timeline", "log_toggles", "chat_target"}
+    | {"focus_log", "restore", "stats_scope"}
+)
+"""Actions that act on the main screen's panes."""
 
 
 class OxyApp(App[int]):
@@ -71,6 +78,8 @@ class OxyApp(App[int]):
         self._wanted_theme = self.settings.theme
         self.main: MainScreen | None = None
         self.runs_data: RunsData | None = None
+        self.fleet: Fleet | None = None
+        """Fleet traffic without a live controller (snapshots); live, the controller's is used."""
 
     # --- clock ------------------------------------------------------------------------------------------
 
@@ -304,6 +313,12 @@ class OxyApp(App[int]):
                 )
             )
         self.push_screen(HelpScreen(rows))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The main screen's keys are off (and out of the footer) on full screens of their own (runs)."""
+        if action in MAIN_ACTIONS and getattr(self.screen, "main_actions_off", False):
+            return False
+        return True
 
     def action_runs(self) -> None:
         """``r``: every run from every source (see :mod:`oxytui.tui.screens.runs`); again: back."""

@@ -7,11 +7,14 @@ dashboard's own streamed runs, or the fleet's traffic runs stitched from node re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from oxytui.runs import Call, CallStatus, Run, RunState, RunStore, percentile
+from oxytui.client.schemas import OxyState
+from oxytui.runs import Call, CallStatus, Fleet, FleetCall, FleetRun, Run, RunState, RunStore, percentile
+from oxytui.runs.callees import CalleeStat, CalleeStats
 from oxytui.runs.sanitize import one_line
 
 STATES = ("running", "completed", "failed")
@@ -80,8 +83,10 @@ class CallItem:
     duration: float | None
     tokens: int | None = None
     caller: str = ""
-    side: str = ""
-    """For a remote hop: ``caller`` (the network call) or ``callee`` (the work on the remote node)."""
+    hop_from: str = ""
+    """For a remote hop: the calling node (this item is the work on ``node``; both sides were recorded)."""
+    overhead: float | None = None
+    """For a remote hop: the caller's span minus the callee's work (network and queueing)."""
     input_preview: str = ""
     output_preview: str = ""
     input: Any = None
@@ -238,10 +243,138 @@ def sort_callees(rows: list[CalleeRow]) -> list[CalleeRow]:
     return sorted(rows, key=lambda r: (-r.failures, -(r.p95 or 0.0), r.category, r.name))
 
 
-def collect(store: RunStore, now: float, sources: dict[tuple[str, str], str]) -> list[RunRow]:
-    """Every run the model knows, newest first."""
-    rows = []
+def collect(
+    store: RunStore, fleet: Fleet | None, now: float, wall_now: float, sources: dict[tuple[str, str], str]
+) -> list[RunRow]:
+    """Every run the model knows, one row per trace id, newest first: fleet runs (with the dashboard's own
+    streamed run of the same trace merged in) and streamed runs the fleet does not know."""
+    rows: list[RunRow] = []
+    fleet_runs = fleet.runs if fleet is not None else {}
+    streamed: dict[str, Run] = {}
     for run in store.runs.values():
-        rows.append(row_of_run(run, now, run.start_wall or None, source_of_run(run, sources)))
-    rows.reverse()
+        if run.trace_id in fleet_runs:
+            if run.source != "traffic":  # the traffic copy is the fleet's own projection: not ours
+                streamed[run.trace_id] = run
+            continue
+        source = "traffic" if run.source == "traffic" else source_of_run(run, sources)
+        rows.append(row_of_run(run, now, run.start_wall or None, source))
+    for trace_id, frun in fleet_runs.items():
+        rows.append(row_of_fleet(frun, streamed.get(trace_id), now, wall_now))
+    rows.sort(key=lambda r: r.start or 0.0, reverse=True)
     return rows
+
+
+# --- the fleet's distributed runs (stitched from every node's records) --------------------------------
+
+_FLEET_STATE = {"running": "running", "completed": "completed", "failed": "failed"}
+
+
+def row_of_fleet(run: FleetRun, mine: Run | None, now: float, wall_now: float) -> RunRow:
+    """A distributed run as a row; ``mine`` is the dashboard's streamed run of the same trace, if any."""
+    state = _FLEET_STATE.get(run.state.value, run.state.value)
+    if mine is not None:
+        if mine.live and state != "failed":
+            state = "running"
+        elif mine.state is RunState.FAILED or (mine.state is RunState.CANCELED and state == "running"):
+            state = "failed" if mine.state is RunState.FAILED else "canceled"
+    start = mine.start_wall if mine is not None and mine.start_wall else run.start_wall or run.first_seen
+    duration = run.duration
+    if duration is None and mine is not None:
+        duration = mine.duration(now)
+    elif duration is None and state == "running" and start:
+        duration = max(0.0, wall_now - start)
+    has_records = bool(run.records)
+    failed_calls = len(run.failed_calls()) if has_records else (len(mine.error_calls()) if mine else 0)
+    return RunRow(
+        trace_id=run.trace_id,
+        start=start or None,
+        nodes=tuple(run.nodes) or ((mine.node,) if mine is not None else ()),
+        query=one_line(run.query or (mine.query if mine is not None else ""), 200),
+        state=state,
+        duration=duration,
+        tokens=run.tokens or None,
+        hops=run.hops,
+        source=run.source.value,
+        failed_calls=failed_calls,
+        key=("fleet", run.trace_id),
+    )
+
+
+def _preview(raw: str, limit: int) -> str:
+    """A call's arguments from its record's input JSON text (``{"class_attr": …, "arguments": …}``):
+    the ``query`` when there is one. Only the arguments object is decoded, not the (long) class_attr."""
+    at = raw.find('"arguments": ')
+    if at >= 0:
+        try:
+            value, _end = _DECODER.raw_decode(raw, at + len('"arguments": '))
+        except ValueError:
+            value = None
+        if isinstance(value, str):  # some stores keep it as the repr of a dict
+            return one_line(value, limit)
+        if isinstance(value, dict):
+            query = value.get("query")
+            messages = value.get("messages")
+            if query is None and isinstance(messages, list) and messages and isinstance(messages[-1], dict):
+                query = messages[-1].get("content")  # an LLM call: what it was last asked
+            return one_line(query if query is not None else value, limit)
+    return one_line(raw[: limit * 4], limit)
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _fleet_state(call: FleetCall) -> str:
+    if call.running:
+        return "running"
+    if call.failed:
+        return "failed"
+    return "canceled" if call.state is OxyState.CANCELED else "completed"
+
+
+def tree_of_fleet(run: FleetRun) -> list[CallItem]:
+    """The stitched tree: every node's calls, a remote hop shown once (its work) with the calling node."""
+
+    def item(call: FleetCall, depth: int) -> CallItem:
+        rec = call.record
+        return CallItem(
+            node_id=call.node_id,
+            node=call.node,
+            callee=call.callee,
+            category=call.node_type,
+            state=_fleet_state(call),
+            duration=call.duration,
+            tokens=call.tokens,
+            caller=call.caller,
+            hop_from=call.caller_node,
+            overhead=call.overhead,
+            input_preview=_preview(rec.raw_input, 120),
+            output_preview=one_line(rec.raw_output[:800], 160) if rec.state is not None else "",
+            input=rec.raw_input or None,
+            output=rec.raw_output if rec.state is not None else None,
+            children=[item(c, depth + 1) for c in call.children] if depth < 200 else [],
+        )
+
+    return [item(c, 0) for c in run.calls()]
+
+
+def callees_of_fleet(stats: CalleeStats, by_node: bool) -> list[CalleeRow]:
+    """The fleet's per-callee figures: per node ("where"), or fleet totals; worst first."""
+    ranked: list[CalleeStat] = []
+    if by_node:
+        for per in stats.by_node.values():
+            ranked.extend(per.values())
+    else:
+        ranked = list(stats.total.values())
+    rows = [
+        CalleeRow(
+            s.node_type or "?",
+            s.callee,
+            "all" if s.node == "*" else s.node,
+            s.calls,
+            s.failures,
+            s.pct(95) if s.durations else None,
+            s.tokens or None,
+        )
+        for s in ranked
+    ]
+    return sort_callees(rows)

@@ -16,13 +16,20 @@ from oxytui.config import Settings
 from oxytui.runs import RunStore
 from oxytui.tui.app import OxyApp
 from tests.support.fixed_feed import fill
+from tests.support.fixed_traffic import fill_traffic
 
 
-def fixed_app(theme: str = "oxytui-dark", *, live: bool = True, read_only: bool = False) -> OxyApp:
-    """The app in frozen mode over the fixed feed: same pixels every time (no clock, no network)."""
+def fixed_app(
+    theme: str = "oxytui-dark", *, live: bool = True, read_only: bool = False, traffic: bool = False
+) -> OxyApp:
+    """The app in frozen mode over the fixed feed: same pixels every time (no clock, no network).
+    ``traffic``: plus other people's runs from the nodes' records (:mod:`tests.support.fixed_traffic`)."""
     settings = Settings(demo=True, theme=theme, read_only=read_only)
     store = fill(RunStore(log_cap=settings.log_cap), live=live)
-    return OxyApp(settings, store=store, frozen=True, user_theme_dir=Path("/nonexistent"))
+    fleet = fill_traffic(store) if traffic else None
+    app = OxyApp(settings, store=store, frozen=True, user_theme_dir=Path("/nonexistent"))
+    app.fleet = fleet
+    return app
 
 
 async def _select_event(pilot: object, needle: str) -> None:

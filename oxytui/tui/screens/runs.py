@@ -29,6 +29,9 @@ REFRESH_EVERY = 0.5
 
 
 class RunsScreen(Screen[None]):
+    main_actions_off = True
+    """The main screen's keys (chat, log, panes) do nothing here (see ``OxyApp.check_action``)."""
+
     DEFAULT_CSS = """
     RunsScreen #runs-pane, RunsScreen #callees-pane { border: round $border-blurred; background: $surface;
         border-title-color: $text-muted; border-title-style: bold; }
@@ -114,15 +117,11 @@ class RunsScreen(Screen[None]):
         pane.border_subtitle = sub
         bar = Text(no_wrap=True, end="")
         bar.append(" Runs ", "bold reverse")
-        bar.append(
-            "  enter: call tree · / text · x state · n node · o source · s/S sort (or click a header) · "
-            "y copy trace id · b callees · esc back",
-            "dim",
-        )
+        bar.append("  every run on every node, whoever started it · enter: call tree", "dim")
         note = self.data.note()
         if note:
             bar.append("  ·  ")
-            bar.append_text(styled(note, theme_style(self.app, "$warning"), limit=80))
+            bar.append_text(styled(note, theme_style(self.app, "$warning"), limit=90))
         self.query_one("#runs-bar", TopBar).set_text(bar)
 
     # --- actions ----------------------------------------------------------------------------------------

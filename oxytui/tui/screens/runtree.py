@@ -27,6 +27,8 @@ REFRESH_EVERY = 0.5
 
 
 class RunTreeScreen(Screen[None]):
+    main_actions_off = True
+
     DEFAULT_CSS = """
     RunTreeScreen #runtree-pane { height: 1fr; border: round $border; border-title-color: $primary;
         border-title-style: bold; background: $surface; }
@@ -65,7 +67,7 @@ class RunTreeScreen(Screen[None]):
         items = self.data.tree(row)
         signature = (
             row,
-            [(i.node_id, i.node, i.side, i.state, i.duration, i.tokens) for r in items for i in r.walk()],
+            [(i.node_id, i.node, i.hop_from, i.state, i.duration, i.tokens) for r in items for i in r.walk()],
         )
         if signature == self._signature:
             return
@@ -79,7 +81,8 @@ class RunTreeScreen(Screen[None]):
         bar.append(" Run ", "bold reverse")
         bar.append(" ")
         bar.append_text(literal(row.trace_id, "bold", limit=48))
-        bar.append("  y: copy trace id · enter: a call's input and output (/node) · esc: back", "dim")
+        bar.append(" ")
+        bar.append("  enter: a call's input and output (/node) · y: copy trace id · esc: back", "dim")
         self.query_one("#runtree-bar", TopBar).set_text(bar)
         pane = self.query_one("#runtree-pane")
         pane.border_title = "Call tree · " + (", ".join(row.nodes) or "?")[:60]
@@ -133,8 +136,11 @@ class RunTreeScreen(Screen[None]):
         t.append(f" {item.category}", "dim")
         t.append(" @", "dim")
         t.append_text(styled(item.node, theme_style(self.app, "$accent"), limit=24))
-        if item.side:
-            t.append(" ⇄ " + ("network call" if item.side == "caller" else "remote work"), "dim")
+        if item.hop_from:
+            t.append(" ⇄ from ", "dim")
+            t.append_text(literal(item.hop_from, "dim", limit=24))
+            if item.overhead is not None:
+                t.append(f" (+{fmt_secs(item.overhead)} hop)", "dim")
         state = item.state if item.duration is None else f"{item.state} {fmt_secs(item.duration)}"
         t.append(f"  {state}", theme_style(self.app, RUN_STYLE.get(item.state, "")))
         if item.tokens is not None:

@@ -13,7 +13,7 @@ STATE_ICON = {"running": "◌", "completed": "✓", "failed": "✗"}
 WIDE = {
     "start": 12,
     "nodes": 18,
-    "trace": 20,
+    "trace": 22,
     "state": 11,
     "duration": 8,
     "tokens": 7,
@@ -21,15 +21,17 @@ WIDE = {
     "source": 7,
 }
 COMPACT = {
-    "start": 8,
+    "start": 9,
     "nodes": 10,
-    "trace": 10,
-    "state": 10,
-    "duration": 6,
+    "trace": 17,
+    "state": 12,
+    "duration": 7,
     "tokens": 6,
-    "hops": 4,
+    "hops": 5,
     "source": 7,
 }
+"""Compact columns have no cell padding: each width includes one separating space."""
+SHORT = {"start": "time", "nodes": "node", "duration": "dur", "tokens": "tok", "source": "src"}
 COMPACT_BELOW = 130
 MAX_ROWS = 2_000
 """Rows shown at most (newest first by default); the title says how many more matched."""
@@ -62,9 +64,10 @@ class RunsTable(DataTable[Text]):
         self.descending = True
 
     def layout_for(self, width: int) -> dict[str, int]:
-        widths = dict(COMPACT if width < COMPACT_BELOW else WIDE)
-        fixed = sum(widths.values()) + 2 * len(COLUMNS)
-        widths["query"] = max(10, width - fixed - 5)
+        compact = width < COMPACT_BELOW
+        widths = dict(COMPACT if compact else WIDE)
+        fixed = sum(widths.values()) + (0 if compact else 2 * len(COLUMNS))
+        widths["query"] = max(10, width - fixed - (3 if compact else 5))
         return widths
 
     def set_rows(self, rows: list[RunRow]) -> None:
@@ -98,8 +101,10 @@ class RunsTable(DataTable[Text]):
         self.clear(columns=True)
         self._keys = []
         widths = self.layout_for(width)
+        compact = width < COMPACT_BELOW
+        self.cell_padding = 0 if compact else 1
         for col, header in COLUMNS:
-            label = header
+            label = SHORT.get(col, header) if compact else header
             if col == self.sort_column:
                 label += " ▼" if self.descending else " ▲"
             self.add_column(Text(label, "bold"), key=col, width=widths[col])
@@ -113,7 +118,8 @@ class RunsTable(DataTable[Text]):
         return self.rows_shown[self.cursor_row] if 0 <= self.cursor_row < len(self.rows_shown) else None
 
     def _cells(self, row: RunRow) -> tuple[Text, ...]:
-        w = self._widths
+        gap = 1 if self.cell_padding == 0 else 0
+        w = {k: v - gap for k, v in self._widths.items()}
         state_style = theme_style(
             self.app, ("bold " if row.state == "failed" else "") + RUN_STYLE.get(row.state, "")
         )
@@ -125,7 +131,7 @@ class RunsTable(DataTable[Text]):
         if len(joined) > w["nodes"] and len(row.nodes) > 1:
             joined = f"{row.nodes[0][: w['nodes'] - 3]}+{len(row.nodes) - 1}"
         nodes = literal(joined, limit=w["nodes"])
-        return (
+        cells = (
             Text(start[: w["start"]], "dim"),
             nodes,
             literal(row.trace_id, limit=w["trace"]),
@@ -136,6 +142,10 @@ class RunsTable(DataTable[Text]):
             Text(str(row.hops) if row.hops else "", justify="right"),
             Text(row.source, theme_style(self.app, "$accent") if row.source == "traffic" else "dim"),
         )
+        if gap:  # compact: no cell padding, so every cell ends with its separating space
+            for cell in cells:
+                cell.append(" ")
+        return cells
 
 
 def _key(row: RunRow) -> str:

@@ -83,9 +83,16 @@ async def _get(agent: SSEOxyGent, path: str, cap: int) -> Dated[Any]:
             raise RemoteProtocolError(
                 agent.name, f"{path.partition('?')[0]}: body of {length:,} bytes over cap"
             )
-        raw = await resp.content.read(cap + 1)
-        if len(raw) > cap:
-            raise RemoteProtocolError(agent.name, f"{path.partition('?')[0]}: body over {cap:,} bytes cap")
+        parts: list[bytes] = []
+        size = 0
+        while chunk := await resp.content.read(2**20):  # read(n) returns what is buffered: loop to EOF
+            size += len(chunk)
+            if size > cap:
+                raise RemoteProtocolError(
+                    agent.name, f"{path.partition('?')[0]}: body over {cap:,} bytes cap"
+                )
+            parts.append(chunk)
+        raw = b"".join(parts)
     except (TimeoutError, aiohttp.ClientError) as exc:
         raise tr.map_error(agent.name, exc, started=True, events=0, timeouts=agent._timeouts()) from None
     finally:

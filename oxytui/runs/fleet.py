@@ -44,6 +44,8 @@ class Fleet:
         """Nodes that keep no run records we can read, with the reason."""
         self.skipped = 0
         """Malformed records and history entries skipped so far."""
+        self.dropped = 0
+        """Records beyond the per-view cap (a hostile or enormous trace), not parsed."""
         self.max_runs = max_runs
         self.version = 0
 
@@ -117,6 +119,7 @@ class Fleet:
     ) -> list[FleetEvent]:
         """One node's records of a trace: merged into its run; ``call_start``/``call_end`` once per call."""
         self.skipped += view.skipped
+        self.dropped += view.dropped
         run, new = self._run(view.trace_id, received_wall)
         events: list[FleetEvent] = []
         if new and run.source is Source.TRAFFIC:

@@ -328,6 +328,13 @@ class OxyApp(App[int]):
             self.runs_data = RunsData(self)
         toggle_runs(self, self.runs_data, utc=self.frozen)
 
+    def action_stats_scope(self) -> None:
+        """``e``: the Stats pane counts everyone's runs (traffic included) or only this dashboard's."""
+        main = self._main()
+        main.stats.everyone = not main.stats.everyone
+        main.stats.border_title = "Stats · " + ("everyone's runs" if main.stats.everyone else "my runs")
+        main.flush(self.clock(), self.frame(), force=True)
+
     def action_log_toggles(self) -> None:
         view = self._main().log_view
 

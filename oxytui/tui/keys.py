@@ -15,6 +15,7 @@ APP_BINDINGS: list[Binding] = [
     Binding("v", "timeline", "Tree/timeline", show=False, id="timeline"),
     Binding("f", "log_toggles", "Types/nodes", id="log_toggles"),
     Binding("r", "runs", "Runs", id="runs"),
+    Binding("e", "stats_scope", "Mine/everyone", show=False, id="stats_scope"),
     Binding("ctrl+o", "chat_target", "Target", id="chat_target", priority=True),
     Binding("l", "focus_log", "Log", show=False, id="focus_log"),
     Binding("question_mark", "help", "Help", id="help"),

@@ -69,6 +69,17 @@ async def shot_help(pilot: object) -> None:
     await pilot.press("question_mark")  # type: ignore[attr-defined]
 
 
+async def shot_runs(pilot: object) -> None:
+    await pilot.press("r")  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def shot_runs_tree(pilot: object) -> None:
+    """The stitched tree of someone's remote hop (master -> math), from both nodes' records."""
+    await pilot.press("r", "slash", *"TRtrafficHop", "enter", "enter")  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
 async def shot_none(pilot: object) -> None:
     await pilot.pause()  # type: ignore[attr-defined]
 

@@ -52,6 +52,7 @@ class RunsScreen(Screen[None]):
         Binding("S", "sort_flip", "Reverse", id="runs_sort_reverse"),
         Binding("y", "copy_trace", "Copy trace id", id="runs_copy"),
         Binding("b", "focus_callees", "Callees", id="runs_callees"),
+        Binding("g", "callees_group", "Per node/total", id="runs_callees_group"),
     ]
 
     def __init__(self, data: RunsData, *, utc: bool = False) -> None:
@@ -78,9 +79,6 @@ class RunsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#runs-filter", Input).display = False
-        self.query_one(
-            "#callees-pane"
-        ).border_title = "Callees · fleet-wide · most failures, then slowest p95"
         self.table.focus()
         self.refresh_rows(force=True)
         self.set_interval(REFRESH_EVERY, self.refresh_rows)
@@ -104,6 +102,8 @@ class RunsScreen(Screen[None]):
         self._titles()
 
     def _titles(self) -> None:
+        scope = "per node" if self.data.by_node else "fleet totals"
+        self.query_one("#callees-pane").border_title = f"Callees · {scope} · most failures, then slowest p95"
         pane = self.query_one("#runs-pane")
         pane.border_title = f"Runs · {self._matched:,} of {self._total:,} · every node, every source"
         sub = Text(end="")
@@ -170,6 +170,10 @@ class RunsScreen(Screen[None]):
             self.app.notify("no run selected", severity="warning")
             return
         copy_trace(self.app, row.trace_id)
+
+    def action_callees_group(self) -> None:
+        self.data.by_node = not self.data.by_node
+        self.refresh_rows(force=True)
 
     def action_focus_callees(self) -> None:
         (self.table if self.callees.has_focus else self.callees).focus()

@@ -37,7 +37,6 @@ class RunTreeScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="runtree_back"),
         Binding("y", "copy_trace", "Copy trace id", id="runtree_copy"),
-        Binding("e", "expand_all", "Expand all", show=False, id="runtree_expand"),
     ]
 
     def __init__(self, data: RunsData, row: RunRow, *, utc: bool = False) -> None:
@@ -155,9 +154,6 @@ class RunTreeScreen(Screen[None]):
 
     def action_copy_trace(self) -> None:
         copy_trace(self.app, self.row.trace_id)
-
-    def action_expand_all(self) -> None:
-        self.calls_tree.root.expand_all()
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[CallItem]) -> None:
         item = event.node.data

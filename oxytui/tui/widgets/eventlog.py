@@ -154,7 +154,9 @@ class EventLogView(ScrollView, can_focus=True):
         compact = self.size.width < 90
         clock = fmt_clock(row.wall, self.utc)
         t.append(clock[:8] if compact else clock, "dim")
-        t.append(" ")
+        t.append(
+            "⇢" if row.source == "traffic" else " ", theme_style(self.app, "$accent")
+        )  # someone else's run
         t.append(f"{row.node[:10]:<10}" if compact else f"{row.node[:14]:<14}", "bold")
         t.append(" ")
         t.append(f"{row.type[:11]:<11}", theme_style(self.app, TYPE_STYLE.get(row.type, "")))

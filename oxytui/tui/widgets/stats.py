@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label, Sparkline, Static
 
-from oxytui.runs import ALL, RunStore
+from oxytui.runs import ALL, NodeStats, RunStore
 from oxytui.tui.text import fmt_pct, fmt_secs, literal
 
 COLS = [
@@ -39,6 +39,8 @@ class StatsPane(Vertical):
         super().__init__(id=id)
         self.store = store
         self.focus_key = ALL
+        self.everyone = True
+        """Everyone's runs (traffic included) or only the runs this dashboard started (key ``e``)."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="stats-table")
@@ -52,7 +54,8 @@ class StatsPane(Vertical):
 
     def sync(self, now: float) -> None:
         self.query_one("#stats-table", Static).update(self._table(now), layout=self._rows_changed())
-        st = self.store.stats.get(self.focus_key) or self.store.stats[ALL]
+        stats = self.stats_map()
+        st = stats.get(self.focus_key) or stats[ALL]
         lat = st.latency_series(60)
         rate = st.rate_series(now)
         self.query_one("#lat-spark", Sparkline).data = lat or [0.0]
@@ -63,6 +66,9 @@ class StatsPane(Vertical):
             f"latency, last {len(lat)} runs · {label} · max {fmt_secs(max(lat) if lat else None)}",
         )
         self._label("#rate-label", f"events/s, last 60 s · {label} · peak {max(rate) if rate else 0:.0f}")
+
+    def stats_map(self) -> dict[str, NodeStats]:
+        return self.store.stats if self.everyone else self.store.own_stats
 
     def _rows_changed(self) -> bool:
         """A layout pass only when the table's height changes (nodes added/removed), not every refresh."""
@@ -81,7 +87,7 @@ class StatsPane(Vertical):
         for col, width in cols[1:]:
             out.append(" " + col.rjust(width), "bold")
         for key in [ALL, *self.store.nodes]:
-            st = self.store.stats.get(key)
+            st = self.stats_map().get(key)
             if st is None:
                 continue
             p50, p95, p99 = st.latency_percentiles()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass, replace
 from typing import Any
 
 from oxytui.runs import Fleet, RunStore
@@ -139,14 +140,14 @@ class RunsData:
                 return tree_of_run(mine, self.app.clock())
         return []
 
-    async def fetch_call(self, row: RunRow, item: CallItem) -> tuple[Any, Any, str]:
-        """``(input, output, note)`` of one call from its node's ``/node`` record; falls back to what the
-        dashboard already holds. The note says where the text came from or why it could not be fetched."""
+    async def fetch_call(self, row: RunRow, item: CallItem) -> CallDetail:
+        """One call's input and output from its node's ``/node`` record; falls back to what the dashboard
+        already holds. The note says where the text came from or why it could not be fetched."""
         ctl = self.app.controller
         pool = getattr(ctl, "pool", None)
-        local_in, local_out = decode_json(item.input), decode_json(item.output)
+        local = CallDetail(decode_json(item.input), decode_json(item.output), item.headers, "")
         if pool is None:
-            return local_in, local_out, "no live node to ask (snapshot or replay): showing what is known"
+            return replace(local, note="no live node to ask (snapshot or replay): showing what is known")
         order = [item.node, *(n for n in row.nodes if n != item.node)]
         order += [a.name for a in pool if a.name not in order]
         problems: list[str] = []
@@ -161,9 +162,24 @@ class RunsData:
                 continue
             if record is None:
                 continue
-            return record.decoded_input(), decode_json(record.raw_output), f"from {name}'s /node record"
+            return CallDetail(
+                record.decoded_input(),
+                decode_json(record.raw_output),
+                record.headers,
+                f"from {name}'s /node record",
+            )
         why = "; ".join(problems[:2]) or "no node knows this call id"
-        return local_in, local_out, f"/node: {why} — showing what is known"
+        return replace(local, note=f"/node: {why} — showing what is known")
+
+
+@dataclass(frozen=True, slots=True)
+class CallDetail:
+    """What the call detail shows: input, output, the starting request's (redacted) headers, a note."""
+
+    input: Any
+    output: Any
+    headers: tuple[tuple[str, str], ...]
+    note: str
 
 
 def decode_json(raw: Any) -> Any:

@@ -92,6 +92,8 @@ class CallItem:
     input: Any = None
     output: Any = None
     """What the dashboard already holds locally (streamed runs); ``/node`` gives the full record."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """The starting request's headers from the record, credentials already redacted by the parser."""
     children: list[CallItem] = field(default_factory=list)
 
     @property
@@ -351,6 +353,7 @@ def tree_of_fleet(run: FleetRun) -> list[CallItem]:
             output_preview=one_line(rec.raw_output[:800], 160) if rec.state is not None else "",
             input=rec.raw_input or None,
             output=rec.raw_output if rec.state is not None else None,
+            headers=rec.headers,
             children=[item(c, depth + 1) for c in call.children] if depth < 200 else [],
         )
 

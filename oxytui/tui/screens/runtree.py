@@ -16,7 +16,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Label, Static, Tree
 
 from oxytui.runs.sanitize import clean, pretty_json
-from oxytui.tui.runsdata import DETAIL_CAP, RunsData
+from oxytui.tui.runsdata import DETAIL_CAP, CallDetail, RunsData
 from oxytui.tui.runsview import CallItem, RunRow
 from oxytui.tui.screens.main import TopBar
 from oxytui.tui.screens.runs import copy_trace
@@ -192,7 +192,9 @@ class CallDetailScreen(ModalScreen[None]):
             yield Label(head, id="call-head")
             yield Label(Text(self.note, "dim"), id="call-note")
             with VerticalScroll(id="call-scroll"):
-                yield Static(self._body(item.input, item.output), id="call-body")
+                yield Static(
+                    self._body(CallDetail(item.input, item.output, item.headers, "")), id="call-body"
+                )
             yield Label(Text("escape: close · text shown literally, capped", "dim"))
 
     def on_mount(self) -> None:
@@ -200,14 +202,14 @@ class CallDetailScreen(ModalScreen[None]):
         self.run_worker(self._load(), exclusive=True, group="call-detail")
 
     async def _load(self) -> None:
-        value_in, value_out, note = await self.data.fetch_call(self.row, self.item)
-        self.note, self.loaded = note, True
-        self.query_one("#call-note", Label).update(Text(clean(note), "dim"))
-        self.query_one("#call-body", Static).update(self._body(value_in, value_out))
+        detail = await self.data.fetch_call(self.row, self.item)
+        self.note, self.loaded = detail.note, True
+        self.query_one("#call-note", Label).update(Text(clean(detail.note), "dim"))
+        self.query_one("#call-body", Static).update(self._body(detail))
 
-    def _body(self, value_in: Any, value_out: Any) -> Text:
+    def _body(self, detail: CallDetail) -> Text:
         body = Text(end="")
-        for title, value in (("input", value_in), ("output", value_out)):
+        for title, value in (("input", detail.input), ("output", detail.output)):
             body.append(f"{title}\n", theme_style(self.app, "bold $primary"))
             text = value if isinstance(value, str) else pretty_json(value, DETAIL_CAP)
             if isinstance(value, str):
@@ -216,4 +218,11 @@ class CallDetailScreen(ModalScreen[None]):
                 )
             body.append(text if value is not None else "—", "" if value is not None else "dim")
             body.append("\n\n")
+        if detail.headers:  # who started the run (user agent, host); credentials were redacted at parse time
+            body.append("request headers of the run\n", theme_style(self.app, "bold $primary"))
+            for name, value in detail.headers[:40]:
+                body.append_text(literal(name, "bold", limit=60))
+                body.append(": ")
+                body.append_text(literal(value, limit=200))
+                body.append("\n")
         return body

@@ -24,7 +24,7 @@ from typing import IO, Any
 
 FORMAT = "oxytui-recording"
 VERSION = 1
-KINDS = frozenset({"header", "msg", "ping", "start", "finish"})
+KINDS = frozenset({"header", "msg", "ping", "start", "finish", "traffic"})
 SCRUBBED = "***"
 
 
@@ -138,7 +138,7 @@ class Recorder:
     def mark(self, kind: str, node: str, trace_id: str, wall: float | None = None, **fields: Any) -> None:
         """Run boundary for replay: ``mark("start", node, trace, query=...)``,
         ``mark("finish", node, trace, state="failed", error=...)``."""
-        if kind not in ("start", "finish"):
+        if kind not in ("start", "finish", "traffic"):  # traffic: a call seen in a node's run records
             raise ValueError(f"unknown mark kind {kind!r}")
         rec = {"k": kind, "node": node, "trace": trace_id, "wall": time.time() if wall is None else wall}
         rec.update({k: self._scrub(v) if isinstance(v, str) else v for k, v in fields.items()})

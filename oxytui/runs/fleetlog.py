@@ -13,11 +13,11 @@ from oxytui.client.records import NodeRecord
 
 from .calltree import CallStatus, RunState
 from .fleet import FleetEvent
-from .fleetrun import FAILED_STATES, FleetRun, FleetState, Source
+from .fleetrun import FleetRun, FleetState, Source
 from .sanitize import one_line
 from .store import TRAFFIC, RunStore
 
-__all__ = ["apply_fleet_events", "record_detail"]
+__all__ = ["apply_call_row", "apply_fleet_events", "record_detail"]
 
 _STATES = {
     FleetState.COMPLETED: RunState.COMPLETED,
@@ -66,53 +66,10 @@ def apply_fleet_events(store: RunStore, events: list[FleetEvent], mono_now: floa
             target = store.start_run(node, run.trace_id, run.query, mono(ev.wall), ev.wall, source=TRAFFIC)
         applied += 1
         rec = ev.record
-        if ev.kind == "call_start" and rec is not None:
-            target.on_tool_call(
-                node_id=rec.node_id,
-                caller=rec.caller,
-                callee=rec.callee,
-                category=rec.node_type,
-                call_stack=list(rec.call_stack),
-                arguments={},
-                mono=mono(ev.wall),
-            )
-            store.log.append(
-                mono=mono(ev.wall),
-                wall=ev.wall,
-                node=rec.node,
-                trace_id=run.trace_id,
-                type="tool_call",
-                caller=rec.caller,
-                callee=rec.callee,
-                summary=f"{rec.node_type} call" if rec.node_type else "",
-                raw=record_detail(rec),
-                source=TRAFFIC,
-            )
-        elif ev.kind == "call_end" and rec is not None:
-            failed = rec.state in FAILED_STATES
-            call = target.on_observation(
-                node_id=rec.node_id,
-                caller=rec.caller,
-                callee=rec.callee,
-                category=rec.node_type,
-                call_stack=list(rec.call_stack),
-                output=rec.raw_output[:2000],
-                mono=mono(ev.wall),
-            )
-            if failed:
-                call.status = CallStatus.ERROR
-            store.log.append(
-                mono=mono(ev.wall),
-                wall=ev.wall,
-                node=rec.node,
-                trace_id=run.trace_id,
-                type="observation",
-                caller=rec.caller,
-                callee=rec.callee,
-                summary=one_line(rec.raw_output, 300),
-                raw=record_detail(rec),
-                error=failed,
-                source=TRAFFIC,
+        if ev.kind in ("call_start", "call_end") and rec is not None:
+            kind = "tool_call" if ev.kind == "call_start" else "observation"
+            apply_call_row(
+                store, node, run.trace_id, kind, rec.node, record_detail(rec), mono(ev.wall), ev.wall
             )
         elif ev.kind == "run_end" and target.live:
             target.answer = run.answer
@@ -124,3 +81,67 @@ def apply_fleet_events(store: RunStore, events: list[FleetEvent], mono_now: floa
                 error = "gave up: records never finished"
             store.finish_run(node, run.trace_id, end, ev.wall, _STATES.get(run.state), error)
     return applied
+
+
+def apply_call_row(
+    store: RunStore,
+    run_node: str,
+    trace_id: str,
+    kind: str,
+    node: str,
+    detail: dict[str, Any],
+    mono: float,
+    wall: float,
+) -> None:
+    """One traffic call start (``tool_call``) or finish (``observation``) from a :func:`record_detail`:
+    the run's call tree and one log row marked traffic. Shared by the live path and replay."""
+    target = store.get_run(run_node, trace_id)
+    if target is None:
+        target = store.start_run(run_node, trace_id, "", mono, wall, source=TRAFFIC)
+
+    def text(key: str) -> str:
+        value = detail.get(key)
+        return value if isinstance(value, str) else ""
+
+    stack = detail.get("call_stack")
+    call_stack = [str(s) for s in stack] if isinstance(stack, list) else []
+    node_id, caller, callee, category = text("node_id"), text("caller"), text("callee"), text("node_type")
+    if kind == "tool_call":
+        target.on_tool_call(
+            node_id=node_id,
+            caller=caller,
+            callee=callee,
+            category=category,
+            call_stack=call_stack,
+            arguments={},
+            mono=mono,
+        )
+        summary, failed = (f"{category} call" if category else ""), False
+    else:
+        output = text("output")
+        call = target.on_observation(
+            node_id=node_id,
+            caller=caller,
+            callee=callee,
+            category=category,
+            call_stack=call_stack,
+            output=output[:2000],
+            mono=mono,
+        )
+        failed = detail.get("state") in ("FAILED", "ERROR")
+        if failed:
+            call.status = CallStatus.ERROR
+        summary = one_line(output, 300)
+    store.log.append(
+        mono=mono,
+        wall=wall,
+        node=node,
+        trace_id=trace_id,
+        type=kind,
+        caller=caller,
+        callee=callee,
+        summary=summary,
+        raw=detail,
+        error=failed,
+        source=TRAFFIC,
+    )

@@ -164,6 +164,8 @@ class RunTreeScreen(Screen[None]):
 class CallDetailScreen(ModalScreen[None]):
     """A call's input and output: what streamed at once, then the node's full ``/node`` record."""
 
+    main_actions_off = True
+
     DEFAULT_CSS = """
     CallDetailScreen { align: center middle; }
     CallDetailScreen #call-box { width: 90%; max-width: 140; height: 85%; }

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from .schemas import OxyState
@@ -43,26 +44,14 @@ MAX_TRACES = 1_000
 _SECRET_NAMES = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
 _SECRET_PARTS = ("token", "secret", "password", "api-key", "api_key", "apikey")
 _STATES = {s.value: s for s in OxyState}
-# "api_key": "...", "password": "..." inside raw JSON text (e.g. an LLM's class_attr in its record's input)
-_SECRET_FIELD = re.compile(
-    r'("[A-Za-z0-9_\-]*(?:api_?key|apikey|password|secret|token|authorization|cookie)[A-Za-z0-9_\-]*"'
-    r'\s*:\s*")((?:[^"\\]|\\.)*)(")',
-    re.IGNORECASE,
-)
-_FIELD_HINTS = (
-    "key",
-    "password",
-    "secret",
-    "token",
-    "uthorization",
-    "ookie",
-    "KEY",
-    "PASSWORD",
-    "SECRET",
-    "TOKEN",
-)
+# "api_key": "...", "password": "..." inside raw JSON text (e.g. an LLM's class_attr in its record's input):
+# keywords are found with str.find on a lowercased copy (fast), then the value is matched there
+_FIELD_WORDS = ("api_key", "apikey", "api-key", "password", "secret", "token", "authorization", "cookie")
+_FIELD_VALUE = re.compile(r'[A-Za-z0-9_\-]*"\s*:\s*"((?:[^"\\]|\\.)*)"')
+_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
 
+@lru_cache(maxsize=1024)
 def is_secret_header(name: str) -> bool:
     """True for credential headers: the usual names and anything named like ``*token*``/``*secret*``."""
     low = name.lower()
@@ -91,9 +80,34 @@ def scrub_text(text: str, secrets: list[str]) -> str:
     for s in secrets:
         if s in text:
             text = text.replace(s, REDACTED)
-    if any(h in text for h in _FIELD_HINTS):
-        text = _SECRET_FIELD.sub(lambda m: m.group(1) + REDACTED + m.group(3), text)
-    return text
+    return _scrub_fields(text) if '"' in text else text
+
+
+def _scrub_fields(text: str) -> str:
+    """Replace the string values of JSON keys named like credentials (``"x_api_key": "..."``)."""
+    low = text.lower()
+    spans: list[tuple[int, int]] = []
+    for word in _FIELD_WORDS:
+        k = low.find(word)
+        while k >= 0:
+            b = k
+            while b > 0 and text[b - 1] in _KEY_CHARS:
+                b -= 1
+            if b > 0 and text[b - 1] == '"':
+                m = _FIELD_VALUE.match(text, k + len(word))
+                if m is not None and m.end(1) > m.start(1):
+                    spans.append((m.start(1), m.end(1)))
+            k = low.find(word, k + 1)
+    if not spans:
+        return text
+    out: list[str] = []
+    pos = 0
+    for a, b in sorted(spans):
+        if a >= pos:
+            out += [text[pos:a], REDACTED]
+            pos = b
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def parse_node_time(value: Any) -> datetime | None:
@@ -310,22 +324,40 @@ def parse_history(payload: Any, node: str) -> HistoryPage:
     return HistoryPage(traces=traces, total=total if isinstance(total, int) else len(traces), skipped=skipped)
 
 
-def _record(n: Any, node: str, trace_id: str, limit: int, secrets: list[str]) -> NodeRecord | None:
+_Shared = tuple[tuple[tuple[str, str], ...], list[str], float | None]
+
+
+def _shared(raw: Any, cache: dict[str, _Shared]) -> _Shared:
+    """Redacted headers, secret values and first-response time from a record's ``shared_data``; records of
+    one trace mostly carry the same string, so it is parsed once per distinct value."""
+    key = raw if isinstance(raw, str) else None
+    if key is not None and key in cache:
+        return cache[key]
+    shared = _loads(raw)
+    result: _Shared = ((), [], None)
+    if isinstance(shared, dict):
+        headers, found = redact_headers(shared.get("_headers"))
+        metrics = shared.get("_metrics")
+        first_ms = None
+        if isinstance(metrics, dict):
+            frt = metrics.get("first_response_time_ms")
+            first_ms = float(frt) if isinstance(frt, int | float) and not isinstance(frt, bool) else None
+        result = (headers, found, first_ms)
+    if key is not None and len(cache) < 10_000:
+        cache[key] = result
+    return result
+
+
+def _record(
+    n: Any, node: str, trace_id: str, limit: int, secrets: list[str], cache: dict[str, _Shared]
+) -> NodeRecord | None:
     if not isinstance(n, dict):
         return None
     node_id = n.get("node_id")
     if not isinstance(node_id, str) or not node_id:
         return None
-    shared = _loads(n.get("shared_data"))
-    headers: tuple[tuple[str, str], ...] = ()
-    first_ms: float | None = None
-    if isinstance(shared, dict):
-        headers, found = redact_headers(shared.get("_headers"))
-        secrets.extend(s for s in found if s not in secrets)
-        metrics = shared.get("_metrics")
-        if isinstance(metrics, dict):
-            frt = metrics.get("first_response_time_ms")
-            first_ms = float(frt) if isinstance(frt, int | float) and not isinstance(frt, bool) else None
+    headers, found, first_ms = _shared(n.get("shared_data"), cache)
+    secrets.extend(s for s in found if s not in secrets)
     raw_extra = _raw(n.get("extra"), limit)
     in_tok = out_tok = tot_tok = None
     model = ""
@@ -383,26 +415,20 @@ def parse_view(payload: Any, node: str, trace_id: str = "", *, limit: int = MAX_
     if not isinstance(nodes, list):
         return TraceView(trace_id, available=False, reason="no nodes list")
     tid = _s(data.get("trace_id"), 200) or trace_id
+    cache: dict[str, _Shared] = {}
     secrets: list[str] = []
+    for n in nodes[:MAX_RECORDS]:  # every secret first: one found late may sit in an earlier record's text
+        if isinstance(n, dict):
+            secrets.extend(s for s in _shared(n.get("shared_data"), cache)[1] if s not in secrets)
     records: list[NodeRecord] = []
     skipped = 0
     for n in nodes[:MAX_RECORDS]:
-        rec = _record(n, node, tid, limit, secrets)
+        rec = _record(n, node, tid, limit, secrets, cache)
         if rec is None:
             skipped += 1
         else:
             records.append(rec)
-    if secrets:  # a secret found in a later record may sit in an earlier record's text too
-        records = [_rescrub(r, secrets) for r in records]
     return TraceView(tid, records, skipped=skipped, dropped=max(0, len(nodes) - MAX_RECORDS))
-
-
-def _rescrub(r: NodeRecord, secrets: list[str]) -> NodeRecord:
-    texts = (r.raw_input, r.raw_output, r.raw_extra)
-    clean = tuple(scrub_text(t, secrets) for t in texts)
-    if clean == texts:
-        return r
-    return replace(r, raw_input=clean[0], raw_output=clean[1], raw_extra=clean[2])
 
 
 def parse_node(payload: Any, node: str, *, limit: int = 16 * MAX_RAW) -> NodeRecord | None:
@@ -410,4 +436,4 @@ def parse_node(payload: Any, node: str, *, limit: int = 16 * MAX_RAW) -> NodeRec
     data, reason = _envelope(payload)
     if reason:
         return None
-    return _record(data, node, "", limit, [])
+    return _record(data, node, "", limit, [], {})

@@ -119,18 +119,33 @@ class TrafficWatcher:
         return sum(n.requests for n in self.nodes.values())
 
     async def run(self) -> None:
-        """Poll until :meth:`stop`; each node on its own schedule, all in this one task."""
+        """Poll until :meth:`stop`: one loop per node (a slow or hung node delays only itself); the node
+        set follows ``agents()`` (nodes added or removed in the dashboard)."""
+        loops: dict[str, asyncio.Task[None]] = {}
+        try:
+            while not self._stop.is_set():
+                agents = {a.name: a for a in self.agents()}
+                for name in [n for n in loops if n not in agents or loops[n].done()]:
+                    loops.pop(name).cancel()
+                    if name not in agents:
+                        self._forget(name)
+                for name, agent in agents.items():
+                    if name not in loops:
+                        loops[name] = asyncio.create_task(self._node_loop(agent))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), self.opts.every)
+        finally:
+            for task in loops.values():
+                task.cancel()
+            await asyncio.gather(*loops.values(), return_exceptions=True)
+
+    async def _node_loop(self, agent: SSEOxyGent) -> None:
         while not self._stop.is_set():
-            now = self.mono()
-            agents = {a.name: a for a in self.agents()}
-            for gone in set(self.nodes) - set(agents):
-                self._forget(gone)
-            due = [a for a in agents.values() if self._node(a.name).due <= now]
-            if due:
-                await asyncio.gather(*(self.tick(a) for a in due), return_exceptions=True)
-            wake = min((n.due for n in self.nodes.values()), default=now + self.opts.every)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), max(0.05, wake - self.mono()))
+            await self.tick(agent)
+            delay = self._node(agent.name).due - self.mono()
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), delay)
 
     async def tick(self, agent: SSEOxyGent) -> None:
         """One poll of one node: history, then a few views; schedules the node's next poll."""
@@ -240,7 +255,9 @@ class TrafficWatcher:
         now = self.mono()
         for trace in [k for k, p in nw.pending.items() if now - p.since > self.opts.give_up_after]:
             self._done(nw.name, trace, gave_up=True)
-        order = sorted(nw.pending.items(), key=lambda kv: (not kv[1].running, kv[1].last, kv[1].since))
+        # in-flight first, then the least recently polled; among never-polled the newest (under overload the
+        # oldest wait and are given up at max_pending, rather than everything shown late)
+        order = sorted(nw.pending.items(), key=lambda kv: (not kv[1].running, kv[1].last, -kv[1].since))
         changed = False
         for trace, p in order[: self.opts.views_per_tick]:
             nw.requests += 1

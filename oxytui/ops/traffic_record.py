@@ -28,7 +28,7 @@ def run_error(run: FleetRun) -> str:
 
 
 def _node(run: FleetRun) -> str:
-    return run.start_node or (run.nodes[0] if run.nodes else "?")
+    return run.store_node or run.start_node or (run.nodes[0] if run.nodes else "?")
 
 
 def summary_of(run: FleetRun) -> Any:

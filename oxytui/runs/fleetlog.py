@@ -46,7 +46,10 @@ def record_detail(rec: NodeRecord, output_limit: int = 4000) -> dict[str, Any]:
 
 
 def _key_node(run: FleetRun) -> str:
-    return run.start_node or (run.nodes[0] if run.nodes else "?")
+    """Fixed once: the starting node may only become known after another node listed the run."""
+    if not run.store_node:
+        run.store_node = run.start_node or (run.nodes[0] if run.nodes else "?")
+    return run.store_node
 
 
 def apply_fleet_events(store: RunStore, events: list[FleetEvent], mono_now: float, wall_now: float) -> int:

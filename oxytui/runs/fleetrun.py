@@ -139,6 +139,8 @@ class FleetRun:
     """Nodes whose history lists the trace."""
     ended: bool = False
     gave_up: bool = False
+    store_node: str = ""
+    """The node its dashboard RunStore entry is keyed by, fixed at first sight (see fleetlog)."""
     version: int = 0
     _started: set[str] = field(default_factory=set)
     _finished: set[str] = field(default_factory=set)

@@ -192,3 +192,28 @@ async def test_huge_views_and_outputs_stay_bounded() -> None:
             assert len(fat_rec.raw_output) < 70_000
     finally:
         await runner.cleanup()
+
+
+async def test_a_hung_node_delays_only_itself(cluster: SimCluster) -> None:
+    async def hang(_: web.Request) -> web.Response:
+        await asyncio.Event().wait()
+        raise AssertionError
+
+    app = web.Application()
+    app.router.add_get("/history_with_ratings", hang)
+    runner = web.AppRunner(app, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with Harness({"math_agent": cluster.urls["math_agent"]}) as h:
+            h.agents.append(
+                SSEOxyGent(name="hung", server_url=f"http://127.0.0.1:{port}", connect_timeout=60)
+            )
+            await until(lambda: "hung" in h.watcher.nodes)
+            await other_client(cluster.urls["math_agent"], "add 1 2", "TRnotStalled0001")
+            done = await until(lambda: h.ended("TRnotStalled0001"), limit=10)
+            assert done.state is FleetState.COMPLETED
+    finally:
+        await runner.cleanup()

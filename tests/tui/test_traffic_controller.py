@@ -90,6 +90,8 @@ async def test_demo_shows_other_users_traffic_at_once() -> None:
     try:
         run = await until(lambda: next((r for r in store.runs.values() if r.source == "traffic"), None), 20)
         assert run.node in ctl.cluster.urls
-        await until(lambda: any(r.source == "traffic" and r.type == "observation" for r in store.log.rows), 20)
+        await until(
+            lambda: any(r.source == "traffic" and r.type == "observation" for r in store.log.rows), 20
+        )
     finally:
         await ctl.aclose()

@@ -147,3 +147,15 @@ def test_node_times() -> None:
     assert parse_node_time("2026-11-29 13:59:35.5") == datetime(2026, 11, 29, 13, 59, 35, 500000)
     for bad in (None, 5, "", "2026-13-29 13:59:35.1", "x" * 100, "29/11/2026 13:59:35"):
         assert parse_node_time(bad) is None, bad
+
+
+def test_credential_fields_in_raw_json_text() -> None:
+    from oxytui.client.records import scrub_text
+
+    text = (
+        '{"api_key": "k-123", "X-Api-Key" : "k-456", "total_tokens": 5, "my_token": "", "note": "token: k"}'
+    )
+    out = scrub_text(text, [])
+    assert "k-123" not in out and "k-456" not in out and out.count(REDACTED) == 2
+    assert '"total_tokens": 5' in out and '"my_token": ""' in out and '"note": "token: k"' in out
+    assert scrub_text('{"password": "a\\"b"}', []) == f'{{"password": "{REDACTED}"}}'

@@ -160,3 +160,37 @@ def test_traffic_runs_feed_the_store_log_and_stats() -> None:
     ends = [r for r in rows if r.type == "observation"]
     assert len(ends) == sum(len(list(r.all_records())) for r in fleet.runs.values())
     assert not store.live_runs()
+
+
+def test_one_store_run_even_when_the_callee_node_lists_it_first() -> None:
+    from oxytui.runs import RunStore
+    from oxytui.runs.fleetlog import apply_fleet_events
+
+    store, fleet = RunStore(), Fleet()
+    events = fleet.observe_history("math", parse_history(load("history_math_inflight"), "math"), WALL, DATE)
+    apply_fleet_events(store, events, 100.0, WALL)  # math polled first: the run is keyed there
+    events = fleet.apply_view("master", view("view_master_inflight", "master"), WALL, DATE)
+    events += fleet.apply_view("math", view("view_math_inflight", "math"), WALL, DATE)
+    apply_fleet_events(store, events, 100.0, WALL)
+    assert [k for k in store.runs if k[1] == "TRremoteSlow0001"] == [("math", "TRremoteSlow0001")]
+    assert len(store.runs[("math", "TRremoteSlow0001")].calls) == 5
+
+
+def test_hostile_text_reaches_the_log_literally_without_controls() -> None:
+    from oxytui.runs import RunStore
+    from oxytui.runs.fleetlog import apply_fleet_events
+
+    hostile = "[@click=app.quit]x[/] \x1b[31mred\x1b]0;title\x07 \u202eevil"
+    times = {"create_time": "2026-11-29 13:59:35.1", "update_time": "2026-11-29 13:59:35.2"}
+    recs = [{"node_id": "a", "father_node_id": "", "callee": hostile, "caller": "user", "state": 4,
+             "output": hostile, **times}]  # fmt: skip
+    fleet, store = Fleet(), RunStore()
+    events = fleet.apply_view(
+        "n", parse_view({"code": 200, "data": {"nodes": recs, "trace_id": "H"}}, "n"), WALL
+    )
+    apply_fleet_events(store, events + fleet.finish("H", WALL), 100.0, WALL)
+    rows = [r for r in store.log.rows if r.trace_id == "H"]
+    calls = [r for r in rows if r.type in ("tool_call", "observation")]
+    assert len(calls) == 2 and all("[@click=app.quit]x[/]" in r.callee for r in calls)
+    text = "".join(r.callee + r.summary for r in rows)
+    assert not any(ch in text for ch in "\x1b\x07\u202e")

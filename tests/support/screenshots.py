@@ -94,10 +94,22 @@ SHOTS: dict[str, tuple[str, Callable[[object], Awaitable[None]]]] = {
 }
 
 
+TRAFFIC_SHOTS: dict[str, Callable[[object], Awaitable[None]]] = {
+    "runs": shot_runs,
+    "runs-tree": shot_runs_tree,
+}
+"""Pictures on the fixed feed plus fixed fleet traffic (other people's runs from the nodes' records)."""
+
+
 async def _shoot(
-    outdir: Path, name: str, theme: str, action: Callable[[object], Awaitable[None]], size: tuple[int, int]
+    outdir: Path,
+    name: str,
+    theme: str,
+    action: Callable[[object], Awaitable[None]],
+    size: tuple[int, int],
+    traffic: bool = False,
 ) -> Path:
-    app = fixed_app(theme)
+    app = fixed_app(theme, traffic=traffic)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         await action(pilot)
@@ -113,6 +125,8 @@ async def main_async(outdir: Path) -> list[Path]:
     for name, (theme, action) in SHOTS.items():
         out.append(await _shoot(outdir, name, theme, action, (160, 45)))
     out.append(await _shoot(outdir, "main-100x30", "oxytui-dark", shot_fanout, (100, 30)))
+    for name, action in TRAFFIC_SHOTS.items():
+        out.append(await _shoot(outdir, name, "oxytui-dark", action, (160, 45), traffic=True))
     return out
 
 

@@ -46,6 +46,7 @@ class RunsData:
         self._sources: dict[tuple[str, str], str] = {}
         """Who started each run, remembered while the controller still knows (it forgets finished runs)."""
         self._trees: dict[Any, tuple[Any, list[CallItem]]] = {}
+        self._rows: dict[Any, tuple[Any, RunRow]] = {}
 
     @property
     def store(self) -> RunStore:
@@ -84,7 +85,7 @@ class RunsData:
 
     def rows(self) -> list[RunRow]:
         self._remember_sources()
-        return collect(self.store, self.fleet, self.app.clock(), self.wall_now(), self._sources)
+        return collect(self.store, self.fleet, self.app.clock(), self.wall_now(), self._sources, self._rows)
 
     def callees(self) -> list[CalleeRow]:
         fleet = self.fleet

@@ -246,10 +246,19 @@ def sort_callees(rows: list[CalleeRow]) -> list[CalleeRow]:
 
 
 def collect(
-    store: RunStore, fleet: Fleet | None, now: float, wall_now: float, sources: dict[tuple[str, str], str]
+    store: RunStore,
+    fleet: Fleet | None,
+    now: float,
+    wall_now: float,
+    sources: dict[tuple[str, str], str],
+    cache: dict[Any, tuple[Any, RunRow]] | None = None,
 ) -> list[RunRow]:
     """Every run the model knows, one row per trace id, newest first: fleet runs (with the dashboard's own
-    streamed run of the same trace merged in) and streamed runs the fleet does not know."""
+    streamed run of the same trace merged in) and streamed runs the fleet does not know.
+
+    ``cache`` keeps the rows of finished runs between calls (a finished run's row only changes with its
+    records), so a refresh over thousands of runs costs little more than the live ones."""
+    memo: dict[Any, tuple[Any, RunRow]] = cache if cache is not None else {}
     rows: list[RunRow] = []
     fleet_runs = fleet.runs if fleet is not None else {}
     streamed: dict[str, Run] = {}
@@ -259,9 +268,34 @@ def collect(
                 streamed[run.trace_id] = run
             continue
         source = "traffic" if run.source == "traffic" else source_of_run(run, sources)
-        rows.append(row_of_run(run, now, run.start_wall or None, source))
+        sig: Any = (run.state, run.end_mono, len(run.calls), source)
+        hit = memo.get(run.key)
+        if hit is not None and hit[0] == sig and not run.live:
+            rows.append(hit[1])
+            continue
+        row = row_of_run(run, now, run.start_wall or None, source)
+        memo[run.key] = (sig, row)
+        rows.append(row)
     for trace_id, frun in fleet_runs.items():
-        rows.append(row_of_fleet(frun, streamed.get(trace_id), now, wall_now))
+        mine = streamed.get(trace_id)
+        sig = (
+            frun.version,
+            frun.ended,
+            frun.gave_up,
+            mine.state if mine else None,
+            mine.end_mono if mine else 0,
+        )
+        hit = memo.get(trace_id)
+        if hit is not None and hit[0] == sig and hit[1].state != "running":
+            rows.append(hit[1])
+            continue
+        row = row_of_fleet(frun, mine, now, wall_now)
+        memo[trace_id] = (sig, row)
+        rows.append(row)
+    if len(memo) > 2 * len(rows) + 100:  # forget runs the model dropped
+        keep = {r.key[1] if isinstance(r.key, tuple) else r.key for r in rows}
+        for k in [k for k in memo if k not in keep]:
+            del memo[k]
     rows.sort(key=lambda r: r.start or 0.0, reverse=True)
     return rows
 

@@ -106,7 +106,7 @@ async def test_other_clients_runs_in_the_runs_screen(nodes: dict[str, str]) -> N
         await pilot.pause()
         states = [r.state for r in _rows(app)]
         assert states == sorted(states)
-        await pilot.click(RunsTable, offset=(_header_x(screen.table, "query"), 0))
+        await pilot.click(RunsTable, offset=(screen.table.header_x("query") + 1, 0))
         await pilot.pause()
         queries = [r.query.lower() for r in _rows(app)]
         assert screen.table.sort_column == "query" and queries == sorted(queries)
@@ -185,12 +185,3 @@ async def test_other_clients_runs_in_the_runs_screen(nodes: dict[str, str]) -> N
         assert_nowhere_on_screen(app, SECRET)
         await pilot.press("escape")
         assert app.is_running
-
-
-def _header_x(table: RunsTable, column: str) -> int:
-    x = 0
-    for col in table.ordered_columns:
-        if str(col.key.value) == column:
-            return x + 2
-        x += col.get_render_width(table)
-    raise AssertionError(column)

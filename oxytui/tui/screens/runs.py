@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import Footer, Input
 
 from oxytui.runs.sanitize import one_line
 from oxytui.tui.runsdata import RunsData
@@ -22,7 +22,7 @@ from oxytui.tui.runsview import COLUMNS, SOURCES, STATES, RunFilter, RunRow, cyc
 from oxytui.tui.screens.main import TopBar
 from oxytui.tui.text import theme_style
 from oxytui.tui.widgets.callees import CalleesTable
-from oxytui.tui.widgets.runs_table import RunsTable, styled
+from oxytui.tui.widgets.runs_table import NUMERIC, RunsTable, styled
 
 REFRESH_EVERY = 0.5
 """Seconds between looks at the model (rows are rebuilt only when it changed)."""
@@ -155,7 +155,7 @@ class RunsScreen(Screen[None]):
     def action_sort_next(self) -> None:
         keys = [k for k, _ in COLUMNS]
         nxt = keys[(keys.index(self.table.sort_column) + 1) % len(keys)]
-        self._sort(nxt, nxt in ("start", "duration", "tokens", "hops"))
+        self._sort(nxt, nxt in NUMERIC)
 
     def action_sort_flip(self) -> None:
         self._sort(self.table.sort_column, not self.table.descending)
@@ -180,20 +180,12 @@ class RunsScreen(Screen[None]):
 
     # --- events -----------------------------------------------------------------------------------------
 
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
-        if event.data_table is self.table:
-            column = str(event.column_key.value)
-            same = column == self.table.sort_column
-            self._sort(
-                column,
-                not self.table.descending if same else column in ("start", "duration", "tokens", "hops"),
-            )
+    def on_runs_table_sort_by(self, event: RunsTable.SortBy) -> None:
+        same = event.column == self.table.sort_column
+        self._sort(event.column, not self.table.descending if same else event.column in NUMERIC)
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        if event.data_table is self.table:
-            row = self.table.selected()
-            if row is not None:
-                self.open_tree(row)
+    def on_runs_table_opened(self, event: RunsTable.Opened) -> None:
+        self.open_tree(event.row)
 
     def open_tree(self, row: RunRow) -> None:
         from oxytui.tui.screens.runtree import RunTreeScreen

@@ -1,24 +1,32 @@
-"""Runs table: one row per run from every source; literal ``Text`` cells, only changed cells repaint."""
+"""Runs table: one line per run from every source, drawn only where visible (thousands of runs cost no more
+than a screenful), with a clickable header for sorting. Cells are literal ``Text``: never markup."""
 
 from __future__ import annotations
 
 from rich.style import Style
 from rich.text import Text
-from textual.widgets import DataTable
+from textual import events
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widget import Widget
 
 from oxytui.tui.runsview import COLUMNS, RunRow
 from oxytui.tui.text import RUN_STYLE, fmt_clock, fmt_secs, literal, theme_style
 
-STATE_ICON = {"running": "◌", "completed": "✓", "failed": "✗"}
+STATE_ICON = {"running": "◌", "completed": "✓", "failed": "✗", "canceled": "⊘", "unknown": "?"}
 WIDE = {
-    "start": 12,
-    "nodes": 18,
-    "trace": 22,
-    "state": 11,
-    "duration": 8,
-    "tokens": 7,
-    "hops": 4,
-    "source": 7,
+    "start": 13,
+    "nodes": 19,
+    "trace": 23,
+    "state": 15,
+    "duration": 9,
+    "tokens": 8,
+    "hops": 5,
+    "source": 8,
 }
 COMPACT = {
     "start": 9,
@@ -28,13 +36,14 @@ COMPACT = {
     "duration": 7,
     "tokens": 6,
     "hops": 5,
-    "source": 7,
+    "source": 8,
 }
-"""Compact columns have no cell padding: each width includes one separating space."""
+"""Column widths including one separating space; ``query`` takes what is left."""
 SHORT = {"start": "time", "nodes": "node", "duration": "dur", "tokens": "tok", "source": "src"}
+RIGHT = {"duration", "tokens", "hops"}
 COMPACT_BELOW = 130
-MAX_ROWS = 2_000
-"""Rows shown at most (newest first by default); the title says how many more matched."""
+NUMERIC = ("start", "duration", "tokens", "hops")
+"""Columns that sort descending first (newest, slowest, costliest first)."""
 
 
 def styled(value: object, style: Style | str, limit: int) -> Text:
@@ -50,103 +59,253 @@ def fmt_tokens(n: int | None) -> str:
     return f"{n / 1000:.1f}k" if n >= 10_000 else str(n)
 
 
-class RunsTable(DataTable[Text]):
-    """Shows :class:`RunRow` lists; the row key is the trace id (plus the first node, for uniqueness)."""
+class RunsTable(Vertical, can_focus=False):
+    """Header plus body; the screen talks to this object (rows, sort, selection)."""
+
+    DEFAULT_CSS = """
+    RunsTable { height: 1fr; }
+    RunsTable RunsHeader { height: 1; }
+    RunsTable RunsBody { height: 1fr; scrollbar-size-vertical: 1; overflow-x: hidden; }
+    """
+
+    class Opened(Message):
+        """Enter (or a double click) on a run."""
+
+        def __init__(self, row: RunRow) -> None:
+            super().__init__()
+            self.row = row
+
+    class SortBy(Message):
+        """A click on a column header."""
+
+        def __init__(self, column: str) -> None:
+            super().__init__()
+            self.column = column
 
     def __init__(self, *, utc: bool = False, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id)
         self.utc = utc
-        self.rows_shown: list[RunRow] = []
-        self._keys: list[str] = []
-        self._last: dict[tuple[str, str], Text] = {}
-        self._width = 0
         self.sort_column = "start"
         self.descending = True
+        self.header = RunsHeader(self)
+        self.body = RunsBody(self)
 
-    def layout_for(self, width: int) -> dict[str, int]:
-        compact = width < COMPACT_BELOW
-        widths = dict(COMPACT if compact else WIDE)
-        fixed = sum(widths.values()) + (0 if compact else 2 * len(COLUMNS))
-        widths["query"] = max(10, width - fixed - (3 if compact else 5))
-        return widths
+    def compose(self) -> object:  # type: ignore[override]
+        yield self.header
+        yield self.body
+
+    @property
+    def rows_shown(self) -> list[RunRow]:
+        return self.body.rows
+
+    def focus(self, scroll_visible: bool = True) -> RunsTable:
+        self.body.focus(scroll_visible)
+        return self
+
+    @property
+    def has_focus(self) -> bool:  # type: ignore[override]
+        return self.body.has_focus
 
     def set_rows(self, rows: list[RunRow]) -> None:
-        """Show ``rows`` (already sorted and filtered); rebuilds only when the order or width changed."""
-        rows = rows[:MAX_ROWS]
-        width = self.size.width or self.app.size.width
-        if width != self._width:
-            self._width = width
-            self._columns_for(width)
-        keys = [_key(r) for r in rows]
-        self.rows_shown = rows
-        if keys != self._keys:
-            current = self._keys[self.cursor_row] if 0 <= self.cursor_row < len(self._keys) else None
-            self.clear()
-            self._last.clear()
-            for key, row in zip(keys, rows, strict=True):
-                cells = self._cells(row)
-                self.add_row(*cells, key=key)
-                self._last.update({(key, col): c for (col, _), c in zip(COLUMNS, cells, strict=True)})
-            self._keys = keys
-            if rows:
-                self.move_cursor(row=keys.index(current) if current in keys else 0, animate=False)
-            return
-        for key, row in zip(keys, rows, strict=True):
-            for (col, _), cell in zip(COLUMNS, self._cells(row), strict=True):
-                if self._last.get((key, col)) != cell:  # update_cell repaints: only real changes
-                    self._last[(key, col)] = cell
-                    self.update_cell(key, col, cell)
-
-    def _columns_for(self, width: int) -> None:
-        self.clear(columns=True)
-        self._keys = []
-        widths = self.layout_for(width)
-        compact = width < COMPACT_BELOW
-        self.cell_padding = 0 if compact else 1
-        for col, header in COLUMNS:
-            label = SHORT.get(col, header) if compact else header
-            if col == self.sort_column:
-                label += " ▼" if self.descending else " ▲"
-            self.add_column(Text(label, "bold"), key=col, width=widths[col])
-        self._widths = widths
+        self.body.set_rows(rows)
 
     def set_sort(self, column: str, descending: bool) -> None:
         self.sort_column, self.descending = column, descending
-        self._width = 0  # headers show the arrow: rebuilt on the next set_rows
+        self.header.refresh()
 
     def selected(self) -> RunRow | None:
-        return self.rows_shown[self.cursor_row] if 0 <= self.cursor_row < len(self.rows_shown) else None
+        return self.body.selected()
 
-    def _cells(self, row: RunRow) -> tuple[Text, ...]:
-        gap = 1 if self.cell_padding == 0 else 0
-        w = {k: v - gap for k, v in self._widths.items()}
+    def widths(self) -> dict[str, int]:
+        width = self.size.width or self.app.size.width
+        compact = width < COMPACT_BELOW
+        widths = dict(COMPACT if compact else WIDE)
+        widths["query"] = max(10, width - 1 - sum(widths.values()))  # 1: the body's scrollbar
+        return widths
+
+    def header_x(self, column: str) -> int:
+        """Where a column's header starts (for clicks and tests)."""
+        x = 0
+        widths = self.widths()
+        for key, _ in COLUMNS:
+            if key == column:
+                return x
+            x += widths[key]
+        raise KeyError(column)
+
+    def column_at(self, x: int) -> str | None:
+        widths = self.widths()
+        left = 0
+        for key, _ in COLUMNS:
+            if left <= x < left + widths[key]:
+                return key
+            left += widths[key]
+        return None
+
+    def line(self, row: RunRow) -> Text:
+        """One run as one line of fixed-width cells."""
+        w = self.widths()
+        out = Text(no_wrap=True, end="")
+        for (key, _), cell in zip(COLUMNS, self._cells(row, w), strict=True):
+            width = w[key] - 1
+            cell.truncate(width, overflow="ellipsis")
+            pad = " " * (width - cell.cell_len)
+            if key in RIGHT:
+                out.append(pad)
+                out.append_text(cell)
+            else:
+                out.append_text(cell)
+                out.append(pad)
+            out.append(" ")
+        return out
+
+    def _cells(self, row: RunRow, w: dict[str, int]) -> list[Text]:
+        app = self.app
         state_style = theme_style(
-            self.app, ("bold " if row.state == "failed" else "") + RUN_STYLE.get(row.state, "")
+            app, ("bold " if row.state == "failed" else "") + RUN_STYLE.get(row.state, "")
         )
-        state = Text(f"{STATE_ICON.get(row.state, '?')} {row.state}", state_style, no_wrap=True, end="")
+        state = Text(f"{STATE_ICON.get(row.state, '?')} {row.state}", state_style)
         if row.failed_calls and row.state != "failed":
-            state.append(f" ({row.failed_calls}✗)", theme_style(self.app, "$error"))
-        start = fmt_clock(row.start, self.utc) if row.start is not None else "—"
+            state.append(f" {row.failed_calls}✗", theme_style(app, "$error"))
+        start = fmt_clock(row.start, self.utc)[: w["start"] - 1] if row.start is not None else "—"
         joined = ",".join(row.nodes)
-        if len(joined) > w["nodes"] and len(row.nodes) > 1:
-            joined = f"{row.nodes[0][: w['nodes'] - 3]}+{len(row.nodes) - 1}"
-        nodes = literal(joined, limit=w["nodes"])
-        cells = (
-            Text(start[: w["start"]], "dim"),
-            nodes,
-            literal(row.trace_id, limit=w["trace"]),
-            literal(row.query, limit=w["query"]),
+        if len(joined) > w["nodes"] - 1 and len(row.nodes) > 1:
+            joined = f"{row.nodes[0][: w['nodes'] - 4]}+{len(row.nodes) - 1}"
+        return [
+            Text(start, "dim"),
+            literal(joined, limit=w["nodes"] - 1),
+            literal(row.trace_id, limit=w["trace"] - 1),
+            literal(row.query, limit=w["query"] - 1),
             state,
-            Text(fmt_secs(row.duration), justify="right"),
-            Text(fmt_tokens(row.tokens), justify="right"),
-            Text(str(row.hops) if row.hops else "", justify="right"),
-            Text(row.source, theme_style(self.app, "$accent") if row.source == "traffic" else "dim"),
-        )
-        if gap:  # compact: no cell padding, so every cell ends with its separating space
-            for cell in cells:
-                cell.append(" ")
-        return cells
+            Text(fmt_secs(row.duration)),
+            Text(fmt_tokens(row.tokens)),
+            Text(str(row.hops) if row.hops else ""),
+            Text(row.source, theme_style(app, "$accent") if row.source == "traffic" else "dim"),
+        ]
 
 
-def _key(row: RunRow) -> str:
-    return f"{row.trace_id}\0{row.nodes[0] if row.nodes else ''}"
+class RunsHeader(Widget):
+    """Column titles; the sorted one carries ▼/▲. A click sorts by that column."""
+
+    def __init__(self, table: RunsTable) -> None:
+        super().__init__()
+        self.table = table
+
+    def render(self) -> Text:
+        table = self.table
+        w = table.widths()
+        compact = (self.size.width or self.app.size.width) < COMPACT_BELOW
+        out = Text(no_wrap=True, end="", style="bold")
+        for key, header in COLUMNS:
+            label = SHORT.get(key, header) if compact else header
+            if key == table.sort_column:
+                label += "▼" if table.descending else "▲"
+            label = label[: w[key] - 1]
+            out.append(label.rjust(w[key] - 1) if key in RIGHT else label.ljust(w[key] - 1))
+            out.append(" ")
+        return out
+
+    def on_click(self, event: events.Click) -> None:
+        column = self.table.column_at(event.x)
+        if column is not None:
+            self.table.post_message(RunsTable.SortBy(column))
+
+
+class RunsBody(ScrollView, can_focus=True):
+    BINDINGS = [
+        Binding("up", "cursor(-1)", show=False),
+        Binding("down", "cursor(1)", show=False),
+        Binding("pageup", "cursor(-20)", show=False),
+        Binding("pagedown", "cursor(20)", show=False),
+        Binding("home", "cursor(-1000000)", show=False),
+        Binding("end", "cursor(1000000)", show=False),
+        Binding("enter", "open", "Call tree", show=False),
+    ]
+
+    def __init__(self, table: RunsTable) -> None:
+        super().__init__()
+        self.table = table
+        self.rows: list[RunRow] = []
+        self.cursor = 0
+        self._cache: dict[tuple[RunRow, bool, bool, int], Strip] = {}
+
+    def set_rows(self, rows: list[RunRow]) -> None:
+        """Swap in new rows; the cursor stays on the same run (by key) when it is still there."""
+        current = self.selected()
+        self.rows = rows
+        if current is not None:
+            for i, row in enumerate(rows):
+                if row.key == current.key:
+                    self.cursor = i
+                    break
+        self.cursor = min(max(0, self.cursor), max(0, len(rows) - 1))
+        if len(self._cache) > 4 * max(len(rows), 200):
+            self._cache.clear()
+        self.virtual_size = Size(self.size.width, len(rows))
+        self.refresh()
+
+    def selected(self) -> RunRow | None:
+        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        idx = scroll_y + y
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if idx >= len(self.rows):
+            return Strip.blank(width, base)
+        row = self.rows[idx]
+        selected = idx == self.cursor
+        key = (row, selected, self.has_focus, width)
+        strip = self._cache.get(key)
+        if strip is None:
+            text = self.table.line(row)
+            segments = list(text.render(self.app.console, end=""))
+            strip = Strip(segments).crop_extend(scroll_x, scroll_x + width, base)
+            if selected:
+                strip = strip.apply_style(Style(reverse=True, bold=self.has_focus))
+            elif idx % 2:
+                strip = strip.apply_style(base + Style(dim=False))
+            strip = strip.apply_style(base)
+            self._cache[key] = strip
+        return strip
+
+    def action_cursor(self, step: int) -> None:
+        if not self.rows:
+            return
+        self.cursor = min(max(0, self.cursor + step), len(self.rows) - 1)
+        self.scroll_to_region_for_cursor()
+        self.refresh()
+
+    def scroll_to_region_for_cursor(self) -> None:
+        top = self.scroll_offset.y
+        height = self.scrollable_content_region.height
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+
+    def action_open(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self.table.post_message(RunsTable.Opened(row))
+
+    def on_click(self, event: events.Click) -> None:
+        idx = self.scroll_offset.y + event.y
+        if 0 <= idx < len(self.rows):
+            self.cursor = idx
+            self.refresh()
+            if event.chain >= 2:
+                self.action_open()
+
+    def on_focus(self) -> None:
+        self._cache.clear()
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._cache.clear()
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self._cache.clear()
+        self.virtual_size = Size(self.size.width, len(self.rows))

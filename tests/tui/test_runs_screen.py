@@ -165,3 +165,45 @@ async def test_hostile_text_in_runs_table_tree_and_detail_is_literal() -> None:
         await pilot.pause()
         assert isinstance(app.screen, CallDetailScreen)
         assert_literal_screen(app, SIZE, "[@click=app.quit]")
+
+
+async def test_a_huge_trace_draws_a_bounded_tree_and_says_what_is_left() -> None:
+    from oxytui.client.records import parse_view
+    from oxytui.runs import Fleet
+    from oxytui.tui.screens.runtree import MAX_CALLS
+
+    app = fixed_app()
+    fleet = app.fleet = Fleet()
+    records = [
+        {
+            "node_id": f"N{i:06d}",
+            "father_node_id": "" if i == 0 else "N000000",
+            "node_type": "agent" if i == 0 else "tool",
+            "caller": "user" if i == 0 else "math_agent",
+            "callee": "math_agent" if i == 0 else f"tool{i}",
+            "call_stack": ["user", "math_agent"],
+            "create_time": "2026-11-18 11:08:00.000000000",
+            "update_time": "2026-11-18 11:08:01.000000000",
+            "state": 3,
+            "output": "ok",
+        }
+        for i in range(5_000)
+    ]
+    body = {"code": 200, "message": "SUCCESS", "data": {"nodes": records, "trace_id": "TRhuge0000000001"}}
+    fleet.apply_view("math", parse_view(body, "math", "TRhuge0000000001"), 1_795_000_090.0)
+    fleet.finish("TRhuge0000000001", 1_795_000_090.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot)
+        await pilot.press("slash", *"TRhuge", "enter", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RunTreeScreen)
+        tree = app.screen.calls_tree
+        drawn = []
+        todo = [tree.root]
+        while todo:
+            node = todo.pop()
+            drawn.append(node)
+            todo.extend(node.children)
+        calls = [n for n in drawn if n.data is not None]
+        assert len(calls) == MAX_CALLS
+        assert any(f"{5_000 - MAX_CALLS:,} more calls not shown" in str(n.label) for n in drawn)

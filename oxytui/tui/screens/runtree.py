@@ -24,6 +24,8 @@ from oxytui.tui.text import RUN_STYLE, fmt_clock, fmt_secs, literal, theme_style
 from oxytui.tui.widgets.runs_table import STATE_ICON, fmt_tokens, styled
 
 REFRESH_EVERY = 0.5
+MAX_CALLS = 2_000
+"""Calls drawn in one tree (a trace may hold 100,000 records): the rest are counted, not drawn."""
 
 
 class RunTreeScreen(Screen[None]):
@@ -103,12 +105,17 @@ class RunTreeScreen(Screen[None]):
             root.add_leaf(Text("no calls recorded (yet)", "dim"))
         focus = None
         stack = [(root, i) for i in reversed(items)]
-        while stack:
+        shown = 0
+        while stack and shown < MAX_CALLS:
             parent, item = stack.pop()
             node = parent.add(self._label(item), data=item, expand=True, allow_expand=bool(item.children))
+            shown += 1
             if item.node_id == cursor_id:
                 focus = node
             stack.extend((node, c) for c in reversed(item.children))
+        if stack:
+            more = sum(1 for r in items for _ in r.walk()) - shown
+            root.add_leaf(Text(f"… {more:,} more calls not shown (first {MAX_CALLS:,} in tree order)", "dim"))
         if focus is not None:
             tree.move_cursor(focus)
 

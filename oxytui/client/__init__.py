@@ -5,6 +5,7 @@ from __future__ import annotations
 from .agent import EventHandler, SSEOxyGent, WireTap
 from .errors import (
     NoHealthyNode,
+    RemoteBodyTooLarge,
     RemoteConfigError,
     RemoteConnectionError,
     RemoteError,
@@ -31,6 +32,7 @@ from .events import (
 from .pool import InitResult, NodePool
 from .profiles import PROFILES, Profile, agent_from_profile, get_profile
 from .records import HistoryPage, NodeRecord, TraceSummary, TraceView
+from .remote import RemoteAgent
 from .runlog import NoRunRecords
 from .schemas import OrgNode, OxyRequest, OxyResponse, OxyState, parse_organization
 from .sse import SSEComment, SSEDecoder, SSEError, SSEEventTooLarge, SSEMessage
@@ -57,6 +59,8 @@ __all__ = [
     "OxyState",
     "Profile",
     "ProgressEvent",
+    "RemoteAgent",
+    "RemoteBodyTooLarge",
     "RemoteConfigError",
     "RemoteConnectionError",
     "RemoteError",

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import zlib
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import aiohttp
 
 from . import _transport as tr
-from .errors import RemoteError, RemoteHTTPError, RemoteProtocolError
+from .errors import RemoteBodyTooLarge, RemoteError, RemoteHTTPError, RemoteProtocolError
 from .events import decode_json
 
 if TYPE_CHECKING:
     from .agent import SSEOxyGent
     from .schemas import OxyRequest
 
-__all__ = ["get_view", "open_with_retries", "start_async_run"]
+__all__ = ["get_json", "get_view", "open_with_retries", "read_body", "start_async_run"]
 
 log = logging.getLogger("oxytui.client")
 
@@ -39,8 +40,12 @@ async def open_with_retries(
     headers = agent.request_headers(request, sse=sse)
     if body is not None:
         headers["Content-Type"] = "application/json"
+    short = not sse
+    if short:  # bodies we inflate ourselves, with a cap (read_body)
+        headers["Accept-Encoding"] = "gzip, deflate"
     session = agent._get_session()
-    timeout = agent._timeout(quick=not sse and path != "/async/chat")
+    timeout = agent._timeout(quick=short and path != "/async/chat", short=short)
+    timeouts = agent._timeouts(short)
     max_retries = agent.max_retries if retries is None else retries
     attempt = 0
     while True:
@@ -54,18 +59,19 @@ async def open_with_retries(
                 timeout=timeout,
                 ssl=agent._ssl_arg(),
                 allow_redirects=False,
+                auto_decompress=not short,
             )
         except Exception as exc:
             if not isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError):
                 raise
-            err = tr.map_error(agent.name, exc, started=False, events=0, timeouts=agent._timeouts())
+            err = tr.map_error(agent.name, exc, started=False, events=0, timeouts=timeouts)
             if not tr.is_retryable(exc) or attempt >= max_retries:
                 raise _gave_up(err, attempt) from None
             retry_reason = err.cause
         else:
             if resp.status == 200:
                 return resp
-            snippet = agent._scrub(await tr.read_snippet(resp))
+            snippet = agent._scrub(await (_short_snippet(agent, resp) if short else tr.read_snippet(resp)))
             resp.release()
             err = RemoteHTTPError(agent.name, resp.status, snippet, tr.display_url(url))
             if resp.status not in tr.RETRY_STATUSES or attempt >= max_retries:
@@ -85,15 +91,77 @@ def _gave_up(err: RemoteError, attempts: int) -> RemoteError:
     return err
 
 
-async def start_async_run(agent: SSEOxyGent, body: bytes, request: OxyRequest) -> None:
-    """``POST /async/chat``: OxyGent answers ``{"code": 200, ...}`` and runs without a reader."""
-    resp = await open_with_retries(agent, "POST", "/async/chat", body, sse=False, request=request)
+async def read_body(
+    agent: SSEOxyGent, resp: aiohttp.ClientResponse, path: str, cap: int, *, truncate: bool = False
+) -> bytes:
+    """The body of a short response (requested with ``auto_decompress=False``), inflated here so both
+    the bytes on the wire and the inflated bytes stop at ``cap``: a gzip bomb costs ``cap``, not GBs.
+    Over the cap: :class:`RemoteBodyTooLarge` naming the node, or the first ``cap`` bytes (``truncate``)."""
+    encoding = resp.headers.get("Content-Encoding", "").strip().lower()
+    if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+        raise RemoteProtocolError(agent.name, f"{path}: unsupported Content-Encoding {encoding[:40]!r}")
+    inflater: Any = None
+    out = bytearray()
+    wire = 0
     try:
-        raw = await resp.read()
+        while chunk := await resp.content.readany():
+            wire += len(chunk)
+            if wire > cap and not truncate:
+                raise _too_large(agent, path, cap, "on the wire")
+            if encoding in ("", "identity"):
+                out += chunk
+            else:
+                if inflater is None:  # gzip or zlib header (auto-detected), or raw deflate
+                    raw_deflate = encoding == "deflate" and chunk[0] & 0xF != 8
+                    inflater = zlib.decompressobj(-zlib.MAX_WBITS if raw_deflate else 47)
+                out += inflater.decompress(chunk, cap + 1 - len(out))
+            if len(out) > cap or wire > cap:
+                if truncate:
+                    return bytes(out[:cap])
+                raise _too_large(agent, path, cap, f"once inflated ({encoding})")
+    except zlib.error as exc:
+        raise RemoteProtocolError(agent.name, f"{path}: body is not valid {encoding}: {exc}") from None
+    return bytes(out)
+
+
+def _too_large(agent: SSEOxyGent, path: str, cap: int, how: str) -> RemoteBodyTooLarge:
+    return RemoteBodyTooLarge(agent.name, f"{path}: response body over {cap} bytes {how} (max_body_size)")
+
+
+async def _short_snippet(agent: SSEOxyGent, resp: aiohttp.ClientResponse) -> str:
+    """The start of an error body of a short request, inflated if need be, as one printable line."""
+    try:
+        raw = await read_body(agent, resp, "", tr.SNIPPET_BYTES, truncate=True)
+    except (TimeoutError, aiohttp.ClientError, RemoteError):
+        return ""
+    return tr.printable_line(raw)
+
+
+async def _read(agent: SSEOxyGent, method: str, path: str, body: bytes | None, **kw: Any) -> bytes:
+    """One short request (within ``short_timeout``): the capped, inflated body of a 200 answer."""
+    resp = await open_with_retries(agent, method, path, body, sse=False, **kw)
+    try:
+        return await read_body(agent, resp, path, agent.max_body_size)
     except (TimeoutError, aiohttp.ClientError) as exc:
-        raise tr.map_error(agent.name, exc, started=False, events=0, timeouts=agent._timeouts()) from None
+        timeouts = agent._timeouts(short=True)
+        raise tr.map_error(agent.name, exc, started=False, events=0, timeouts=timeouts) from None
     finally:
         resp.release()
+
+
+async def get_json(agent: SSEOxyGent, path: str) -> Any:
+    """``GET path`` (one attempt, as OxyGent's init does: callers re-check on their own schedule)."""
+    raw = await _read(agent, "GET", path, None, request=None, retries=0)
+    try:
+        return decode_json(raw)
+    except ValueError:
+        snippet = raw[:120].decode("utf-8", "replace")
+        raise RemoteProtocolError(agent.name, f"{path}: body is not JSON: {snippet!r}") from None
+
+
+async def start_async_run(agent: SSEOxyGent, body: bytes, request: OxyRequest) -> None:
+    """``POST /async/chat``: OxyGent answers ``{"code": 200, ...}`` and runs without a reader."""
+    raw = await _read(agent, "POST", "/async/chat", body, request=request)
     try:
         data = decode_json(raw)
     except ValueError:

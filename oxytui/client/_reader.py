@@ -105,10 +105,12 @@ async def read_events(
                         append(event_from_comment(item, node=node, trace_id=trace_id, mono=mono, wall=wall))  # type: ignore[arg-type]
                         continue
                     events += 1
-                    append(ev)
-                    if type(ev) is StreamClosed:
+                    if type(ev) is StreamClosed or (ev.raw == "done" and ev.size == 4):
+                        # end of stream: ``event: close``, or a bare ``data: done`` whatever its event name
+                        append(ev if type(ev) is StreamClosed else _closed(ev))
                         closed = True
                         break
+                    append(ev)
             finally:
                 if paused:
                     gc_enable()
@@ -122,7 +124,9 @@ async def read_events(
         if not closed:
             if decoder.has_pending:
                 decoder.flush()
-            raise StreamAborted(agent.name, f"stream aborted: ended without close after {events} events")
+            aborted = StreamAborted(agent.name, f"stream aborted: ended without close after {events} events")
+            aborted.clean_end = True
+            raise aborted
         ok = True
     except (GeneratorExit, asyncio.CancelledError):
         ok = None
@@ -145,6 +149,14 @@ async def read_events(
         stats.finish(ok, time.monotonic() - t0, ttfe, events, nbytes, error)
         if resp is not None:
             _finish_response(agent, resp, ok is True)
+
+
+def _closed(ev: OxyEvent) -> StreamClosed:
+    """The :class:`StreamClosed` for a ``data: done`` message that came under another event name."""
+    return StreamClosed(
+        node=ev.node, trace_id=ev.trace_id, sse_id=ev.sse_id, sse_event=ev.sse_event, retry=ev.retry,
+        mono=ev.mono, wall=ev.wall, size=ev.size, raw=ev.raw,
+    )  # fmt: skip
 
 
 def _tap(agent: SSEOxyGent, tap: Any, trace_id: str, item: Any, wall: float) -> None:

@@ -33,6 +33,7 @@ __all__ = [
     "display_url",
     "is_retryable",
     "map_error",
+    "printable_line",
     "read_snippet",
 ]
 
@@ -150,5 +151,10 @@ async def read_snippet(resp: aiohttp.ClientResponse, limit: int = SNIPPET_BYTES)
         raw = await resp.content.read(limit)
     except (TimeoutError, aiohttp.ClientError):
         return ""
+    return printable_line(raw)
+
+
+def printable_line(raw: bytes) -> str:
+    """Bytes as one printable line (control characters and line breaks become spaces)."""
     text = raw.decode("utf-8", "replace")
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())

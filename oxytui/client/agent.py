@@ -2,8 +2,9 @@
 
 A plain class (not a pydantic model) so subclasses written against OxyGent's docs can call
 ``super().__init__(**kwargs)`` and then set any attribute they like. Override points, as in OxyGent:
-``prepare_payload(request)`` and ``async _execute(request)``; ``execute()`` wraps the latter and turns
-every failure into a FAILED :class:`OxyResponse` that names the node and the cause.
+``prepare_payload(request)`` and ``async _execute(request)``; ``execute()`` (from :class:`RemoteAgent`)
+wraps the latter and turns every failure into a FAILED :class:`OxyResponse` that names the node and the
+cause.
 """
 
 from __future__ import annotations
@@ -21,23 +22,26 @@ import aiohttp
 from pydantic import SecretStr
 
 from . import _transport as tr
-from ._http import get_view, open_with_retries, start_async_run
+from ._http import get_json, get_view, open_with_retries, start_async_run
 from ._reader import read_events
-from .errors import RemoteError, RemoteProtocolError
+from .errors import RemoteError, StreamAborted
 from .events import (
     KeepAlive,
     ObservationEvent,
     OxyEvent,
     StreamClosed,
     ToolCallEvent,
-    decode_json,
 )
 from .payload import build_payload, resolve_strategy
 from .records import NodeRecord, TraceSummary, TraceView
+from .remote import RemoteAgent
 from .runlog import fetch_history, fetch_node, fetch_view
-from .schemas import OxyRequest, OxyResponse, OxyState, mark_remote, parse_organization
+from .schemas import OxyRequest, OxyResponse, OxyState, parse_organization
 from .sse import DEFAULT_MAX_EVENT_SIZE, SSEComment, SSEMessage
 from .stats import ConnectionStats
+
+MAX_BODY_SIZE = 16 * 2**20
+"""Default cap of a non-stream response body (organization, check_alive, view), wire and inflated."""
 
 __all__ = ["EventHandler", "SSEOxyGent", "WireTap"]
 
@@ -49,7 +53,7 @@ WireTap = Callable[[str, str, "SSEMessage | SSEComment", float], Any]
 """``fn(node, trace_id, item, wall)``: sees every raw SSE item (recording); must be cheap."""
 
 
-class SSEOxyGent:
+class SSEOxyGent(RemoteAgent):
     """Remote agent talking to one OxyGent node over ``/sse/chat`` (see the module docstring)."""
 
     def __init__(
@@ -73,11 +77,11 @@ class SSEOxyGent:
         ssl: _ssl.SSLContext | bool | None = None,
         desc: str = "",
         stats_window: int = 256,
+        org: dict[str, Any] | list[Any] | None = None,
+        short_timeout: float | None = 30.0,
+        max_body_size: int = MAX_BODY_SIZE,
     ) -> None:
-        self.name = name
-        self.require_https = require_https
-        tr.check_url(name, server_url, require_https)
-        self.server_url = str(server_url)
+        super().__init__(name, server_url, desc, org, require_https=require_https)
         self.is_share_call_stack = is_share_call_stack
         self.call_stack_strategy = call_stack_strategy
         resolve_strategy(call_stack_strategy, is_share_call_stack)  # fail fast on a typo
@@ -88,11 +92,11 @@ class SSEOxyGent:
         self.connect_timeout = connect_timeout
         self.idle_timeout = idle_timeout
         self.total_timeout = total_timeout
+        self.short_timeout = short_timeout
+        self.max_body_size = max_body_size
         self.max_event_size = max_event_size
         self.wire_tap = wire_tap
         self.ssl = ssl
-        self.desc = desc
-        self.org: dict[str, Any] = {}
         self.event_handlers: dict[str, Any] = {}
         self._stats = ConnectionStats(stats_window)
         self._session = session
@@ -162,15 +166,16 @@ class SSEOxyGent:
     def _ssl_arg(self) -> Any:
         return True if self.ssl is None else self.ssl
 
-    def _timeout(self, quick: bool = False) -> aiohttp.ClientTimeout:
-        if quick:  # check_alive / get_organization: small JSON bodies
-            t = self.connect_timeout
-            return aiohttp.ClientTimeout(total=self.total_timeout, connect=t, sock_connect=t, sock_read=t)
+    def _timeout(self, quick: bool = False, short: bool | None = None) -> aiohttp.ClientTimeout:
+        """``quick``: small JSON bodies (check_alive, get_organization): reads as short as connects.
+        ``short`` (default: ``quick``): every non-stream request, bounded by ``short_timeout`` in total,
+        so a node trickling a byte per second cannot hold ``init()`` or a probe."""
+        t = self.connect_timeout
         return aiohttp.ClientTimeout(
-            total=self.total_timeout,
-            connect=self.connect_timeout,  # DNS + TCP + TLS
-            sock_connect=self.connect_timeout,
-            sock_read=self.idle_timeout,
+            total=self._timeouts(quick if short is None else short)[2],
+            connect=t,  # DNS + TCP + TLS
+            sock_connect=t,
+            sock_read=t if quick else self.idle_timeout,
         )
 
     async def aclose(self) -> None:
@@ -204,8 +209,12 @@ class SSEOxyGent:
         """Send one request; retry only while the node cannot have started the run (see _transport)."""
         return await open_with_retries(self, method, path, body, sse=sse, request=request, retries=retries)
 
-    def _timeouts(self) -> tuple[float | None, ...]:
-        return (self.connect_timeout, self.idle_timeout, self.total_timeout)
+    def _timeouts(self, short: bool = False) -> tuple[float | None, ...]:
+        """(connect, idle, total) as used in error messages; ``short``: the limits of a short request."""
+        total = self.total_timeout
+        if short and self.short_timeout is not None:
+            total = self.short_timeout if total is None else min(total, self.short_timeout)
+        return (self.connect_timeout, self.idle_timeout, total)
 
     # --- organization / liveness -----------------------------------------------------------------------
 
@@ -216,19 +225,8 @@ class SSEOxyGent:
             raise self._scrub_error(exc) from None
 
     async def _get_json_raw(self, path: str) -> Any:
-        # one attempt, as OxyGent's init does: callers (NodePool, the TUI) re-check on their own schedule
-        resp = await self._open("GET", path, None, sse=False, retries=0)
-        try:
-            raw = await resp.read()
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise tr.map_error(self.name, exc, started=True, events=0, timeouts=self._timeouts()) from None
-        finally:
-            resp.release()
-        try:
-            return decode_json(raw)
-        except ValueError:
-            snippet = raw[:120].decode("utf-8", "replace")
-            raise RemoteProtocolError(self.name, f"{path}: body is not JSON: {snippet!r}") from None
+        # one attempt, body capped at max_body_size (wire and inflated), within short_timeout
+        return await get_json(self, path)
 
     async def init(self) -> None:
         """Fetch ``/get_organization`` into ``self.org`` (and the description if none was given)."""
@@ -247,10 +245,6 @@ class SSEOxyGent:
     async def view_raw(self, item_id: str) -> dict[str, Any] | None:
         """``GET /view`` as the node sent it (trace or node id; NOT redacted); None: no /view there."""
         return await get_view(self, item_id)
-
-    def get_org(self) -> list[dict[str, Any]]:
-        """Deep copy of the remote organization's children, every node marked ``is_remote=True``."""
-        return mark_remote(self.org.get("children") if isinstance(self.org, dict) else None)
 
     async def check_alive(self) -> bool:
         """``GET /check_alive`` answered ``{"alive": 1}``; never raises for network problems."""
@@ -277,7 +271,7 @@ class SSEOxyGent:
     def prepare_payload(self, oxy_request: OxyRequest) -> dict[str, Any]:
         """The JSON object POSTed to the node (override point, as in OxyGent)."""
         strategy = resolve_strategy(self.call_stack_strategy, self.is_share_call_stack)
-        return build_payload(oxy_request, strategy)
+        return build_payload(oxy_request, strategy, self.name)
 
     @staticmethod
     def _encode(payload: dict[str, Any]) -> bytes:
@@ -328,23 +322,6 @@ class SSEOxyGent:
 
     # --- execute -----------------------------------------------------------------------------------------
 
-    async def execute(self, oxy_request: OxyRequest) -> OxyResponse:
-        """Run ``_execute``; any failure becomes ``OxyState.FAILED`` with "node: cause" as output."""
-        try:
-            return await self._execute(oxy_request)
-        except asyncio.CancelledError:
-            raise
-        except RemoteError as exc:
-            message = self._scrub(str(exc))
-        except Exception as exc:  # a subclass's own _execute, a handler, anything: never raise
-            message = self._scrub(f"{self.name}: {type(exc).__name__}: {exc}")
-        log.info("%s", message)
-        return OxyResponse(
-            state=OxyState.FAILED,
-            output=message,
-            extra={"node": self.name, "trace_id": oxy_request.current_trace_id, "error": message},
-        )
-
     async def _execute(self, oxy_request: OxyRequest) -> OxyResponse:
         """Stream the run and forward events to the request's handler like OxyGent's SSEOxyGent.
 
@@ -359,34 +336,41 @@ class SSEOxyGent:
         if type(oxy_request).send_message is not OxyRequest.send_message:
             handler = oxy_request.send_message  # a subclass customised delivery: respect it
         answer: Any = ""
+        answered = False
         events = 0
         body = self._encode(self.prepare_payload(oxy_request))
         trace_id = oxy_request.current_trace_id or ""
-        async with aclosing(self._run("/sse/chat", body, trace_id, oxy_request)) as batches:
-            async for batch in batches:
-                for ev in batch:
-                    cls = type(ev)
-                    if cls is KeepAlive or cls is StreamClosed:
-                        continue
-                    events += 1
-                    kind = ev.type
-                    if kind == "answer":
-                        answer = ev.content  # type: ignore[attr-defined]
-                        continue
-                    if cls is ToolCallEvent or cls is ObservationEvent:  # the only CallEvent classes
-                        if ev.caller_category == "user" or ev.callee_category == "user":  # type: ignore[attr-defined]
+        extra: dict[str, Any] = {"node": self.name, "trace_id": trace_id}
+        try:
+            async with aclosing(self._run("/sse/chat", body, trace_id, oxy_request)) as batches:
+                async for batch in batches:
+                    for ev in batch:
+                        cls = type(ev)
+                        if cls is KeepAlive or cls is StreamClosed:
                             continue
-                        if rebuild:
-                            stack = base_stack + ev.call_stack[2:]
-                            ev.call_stack = stack
-                            ev.raw["content"]["call_stack"] = stack
-                    if handler is not None:
-                        await handler(ev.raw, ev.sse_event, ev.sse_id, ev.retry)
-        return OxyResponse(
-            state=OxyState.COMPLETED,
-            output=answer,
-            extra={"node": self.name, "trace_id": trace_id, "events": events},
-        )
+                        events += 1
+                        kind = ev.type
+                        if kind == "answer":
+                            answer, answered = ev.content, True  # type: ignore[attr-defined]
+                            continue
+                        if cls is ToolCallEvent or cls is ObservationEvent:  # the only CallEvent classes
+                            if ev.caller_category == "user" or ev.callee_category == "user":  # type: ignore[attr-defined]
+                                continue
+                            if rebuild:
+                                stack = base_stack + ev.call_stack[2:]
+                                ev.call_stack = stack
+                                ev.raw["content"]["call_stack"] = stack
+                        if handler is not None:
+                            await handler(ev.raw, ev.sse_event, ev.sse_id, ev.retry)
+        except StreamAborted as exc:
+            # OxyGent's loop returns COMPLETED on any clean end of the body; we do so only when the
+            # answer arrived, and say so. A broken body, or a clean end without an answer, stays FAILED.
+            if not (exc.clean_end and answered):
+                raise
+            note = "completed with the answer received, as OxyGent does"
+            extra["warning"] = self._scrub(f"{exc.cause}; {note}")
+        extra["events"] = events
+        return OxyResponse(state=OxyState.COMPLETED, output=answer, extra=extra)
 
     # --- monitoring --------------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import aiohttp
 
 __all__ = [
     "NoHealthyNode",
+    "RemoteBodyTooLarge",
     "RemoteConfigError",
     "RemoteConnectionError",
     "RemoteError",
@@ -43,6 +44,10 @@ class RemoteProtocolError(RemoteError):
     """The node answered, but not with what OxyGent sends (bad envelope, wrong content type)."""
 
 
+class RemoteBodyTooLarge(RemoteProtocolError):
+    """A short (non-stream) response grew past ``max_body_size``, on the wire or once inflated."""
+
+
 class RemoteEventTooLarge(RemoteProtocolError):
     """One SSE event grew past ``max_event_size``; the run is failed, the process is fine."""
 
@@ -73,7 +78,12 @@ class RemoteHTTPError(RemoteTransportError):
 
 
 class StreamAborted(RemoteTransportError, aiohttp.ClientPayloadError):
-    """The stream ended (or broke) after it started but before ``event: close``. Never retried."""
+    """The stream ended (or broke) after it started but before ``event: close``. Never retried.
+
+    ``clean_end`` is True when the body ended cleanly (no transport error) without a close marker:
+    ``execute()`` then completes the run if an answer arrived, as OxyGent does, with a warning."""
+
+    clean_end: bool = False
 
 
 class NoHealthyNode(RemoteError, LookupError):

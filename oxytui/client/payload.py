@@ -25,18 +25,20 @@ def resolve_strategy(strategy: str | None, is_share_call_stack: bool) -> str:
     return strategy
 
 
-def build_payload(request: OxyRequest, strategy: str) -> dict[str, Any]:
+def build_payload(request: OxyRequest, strategy: str, agent: str | None = None) -> dict[str, Any]:
     """``model_dump`` minus runtime fields, arguments flattened, ``caller_category`` forced to user.
 
     * ``full``: both stacks as they are;
-    * ``partial``: both stacks minus their last entry (this agent itself);
+    * ``partial``: both stacks minus their last entry (this agent itself); with ``agent`` given, only
+      when the stack ends with it, so a request built by hand (``OxyRequest(arguments=…)``, stack
+      ``["user"]``) keeps its ``user`` root;
     * ``none``: no stacks at all and ``caller="user"``: the remote sees a plain user request.
     ``shared_data._headers`` (the caller's incoming HTTP headers) is never sent in the body.
     """
     payload = request.model_dump(exclude=_EXCLUDE)
     payload.update(payload["arguments"])
     payload["caller_category"] = "user"
-    if strategy == "partial":
+    if strategy == "partial" and (agent is None or payload["call_stack"][-1:] == [agent]):
         payload["call_stack"] = payload["call_stack"][:-1]
         payload["node_id_stack"] = payload["node_id_stack"][:-1]
     elif strategy == "none":

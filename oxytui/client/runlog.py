@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from . import _transport as tr
+from ._http import read_body
 from .errors import RemoteError, RemoteHTTPError, RemoteProtocolError
 from .events import decode_json
 from .records import HistoryPage, NodeRecord, TraceView, parse_history, parse_node, parse_view
@@ -76,31 +77,18 @@ async def _get(agent: SSEOxyGent, path: str, cap: int) -> Dated[Any]:
         raise agent._scrub_error(exc) from None
     except RemoteError as exc:
         raise agent._scrub_error(exc) from None
+    where = path.partition("?")[0]
     try:
         date = _date(resp.headers.get("Date"))
-        length = resp.content_length
-        if length is not None and length > cap:
-            raise RemoteProtocolError(
-                agent.name, f"{path.partition('?')[0]}: body of {length:,} bytes over cap"
-            )
-        parts: list[bytes] = []
-        size = 0
-        while chunk := await resp.content.read(2**20):  # read(n) returns what is buffered: loop to EOF
-            size += len(chunk)
-            if size > cap:
-                raise RemoteProtocolError(
-                    agent.name, f"{path.partition('?')[0]}: body over {cap:,} bytes cap"
-                )
-            parts.append(chunk)
-        raw = b"".join(parts)
+        raw = await read_body(agent, resp, where, cap)  # capped on the wire and once inflated
     except (TimeoutError, aiohttp.ClientError) as exc:
-        raise tr.map_error(agent.name, exc, started=True, events=0, timeouts=agent._timeouts()) from None
+        raise tr.map_error(agent.name, exc, started=True, events=0, timeouts=agent._timeouts(True)) from None
     finally:
         resp.release()
     try:
         return Dated(decode_json(raw), date)
     except ValueError:
-        raise RemoteProtocolError(agent.name, f"{path.partition('?')[0]}: body is not JSON") from None
+        raise RemoteProtocolError(agent.name, f"{where}: body is not JSON") from None
 
 
 async def fetch_history(

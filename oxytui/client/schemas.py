@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from enum import Enum, auto
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationError
 
 from .errors import RemoteProtocolError
 
@@ -180,8 +180,12 @@ class OrgNode(BaseModel):
         return out
 
 
-def parse_organization(envelope: Any, node: str = "remote") -> dict[str, Any]:
-    """The organization root dict from a ``/get_organization`` body; a clear error for anything else."""
+_ORG_LIST: TypeAdapter[list[OrgNode]] = TypeAdapter(list[OrgNode])
+
+
+def parse_organization(envelope: Any, node: str = "remote") -> dict[str, Any] | list[Any]:
+    """``data.organization`` of a ``/get_organization`` body, as given (OxyGent stores it as is): the
+    root object, or a list of nodes; a clear error for anything else."""
     if not isinstance(envelope, dict):
         raise RemoteProtocolError(
             node, f"/get_organization: expected a JSON object, got {type(envelope).__name__}"
@@ -192,10 +196,15 @@ def parse_organization(envelope: Any, node: str = "remote") -> dict[str, Any]:
         raise RemoteProtocolError(node, f"/get_organization: code {code}: {msg}")
     data = envelope.get("data")
     org = data.get("organization") if isinstance(data, dict) else None
-    if not isinstance(org, dict):
-        raise RemoteProtocolError(node, "/get_organization: no data.organization object in the response")
+    if not isinstance(org, dict | list):
+        raise RemoteProtocolError(
+            node, "/get_organization: no data.organization object or list in the response"
+        )
     try:  # shape check: names/types/paths/children of the right JSON types
-        OrgNode.model_validate(org)
+        if isinstance(org, dict):
+            OrgNode.model_validate(org)
+        else:
+            _ORG_LIST.validate_python(org)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])

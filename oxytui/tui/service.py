@@ -204,15 +204,32 @@ class Controller:
         await asyncio.gather(*(self._init(a) for a in self.pool), return_exceptions=True)
 
     async def _probe_loop(self) -> None:
+        """Every ``PROBE_EVERY``, probe each node concurrently, so one slow node never delays another
+        node's health; a node whose previous probe is still running is not probed twice."""
+        probing: dict[str, asyncio.Task[None]] = {}
+
+        def done(task: asyncio.Task[None]) -> None:
+            name = task.get_name()
+            if probing.get(name) is task:
+                del probing[name]
+
         while True:
             await asyncio.sleep(PROBE_EVERY)
             for agent in list(self.pool):
-                ok = await agent.check_alive()
-                self.pool.mark(agent.name, ok)
-                info = self.store.nodes.get(agent.name)
-                self.store.set_alive(agent.name, ok, time.monotonic(), "" if ok else "check_alive failed")
-                if ok and info is not None and info.org is None:
-                    self._spawn(self._init(agent))
+                if agent.name not in probing:
+                    task = probing[agent.name] = self._spawn(self._probe(agent))
+                    task.set_name(agent.name)
+                    task.add_done_callback(done)
+
+    async def _probe(self, agent: SSEOxyGent) -> None:
+        ok = await agent.check_alive()
+        if self.pool.get(agent.name) is not agent:  # removed or replaced while probing
+            return
+        self.pool.mark(agent.name, ok)
+        info = self.store.nodes.get(agent.name)
+        self.store.set_alive(agent.name, ok, time.monotonic(), "" if ok else "check_alive failed")
+        if ok and info is not None and info.org is None and not agent.org:  # init failed earlier
+            self._spawn(self._init(agent))
 
     async def _query_probe(self, node: str, query: str, every: float) -> None:
         """Per-node probe prompt from the config, so stats have data when nobody chats (skips read-only)."""

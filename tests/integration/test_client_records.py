@@ -129,8 +129,22 @@ async def test_oversized_bodies_fail_politely(monkeypatch: pytest.MonkeyPatch) -
     app.router.add_get("/chunked/view", chunked)
     async for url in serve(app):
         async with SSEOxyGent(name="big", server_url=url) as agent:
-            with pytest.raises(RemoteError, match="cap"):
+            with pytest.raises(RemoteError, match="over 10000 bytes"):
                 await agent.view("T")
         async with SSEOxyGent(name="big", server_url=url + "/chunked") as agent:
-            with pytest.raises(RemoteError, match="cap"):
+            with pytest.raises(RemoteError, match="over 10000 bytes"):
                 await agent.view("T")
+
+
+async def test_gzip_bodies_are_inflated_within_the_cap() -> None:
+    async def view(_: web.Request) -> web.Response:
+        resp = web.Response(body=body("view_math_boom"), content_type="application/json")
+        resp.enable_compression(force=True)  # the node (or a proxy) gzips
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/view", view)
+    async for url in serve(app):
+        async with SSEOxyGent(name="gz", server_url=url) as agent:
+            got = await agent.view("TRmathBoom000001")
+            assert len(got.records) == 4 and got.finished

@@ -6,10 +6,10 @@ import logging
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from oxytui.client import (
     OxyState,
-    RemoteConfigError,
     SSEOxyGent,
     agent_from_profile,
 )
@@ -28,12 +28,13 @@ MATH = capture("math_add")
 
 
 def test_require_https_refuses_plain_http() -> None:
-    with pytest.raises(RemoteConfigError, match="require_https is set but server_url is 'http://x:1'"):
+    # construction: pydantic.ValidationError on server_url, as OxyGent's agents raise
+    with pytest.raises(ValidationError, match="require_https is set but server_url is 'http://x:1'"):
         SSEOxyGent(name="n", server_url="http://x:1", require_https=True)
     with pytest.raises(ValueError, match="plain HTTP"):
         agent_from_profile("production", name="n", server_url="http://x:1", require_https=False)
     assert agent_from_profile("production", name="n", server_url="https://x:1").is_share_call_stack is False
-    with pytest.raises(RemoteConfigError, match="http:// or https://"):
+    with pytest.raises(ValidationError, match="http:// or https://"):
         SSEOxyGent(name="n", server_url="ftp://x")
 
 

@@ -12,7 +12,16 @@ import pytest
 from oxytui.client import NodePool, OxyState, RemoteError, SSEOxyGent, StreamClosed
 from oxytui.sim import NodeKnobs, SimNode
 from tests.reliability.conftest import TOKEN, open_sockets, other_tasks, settle
-from tests.support.scripted_server import Handler, ReceivedRequest, ScriptedServer, Silent, free_port
+from tests.support.captures import capture, org_body
+from tests.support.scripted_server import (
+    Handler,
+    Json,
+    ReceivedRequest,
+    Replay,
+    ScriptedServer,
+    Silent,
+    free_port,
+)
 
 FAST = NodeKnobs(latency_ms=1, token_ms=1, burst_ms=10)
 
@@ -154,3 +163,14 @@ async def test_token_sent_only_to_its_node_and_not_in_events() -> None:
         assert not [s for s in seen if TOKEN in s]
     finally:
         await node.stop()
+    # ... and the token does reach the node, as a bearer header on every request the agent makes.
+    async with ScriptedServer() as srv:
+        srv.on("GET", "/get_organization", Json(json.loads(org_body())))
+        srv.on("POST", "/sse/chat", Replay(capture("math_add.sse")))
+        async with SSEOxyGent("math_agent", srv.url, token=TOKEN, max_retries=0) as agent:
+            await agent.init()
+            resp = await agent.execute(agent.build_request("add 2 3"))
+        assert resp.state is OxyState.COMPLETED
+        sent = srv.requests_to("/get_organization") + srv.requests_to("/sse/chat")
+        assert len(sent) == 2
+        assert all(r.headers.get("authorization") == f"Bearer {TOKEN}" for r in sent)

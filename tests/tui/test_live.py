@@ -63,9 +63,8 @@ async def test_chat_send_streams_answer_to_focused_node(cluster: SimCluster) -> 
         run = app.main.chat_runs[0]
         assert run.node == "math_agent" and run.state is RunState.COMPLETED
         assert "5" in run.answer and run.streamed  # LLM deltas arrived before the answer
-        await pilot.pause(0.2)
-        card = app.main.query_one(AnswerCard)
-        assert "5" in str(card.render()) and card.border_title == "math_agent"
+        await until(pilot, lambda: "5" in str(app.main.query_one(AnswerCard).render()))
+        assert app.main.query_one(AnswerCard).border_title == "math_agent"
         box = app.main.query_one(ChatInput)
         assert box.value == "" and box.has_focus
         await pilot.press("up")
@@ -84,9 +83,10 @@ async def test_fan_out_sends_to_every_node_side_by_side(cluster: SimCluster) -> 
         states = {r.node: r.state for r in app.main.chat_runs}
         assert states["master_agent"] is RunState.COMPLETED and states["math_agent"] is RunState.COMPLETED
         assert list(states.values()).count(RunState.FAILED) == 1
-        await pilot.pause(0.2)
-        cards = list(app.main.query(AnswerCard))
-        assert len(cards) == 3 and len({c.region.x for c in cards}) == 3  # side by side
+        cards = lambda: list(app.main.query(AnswerCard))  # noqa: E731
+        await until(
+            pilot, lambda: len(cards()) == 3 and len({c.region.x for c in cards()}) == 3
+        )  # side by side
 
 
 async def test_quit_while_live_asks_then_cancels_on_node(cluster: SimCluster) -> None:
@@ -210,8 +210,8 @@ async def test_sim_hostile_text_is_inert(cluster: SimCluster) -> None:
         await pilot.press("n", "n", "c", *"hostile", "enter")
         await until(pilot, lambda: bool(app.main.chat_runs) and not app.main.chat_runs[0].live)
         await pilot.press("escape")
-        await pilot.pause(0.3)
         assert "[@click=app.quit]" in app.main.chat_runs[0].answer
+        await until(pilot, lambda: "@click=app.quit" in app.export_screenshot().replace("&#160;", " "))
         svg = app.export_screenshot()
         assert "@click=app.quit" in svg.replace("&#160;", " ") and "\x1b" not in svg and "\x07" not in svg
         width, height = SIZE

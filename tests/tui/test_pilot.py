@@ -3,17 +3,46 @@
 from __future__ import annotations
 
 from rich.segment import Segment
+from textual.command import CommandList, CommandPalette
+from textual.pilot import Pilot
 
 from oxytui.client.events import ThinkEvent
 from oxytui.config import Settings
 from oxytui.runs import ALL
-from oxytui.tui.screens.dialogs import ConfirmScreen, EventDetailScreen, HelpScreen
+from oxytui.tui.screens.dialogs import (
+    ConfirmScreen,
+    EventDetailScreen,
+    HelpScreen,
+    PromptScreen,
+    TogglesScreen,
+)
 from oxytui.tui.widgets.calltree import CallTree
 from oxytui.tui.widgets.chat import ChatInput, ChatPane
-from oxytui.tui.widgets.eventlog import EventLogView
+from oxytui.tui.widgets.eventlog import ALL_TYPES, EventLogView
 from tests.support.screenshots import fixed_app
+from tests.tui.test_live import until
 
 SIZE = (160, 45)
+
+
+async def run_command(pilot: Pilot[None], query: str, expect: str | None = None) -> None:
+    """Type ``query`` into the command palette, wait until a matching command is highlighted, run it."""
+    app = pilot.app
+    await pilot.press("ctrl+p")
+    await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+    await pilot.press(*query)
+    commands = app.screen.query_one(CommandList)
+    want = (expect or query).lower()
+
+    def highlighted() -> bool:
+        idx = commands.highlighted
+        if idx is None or idx >= commands.option_count:
+            return False
+        return want in str(commands.get_option_at_index(idx).prompt).lower()
+
+    await until(pilot, highlighted)
+    await pilot.press("enter")
+    await until(pilot, lambda: not isinstance(app.screen, CommandPalette))
 
 
 def _add_think(app, n: int) -> None:  # type: ignore[no-untyped-def]
@@ -56,8 +85,8 @@ async def test_pause_buffers_and_resume_shows() -> None:
         await pilot.press("p")
         assert view.paused
         _add_think(app, 5)
-        await pilot.pause(0.25)
-        assert len(view.rows) == before and view.pending == 5
+        await until(pilot, lambda: view.pending == 5)
+        assert len(view.rows) == before
         assert "+5 new" in str(app.screen.query_one("#log-pane").border_subtitle)
         await pilot.press("p")
         assert not view.paused and len(view.rows) == before + 5
@@ -191,20 +220,10 @@ async def test_help_screen_lists_binding_ids() -> None:
 async def test_palette_clear_log_and_switch_theme() -> None:
     app = fixed_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"clear log")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
-        await pilot.pause()
-        assert len(app.store.log.rows) == 0 and not app.screen.query_one(EventLogView).rows
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"oxytui-high-contrast")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
-        await pilot.pause()
-        assert app.theme == "oxytui-high-contrast"
+        await run_command(pilot, "clear log")
+        await until(pilot, lambda: not app.store.log.rows and not app.screen.query_one(EventLogView).rows)
+        await run_command(pilot, "oxytui-high-contrast")
+        await until(pilot, lambda: app.theme == "oxytui-high-contrast")
 
 
 async def test_chat_target_cycles_and_keys_remap() -> None:
@@ -226,18 +245,30 @@ async def test_chat_target_cycles_and_keys_remap() -> None:
 
 
 async def test_log_type_toggles() -> None:
+    """The toggles dialog hides an event type and a node from the log, and shows them again."""
     app = fixed_app()
     async with app.run_test(size=SIZE) as pilot:
         view = app.screen.query_one(EventLogView)
-        view.hidden_types = {"stream", "tool_call"}
-        view.rebuild()
-        await pilot.pause()
-        assert view.rows and not any(r.type in ("stream", "tool_call") for r in view.rows)
+        first_type = ALL_TYPES[0]
+        first_node = next(iter(app.store.nodes))
+        assert any(r.type == first_type for r in view.rows)
+        assert any(r.node == first_node for r in view.rows)
         await pilot.press("f")
         await pilot.pause()
+        assert isinstance(app.screen, TogglesScreen)
+        await pilot.press("space")  # the types list has focus: its first entry off
+        await pilot.press("tab", "space")  # the nodes list: its first node off
         await pilot.press("escape")
         await pilot.pause()
-        assert view.hidden_types == {"stream", "tool_call"}
+        assert not isinstance(app.screen, TogglesScreen)
+        assert view.hidden_types == {first_type} and view.hidden_nodes == {first_node}
+        assert view.rows and not any(r.type == first_type or r.node == first_node for r in view.rows)
+        await pilot.press("f")
+        await pilot.pause()
+        await pilot.press("space", "tab", "space", "escape")  # both back on
+        await pilot.pause()
+        assert view.hidden_types == set() and view.hidden_nodes == set()
+        assert any(r.type == first_type for r in view.rows) and any(r.node == first_node for r in view.rows)
 
 
 async def test_mouse_selects_node_and_event() -> None:
@@ -259,20 +290,9 @@ async def test_mouse_selects_node_and_event() -> None:
 async def test_palette_add_and_remove_node() -> None:
     app = fixed_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"add node")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
-        await pilot.pause()
+        await run_command(pilot, "add node")
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen))
         await pilot.press(*"extra http://127.0.0.1:9", "enter")
-        await pilot.pause(0.3)
-        assert "extra" in app.store.nodes
-        assert "extra" in app.main.nodes.key_list()
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"remove node extra")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
-        await pilot.pause(0.3)
-        assert "extra" not in app.store.nodes
+        await until(pilot, lambda: "extra" in app.store.nodes and "extra" in app.main.nodes.key_list())
+        await run_command(pilot, "remove node extra")
+        await until(pilot, lambda: "extra" not in app.store.nodes)

@@ -151,7 +151,7 @@ def _scenario() -> list[tuple[_Trace, float, str, list[str]]]:
     boom.rec("math", "B2", "B1", "tool", "math_agent", "boom", [*m1, "boom"], 95.1, 95.4, state=4,
              args={}, output="boom tool failed on purpose")  # fmt: skip
     # hostile callee name and output
-    bad = _Trace("TRtrafficEvil003", "evil tool")
+    bad = _Trace("TRtrafficEvil003", HOSTILE)
     bad.rec("math", "E1", "", "agent", "user", "math_agent", m1, 97.0, 97.5, output="done")
     bad.rec("math", "E2", "E1", "tool", "math_agent", HOSTILE, [*m1, HOSTILE], 97.1, 97.3, state=4,
             args={"q": HOSTILE}, output=HOSTILE)  # fmt: skip

@@ -11,10 +11,23 @@ from oxytui.tui.screens.runtree import CallDetailScreen, RunTreeScreen
 from oxytui.tui.widgets.eventlog import EventLogView
 from oxytui.tui.widgets.nodes import NodesTable
 from tests.support.fixed_traffic import SECRET
-from tests.support.screen_cells import assert_nowhere_on_screen, screen_rows
+from tests.support.screen_cells import assert_literal_screen, assert_nowhere_on_screen, screen_rows
 from tests.support.screenshots import fixed_app
 
 SIZE = (160, 45)
+
+
+async def test_hostile_query_and_callee_of_a_traffic_run_are_literal_in_the_runs_screen() -> None:
+    app = fixed_app(traffic=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, RunsScreen)
+        assert_literal_screen(app, SIZE, "[@click=app.quit]click")
+        (evil,) = [row for row in screen_rows(app) if "TRtrafficEvil003" in row]
+        assert "[@click=app.quit]click me[/]" in evil  # the query, as sent: not parsed as markup
+        (callee,) = [row for row in screen_rows(app) if row.startswith("│tool") and "@click" in row]
+        assert "[@click=app.quit]click" in callee  # the callee name in the breakdown
 
 
 async def test_traffic_rows_are_marked_in_the_event_log() -> None:

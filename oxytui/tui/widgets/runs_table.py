@@ -143,20 +143,22 @@ class RunsTable(Vertical, can_focus=False):
         return None
 
     def line(self, row: RunRow) -> Text:
-        """One run as one line of fixed-width cells."""
+        """One run as one line of fixed-width cells. Padding trails the cell before it, in that cell's
+        style, so no text run starts with spaces (SVG renderers drop leading spaces of a text run)."""
         w = self.widths()
+        cells = self._cells(row, w)
+        for (key, _), cell in zip(COLUMNS, cells, strict=True):
+            cell.truncate(w[key] - 1, overflow="ellipsis")
         out = Text(no_wrap=True, end="")
-        for (key, _), cell in zip(COLUMNS, self._cells(row, w), strict=True):
-            width = w[key] - 1
-            cell.truncate(width, overflow="ellipsis")
-            pad = " " * (width - cell.cell_len)
-            if key in RIGHT:
-                out.append(pad)
-                out.append_text(cell)
-            else:
-                out.append_text(cell)
-                out.append(pad)
-            out.append(" ")
+        for i, ((key, _), cell) in enumerate(zip(COLUMNS, cells, strict=True)):
+            trailing = 1
+            nxt = COLUMNS[i + 1][0] if i + 1 < len(COLUMNS) else ""
+            if key not in RIGHT:
+                trailing += w[key] - 1 - cell.cell_len
+            if nxt in RIGHT:
+                trailing += w[nxt] - 1 - cells[i + 1].cell_len
+            cell.pad_right(trailing)
+            out.append_text(cell)
         return out
 
     def _cells(self, row: RunRow, w: dict[str, int]) -> list[Text]:
@@ -260,6 +262,8 @@ class RunsBody(ScrollView, can_focus=True):
         strip = self._cache.get(key)
         if strip is None:
             text = self.table.line(row)
+            if selected:  # one even bar, not every cell's colour reversed
+                text = Text(text.plain, no_wrap=True, end="")
             segments = list(text.render(self.app.console, end=""))
             strip = Strip(segments).crop_extend(scroll_x, scroll_x + width, base)
             if selected:

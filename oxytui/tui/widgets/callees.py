@@ -20,6 +20,8 @@ COLUMNS = (
     ("tokens", "tokens", 7),
 )
 
+MAX_ROWS = 200
+
 
 class CalleesTable(DataTable[Text]):
     """Rows as given (the model sorts: failures, then p95); rebuilt only when something changed."""
@@ -33,6 +35,7 @@ class CalleesTable(DataTable[Text]):
             self.add_column(Text(header, "bold"), key=key, width=width)
 
     def set_rows(self, rows: list[CalleeRow]) -> None:
+        rows = rows[:MAX_ROWS]  # the worst ones: the list comes sorted by failures, then p95
         if rows == self.rows_shown:
             return
         cursor = self.cursor_row

@@ -39,6 +39,12 @@ async def test_r_opens_and_closes_the_runs_screen_and_help_lists_it() -> None:
         await pilot.press("r", "escape")
         await pilot.pause()
         assert app.screen is app.main
+        await pilot.press("r", "enter")  # r from a call tree: straight back, no second runs screen
+        await pilot.pause()
+        assert isinstance(app.screen, RunTreeScreen)
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.screen is app.main and len(app.screen_stack) == 2  # default screen + main
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)

@@ -29,6 +29,7 @@ REFRESH_EVERY = 0.5
 
 
 class RunsScreen(Screen[None]):
+    runs_family = True
     main_actions_off = True
     """The main screen's keys (chat, log, panes) do nothing here (see ``OxyApp.check_action``)."""
 
@@ -209,8 +210,10 @@ def copy_trace(app: Any, trace_id: str) -> None:
 
 
 def toggle_runs(app: Any, data: RunsData, utc: bool) -> None:
-    """Key ``r``: open the runs screen, or close it when it is on top."""
-    if isinstance(app.screen, RunsScreen):
-        app.pop_screen()
+    """Key ``r``: open the runs screen; from the runs screen, a call tree or a call detail: back to the
+    main screen (never a second runs screen on the stack)."""
+    if getattr(app.screen, "runs_family", False):
+        while len(app.screen_stack) > 1 and getattr(app.screen, "runs_family", False):
+            app.pop_screen()
         return
     app.push_screen(RunsScreen(data, utc=utc))

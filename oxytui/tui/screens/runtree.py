@@ -29,6 +29,7 @@ MAX_CALLS = 2_000
 
 
 class RunTreeScreen(Screen[None]):
+    runs_family = True
     main_actions_off = True
 
     DEFAULT_CSS = """
@@ -171,6 +172,7 @@ class RunTreeScreen(Screen[None]):
 class CallDetailScreen(ModalScreen[None]):
     """A call's input and output: what streamed at once, then the node's full ``/node`` record."""
 
+    runs_family = True
     main_actions_off = True
 
     DEFAULT_CSS = """

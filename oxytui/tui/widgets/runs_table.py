@@ -17,7 +17,7 @@ from textual.widget import Widget
 from oxytui.tui.runsview import COLUMNS, RunRow
 from oxytui.tui.text import RUN_STYLE, fmt_clock, fmt_secs, literal, theme_style
 
-STATE_ICON = {"running": "◌", "completed": "✓", "failed": "✗", "canceled": "⊘", "unknown": "?"}
+STATE_ICON = {"running": "◌", "completed": "✓", "failed": "✗", "canceled": "▪", "unknown": "?"}
 WIDE = {
     "start": 13,
     "nodes": 19,

@@ -193,8 +193,10 @@ def _check_writable(path: Any) -> None:
     """Fail before the dashboard starts rather than lose the recording the user asked for."""
     import os
 
+    from oxytui.config.paths import make_private_dir
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
     except OSError as exc:
         raise UsageError(f"oxytui: --record: cannot create {path.parent}: {exc.strerror or exc}") from None
     if (
@@ -220,9 +222,12 @@ def _run_replay(args: argparse.Namespace) -> int:
     import asyncio
     from pathlib import Path
 
+    from oxytui.ops.record import recording_problem
+
     path = Path(args.file).expanduser()
-    if not path.is_file():
-        raise UsageError(f"oxytui replay: cannot read recording {str(path)!r}")
+    problem = recording_problem(path)  # the same refusal as `oxytui export` (FIFO, device, missing...)
+    if problem is not None:
+        raise UsageError(f"oxytui replay: {problem}")
     if args.speed is not None and args.speed < 0:
         raise UsageError("oxytui replay: --speed must be >= 0")
     if not args.no_ui:

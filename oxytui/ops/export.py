@@ -2,7 +2,13 @@
 
 Inputs are what the app already has: the client's ``get_connection_stats()`` dicts and/or the runs
 model's ``NodeStats`` (``RunStore.stats``), keyed by node name. Both are normalised to the same columns
-so every format says the same thing. Nothing here touches tokens: neither input carries them.
+so every format says the same thing. Nothing here touches tokens, and every export still passes through
+:mod:`oxytui.redact` (a node can echo a token or a credential header into an answer or an event) and is
+written 0600 in a 0700 directory.
+
+Depth is bounded: a call tree nests at most :data:`CALL_DEPTH_CAP` levels (deeper calls are listed flat
+under ``deeper_calls`` of the last nested call, nothing is dropped) and other values at most
+:data:`VALUE_DEPTH_CAP` containers, so writing JSON never hits the recursion limit.
 """
 
 from __future__ import annotations
@@ -15,7 +21,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from oxytui.redact import scrub_text, scrub_value
+
 from .metrics import Family, Histogram, render
+
+CALL_DEPTH_CAP = 100
+"""Call-tree levels nested in a run export; the calls below the cap are listed flat with their depth."""
+VALUE_DEPTH_CAP = 400
+"""Containers nested in an exported value (JSON encoding recurses; Python's limit is ~1000 frames)."""
 
 COLUMNS = (
     "node",
@@ -76,7 +89,7 @@ def rows(stats: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def stats_to_json(stats: Mapping[str, Any]) -> str:
-    return json.dumps({"nodes": rows(stats)}, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(scrub_value({"nodes": rows(stats)}), indent=2, ensure_ascii=False) + "\n"
 
 
 def stats_to_csv(stats: Mapping[str, Any]) -> str:
@@ -85,7 +98,7 @@ def stats_to_csv(stats: Mapping[str, Any]) -> str:
     writer.writeheader()
     for row in rows(stats):
         writer.writerow({k: "" if v is None else v for k, v in row.items()})
-    return buf.getvalue()
+    return scrub_text(buf.getvalue())
 
 
 def stats_to_prometheus(stats: Mapping[str, Any], prefix: str = "oxytui") -> str:
@@ -126,15 +139,16 @@ def stats_to_prometheus(stats: Mapping[str, Any], prefix: str = "oxytui") -> str
     families = [*fams.values(), summary]
     if hist.samples:
         families.append(hist)
-    return render(families)
+    return scrub_text(render(families))
 
 
 # --- runs ------------------------------------------------------------------------------------------
 
 
-def call_to_dict(call: Any) -> dict[str, Any]:
+def _call_fields(call: Any) -> dict[str, Any]:
     end = call.end
-    return {
+    marker = {"clipped": True} if getattr(call, "clipped", False) else {}  # the model flattened it
+    return marker | {
         "node_id": call.node_id,
         "caller": call.caller,
         "callee": call.callee,
@@ -146,8 +160,32 @@ def call_to_dict(call: Any) -> dict[str, Any]:
         "end": end,
         "duration": None if end is None else end - call.start,
         "output": call.output,
-        "children": [call_to_dict(c) for c in call.children],
     }
+
+
+def call_to_dict(call: Any, max_depth: int = CALL_DEPTH_CAP) -> dict[str, Any]:
+    """A call and its subtree, built iteratively. Calls deeper than ``max_depth`` levels are not nested:
+    the last nested call gets ``"depth_capped": true`` and ``deeper_calls`` (its whole subtree, flat, in
+    tree order, each with ``parent`` and ``depth``)."""
+    root = _call_fields(call)
+    todo: list[tuple[Any, dict[str, Any], int]] = [(call, root, 1)]
+    while todo:
+        node, out, depth = todo.pop()
+        children = list(node.children)
+        if depth < max_depth or not children:
+            out["children"] = [_call_fields(c) for c in children]
+            todo.extend((c, d, depth + 1) for c, d in zip(children, out["children"], strict=True))
+            continue
+        out["children"] = []
+        out["depth_capped"] = True
+        flat: list[dict[str, Any]] = []
+        below: list[tuple[Any, Any, int]] = [(c, node, depth + 1) for c in reversed(children)]
+        while below:
+            c, parent, d = below.pop()
+            flat.append({**_call_fields(c), "parent": parent.node_id, "depth": d})
+            below.extend((g, c, d + 1) for g in reversed(c.children))
+        out["deeper_calls"] = flat
+    return root
 
 
 def run_to_dict(run: Any, events: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -179,11 +217,13 @@ def run_from_store(store: Any, node: str, trace_id: str) -> dict[str, Any]:
 
 
 def dumps(obj: Any) -> str:
-    return json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n"
+    """Indented JSON with secrets masked and nesting bounded (:data:`VALUE_DEPTH_CAP`)."""
+    clean = scrub_value(obj, max_depth=VALUE_DEPTH_CAP)
+    return json.dumps(clean, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
 def export_dir() -> Path:
-    from oxytui.config import data_dir
+    from oxytui.config.paths import data_dir
 
     return data_dir() / "exports"
 
@@ -209,30 +249,40 @@ def write_export(
         stats = {n: s for n, s in store.stats.items() if n != ALL}
         render_fn = {"json": stats_to_json, "csv": stats_to_csv, "prom": stats_to_prometheus}[fmt]
         text, ext = render_fn(stats), {"json": "json", "csv": "csv", "prom": "prom"}[fmt]
-    directory = directory or export_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"oxytui-{what}-{time.strftime('%Y%m%d-%H%M%S')}.{ext}"
-    n = 1
-    while path.exists():
-        n += 1
-        path = directory / f"oxytui-{what}-{time.strftime('%Y%m%d-%H%M%S')}-{n}.{ext}"
-    path.write_text(text, encoding="utf-8")
-    return path
+    from oxytui.config.paths import make_private_dir, write_private_text
+
+    directory = make_private_dir(directory or export_dir())
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in range(1, 1000):
+        path = directory / f"oxytui-{what}-{stamp}{'' if n == 1 else f'-{n}'}.{ext}"
+        try:
+            write_private_text(path, text, exclusive=True)
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"too many exports named oxytui-{what}-{stamp}-* in {directory}")
 
 
 # --- CLI: oxytui export RECORDING -----------------------------------------------------------------
 
 
 def export_recording(path: str | Path, fmt: str, run: str | None = None, output: str | None = None) -> int:
-    """Replay a recording into a fresh model and export it. 0 ok, 1 damaged/unknown run/unwritable."""
+    """Replay a recording into a fresh model and export it. 0 ok, 1 damaged/unknown run/unwritable,
+    2 not a readable regular file (the same one-line refusal as ``oxytui replay``)."""
     from oxytui.runs import RunStore
 
+    from .record import recording_problem, remember_configured_tokens
     from .replay import ReplayItem, apply, load, to_event
 
+    problem = recording_problem(Path(path).expanduser())
+    if problem is not None:
+        print(f"oxytui export: {problem}", file=sys.stderr)
+        return 2
+    remember_configured_tokens()
     records, damage = load(Path(path).expanduser())
     if damage is not None and damage.line == 0:
-        print(f"oxytui export: {path}: {damage.reason}", file=sys.stderr)
-        return 1
+        print(f"oxytui export: {damage.reason}", file=sys.stderr)
+        return 2
     store = RunStore()
     base = records[0].wall if records else 0.0
     raw_events: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -260,7 +310,9 @@ def export_recording(path: str | Path, fmt: str, run: str | None = None, output:
         text = {"json": stats_to_json, "csv": stats_to_csv, "prom": stats_to_prometheus}[fmt](stats)
     try:
         if output:
-            Path(output).expanduser().write_text(text, encoding="utf-8")
+            from oxytui.config.paths import write_private_text
+
+            write_private_text(Path(output).expanduser(), text)
         else:
             sys.stdout.write(text)
     except OSError as exc:

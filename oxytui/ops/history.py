@@ -1,15 +1,23 @@
 """Recent run summaries per node in SQLite under the user data dir, so a restart shows recent history.
 
-A history database is a convenience, never a reason to fail: a corrupted or foreign file is moved aside
-(``history.sqlite3.corrupt-<timestamp>``), a fresh one is created, and :attr:`History.notice` carries a
-one-line message for the UI or the terminal.
+A history database is a convenience, never a reason to fail, and never a reason to destroy one:
+
+- busy (another process holds a lock), a full disk or another transient error: the summaries wait in a
+  bounded queue, writing is retried at most every :data:`RETRY_EVERY` seconds, and a one-line notice says
+  so (:attr:`History.notice`, and ``on_notice`` when given). The file is never moved.
+- damaged: only when SQLite says the file is not a database, or ``PRAGMA integrity_check`` reports damage,
+  is it moved aside (``history.sqlite3.corrupt-<timestamp>``) and a fresh one created.
+
+Stored text is scrubbed of secrets (:mod:`oxytui.redact`); the file is created 0600 in a 0700 directory.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -34,6 +42,35 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_node ON runs (node, id);
 """
 PREVIEW = 500
+BUSY_TIMEOUT = 1.0
+"""Seconds SQLite waits for another process's lock before we give up for now (the app's loop waits too)."""
+RETRY_EVERY = 5.0
+"""Seconds between attempts while the database is busy or unwritable."""
+PENDING_MAX = 1000
+"""Summaries kept in memory while the database cannot be written (oldest dropped beyond)."""
+_DAMAGE_NAMES = frozenset({"SQLITE_CORRUPT", "SQLITE_NOTADB"})
+_BUSY_NAMES = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED"})
+
+
+class _Damaged(sqlite3.DatabaseError):
+    """``PRAGMA integrity_check`` found damage (or the file is not a database)."""
+
+
+class _Unusable(sqlite3.DatabaseError):
+    """A healthy database we must not touch (e.g. a newer schema version)."""
+
+
+def _kind(exc: sqlite3.Error) -> str:
+    """``damaged`` (suspected: confirm with integrity_check), ``busy``, ``full`` or ``other``."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc).lower()
+    if isinstance(exc, _Damaged) or name in _DAMAGE_NAMES or "malformed" in text or "not a database" in text:
+        return "damaged"
+    if name in _BUSY_NAMES or "locked" in text or "busy" in text:
+        return "busy"
+    if name == "SQLITE_FULL" or "full" in text:
+        return "full"
+    return "other"
 
 
 @dataclass(slots=True)
@@ -70,45 +107,99 @@ class RunSummary:
 
 
 class History:
-    """``History(path=None, keep=100)``: keeps the last ``keep`` summaries per node."""
+    """``History(path=None, keep=100, on_notice=None)``: keeps the last ``keep`` summaries per node.
 
-    def __init__(self, path: Path | str | None = None, keep: int = 100) -> None:
+    ``on_notice(message)`` is called with every new one-line notice (busy, moved aside, disabled...)."""
+
+    def __init__(
+        self,
+        path: Path | str | None = None,
+        keep: int = 100,
+        on_notice: Callable[[str], None] | None = None,
+        *,
+        busy_timeout: float = BUSY_TIMEOUT,
+        retry_every: float = RETRY_EVERY,
+    ) -> None:
         if path is None:
-            from oxytui.config import history_db_path
+            from oxytui.config.paths import history_db_path
 
             path = history_db_path()
         self.path = Path(path)
         self.keep = keep
-        self.notice: str | None = None
+        self.on_notice = on_notice
+        self.busy_timeout = busy_timeout
+        self.retry_every = retry_every
+        self._notice: str | None = None
         self._db: sqlite3.Connection | None = None
+        self._disabled = False
+        self._retry_at = 0.0
+        self._pending: deque[dict[str, Any]] = deque(maxlen=PENDING_MAX)
         self._db = self._open()
+
+    @property
+    def notice(self) -> str | None:
+        """The latest one-line message about the database (None while all is well)."""
+        return self._notice
+
+    @notice.setter
+    def notice(self, message: str | None) -> None:
+        changed = message != self._notice
+        self._notice = message
+        if changed and message and self.on_notice is not None:
+            self.on_notice(message)
+
+    @property
+    def pending(self) -> int:
+        """Summaries waiting for the database (busy or unwritable)."""
+        return len(self._pending)
 
     # --- public -------------------------------------------------------------------------------------
 
     def add(self, summary: RunSummary) -> None:
+        from oxytui.redact import scrub_text
+
         row = asdict(summary)
         for key in ("query", "answer", "error"):
-            row[key] = str(row[key])[:PREVIEW]
+            row[key] = scrub_text(str(row[key]))[:PREVIEW]
+        if self._disabled:
+            return
+        self._pending.append(row)
+        self._flush()
 
-        def op(db: sqlite3.Connection) -> None:
+    def _flush(self) -> None:
+        if not self._pending or not self._ready():
+            return
+        rows = list(self._pending)
+
+        def op(db: sqlite3.Connection) -> bool:
             with db:
-                db.execute(
-                    "INSERT INTO runs (node, trace_id, started, duration, state, query, answer, error,"
-                    " events, source) VALUES (:node, :trace_id, :started, :duration, :state, :query,"
-                    " :answer, :error, :events, :source)",
-                    row,
-                )
-                db.execute(
-                    "DELETE FROM runs WHERE node = ? AND id NOT IN "
-                    "(SELECT id FROM runs WHERE node = ? ORDER BY id DESC LIMIT ?)",
-                    (summary.node, summary.node, self.keep),
-                )
+                for row in rows:
+                    db.execute(
+                        "INSERT INTO runs (node, trace_id, started, duration, state, query, answer, error,"
+                        " events, source) VALUES (:node, :trace_id, :started, :duration, :state, :query,"
+                        " :answer, :error, :events, :source)",
+                        row,
+                    )
+                for node in {row["node"] for row in rows}:
+                    db.execute(
+                        "DELETE FROM runs WHERE node = ? AND id NOT IN "
+                        "(SELECT id FROM runs WHERE node = ? ORDER BY id DESC LIMIT ?)",
+                        (node, node, self.keep),
+                    )
+            return True
 
-        self._guard(op)
+        if self._guard(op):
+            for _ in rows:
+                self._pending.popleft()
+            if self._notice and self._notice.startswith("history waiting"):
+                self.notice = f"history: {len(rows)} waiting run summaries written"
 
     def recent(self, node: str | None = None, limit: int = 50) -> list[RunSummary]:
         """Newest first."""
         cols = "node, trace_id, started, duration, state, query, answer, error, events, source"
+        self._flush()
+        if not self._ready():
+            return []
 
         def op(db: sqlite3.Connection) -> list[RunSummary]:
             if node is None:
@@ -117,12 +208,19 @@ class History:
                 cur = db.execute(
                     f"SELECT {cols} FROM runs WHERE node = ? ORDER BY id DESC LIMIT ?", (node, limit)
                 )
-            return [RunSummary(*r) for r in cur.fetchall()]
+            from oxytui.redact import scrub_text
+
+            out = [RunSummary(*r) for r in cur.fetchall()]
+            for s in out:  # rows written by an older oxytui were not scrubbed
+                s.query, s.answer, s.error = scrub_text(s.query), scrub_text(s.answer), scrub_text(s.error)
+            return out
 
         return self._guard(op) or []
 
     def nodes(self) -> list[str]:
         sql = "SELECT DISTINCT node FROM runs ORDER BY node"
+        if not self._ready():
+            return []
         return self._guard(lambda db: [r[0] for r in db.execute(sql)]) or []
 
     def close(self) -> None:
@@ -139,34 +237,90 @@ class History:
 
     # --- internals ----------------------------------------------------------------------------------
 
+    def _ready(self) -> bool:
+        """A connection is open, or (re)opening it now is allowed and worked."""
+        if self._disabled or time.monotonic() < self._retry_at:
+            return False
+        if self._db is not None:
+            return True
+        self._db = self._open()
+        return self._db is not None
+
+    def _wait(self, why: str) -> None:
+        """Transient trouble: keep what we have, say so, try again in :data:`RETRY_EVERY` seconds."""
+        self._retry_at = time.monotonic() + self.retry_every
+        self.notice = (
+            f"history waiting: {self.path}: {why}; new run summaries are kept in memory and written "
+            f"when it is free (retrying every {self.retry_every:g}s; the file is left as it is)"
+        )
+
+    def _disable(self, why: str) -> None:
+        self._disabled = True
+        self._pending.clear()
+        self.notice = f"history disabled: {why}"
+
+    def _connect(self) -> sqlite3.Connection:
+        if not self.path.exists():  # created 0600 before SQLite makes it (its journals copy the mode)
+            from oxytui.config.paths import open_private
+
+            os.close(open_private(self.path, os.O_RDWR))
+        return sqlite3.connect(self.path, timeout=self.busy_timeout)
+
     def _open(self) -> sqlite3.Connection | None:
+        from oxytui.config.paths import make_private_dir
+
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(self.path.parent)
         except OSError as exc:
-            self.notice = f"history disabled: cannot create {self.path.parent}: {exc.strerror or exc}"
+            self._disable(f"cannot create {self.path.parent}: {exc.strerror or exc}")
             return None
         for attempt in range(2):
             db: sqlite3.Connection | None = None
             try:
-                db = sqlite3.connect(self.path, timeout=5.0)
-                check = db.execute("PRAGMA quick_check").fetchone()
+                db = self._connect()
+                check = db.execute("PRAGMA integrity_check").fetchone()
                 if not check or check[0] != "ok":
-                    raise sqlite3.DatabaseError(f"integrity check failed: {check[0] if check else '?'}")
+                    raise _Damaged(f"integrity check failed: {check[0] if check else '?'}")
                 version = db.execute("PRAGMA user_version").fetchone()[0]
                 if version not in (0, SCHEMA_VERSION):
-                    raise sqlite3.DatabaseError(f"unknown schema version {version}")
+                    raise _Unusable(f"unknown schema version {version} (a newer oxytui?); left as it is")
                 db.executescript(_SCHEMA)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 return db
-            except sqlite3.DatabaseError as exc:
+            except (sqlite3.Error, OSError) as exc:
                 if db is not None:
                     with contextlib.suppress(sqlite3.Error):
                         db.close()
-                if attempt == 0 and self._move_aside(str(exc)):
+                if isinstance(exc, OSError):
+                    self._disable(f"{self.path}: {exc.strerror or exc}")
+                    return None
+                if isinstance(exc, _Unusable):
+                    self._disable(f"{self.path}: {exc}")
+                    return None
+                kind = _kind(exc)
+                if kind == "damaged" and attempt == 0 and self._move_aside(str(exc)):
                     continue
-                self.notice = f"history disabled: {self.path}: {exc}"
+                if kind == "damaged":
+                    self._disable(f"{self.path}: {exc}")
+                else:
+                    self._wait(str(exc))
                 return None
         return None
+
+    def _confirm_damaged(self) -> bool:
+        """Ask a fresh connection: is the file really damaged (not a database, or integrity_check fails)?"""
+        try:
+            db = sqlite3.connect(self.path, timeout=self.busy_timeout)
+        except sqlite3.Error:
+            return False
+        try:
+            check = db.execute("PRAGMA integrity_check").fetchone()
+            return not check or check[0] != "ok"
+        except sqlite3.Error as exc:  # locked: not damage; "file is not a database": damage
+            return _kind(exc) == "damaged"
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                db.close()
 
     def _move_aside(self, reason: str) -> bool:
         stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -183,20 +337,24 @@ class History:
         return True
 
     def _guard(self, op: Callable[[sqlite3.Connection], T]) -> T | None:
-        """Run ``op``; on corruption found mid-session, move the file aside, reopen, retry once."""
+        """Run ``op``. Busy/full/other trouble: wait and retry later, file untouched. Damage (confirmed by
+        ``integrity_check``): move the file aside, reopen, retry once."""
         for attempt in range(2):
             if self._db is None:
                 return None
             try:
                 return op(self._db)
-            except sqlite3.DatabaseError as exc:
-                if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-                    self.notice = f"history busy: {exc}"
+            except sqlite3.Error as exc:
+                kind = _kind(exc)
+                if kind == "damaged":
+                    self.close()
+                    if attempt == 0 and self._confirm_damaged() and self._move_aside(str(exc)):
+                        self._db = self._open()
+                        continue
+                    self._wait(str(exc))
                     return None
-                self.close()
-                if attempt == 0 and self._move_aside(str(exc)):
-                    self._db = self._open()
-                    continue
-                self.notice = f"history disabled: {exc}"
+                if kind != "busy":  # full disk, I/O error...: a fresh connection next time
+                    self.close()
+                self._wait("disk full" if kind == "full" else str(exc))
                 return None
         return None

@@ -4,7 +4,12 @@ Why JSON Lines flushed per event: during an incident the process may be killed a
 is a self-contained line, so a ``kill -9`` loses at most the line being written, and the reader stops at
 the first damaged line and says where. Gzip recordings are flushed with ``Z_SYNC_FLUSH`` per event so
 the same holds for them. Only the SSE payload and our own metadata are written: never request headers,
-never tokens (known secrets are also scrubbed from payloads as defence in depth).
+never tokens (known secrets and credential-shaped values are also scrubbed from payloads as defence in
+depth, by :mod:`oxytui.redact`). Files are created 0600 in 0700 directories.
+
+Reading is bounded: only regular files are opened (never a FIFO or a device), a line may be at most
+:data:`MAX_LINE` bytes, a gzip recording at most :data:`MAX_INFLATED` bytes once inflated, and a line
+that is nested too deeply or has a non-finite time is damage with its line number, never a traceback.
 
 Line kinds (``"k"``): ``header``, ``msg`` (an SSE message), ``ping`` (an SSE comment), ``start`` and
 ``finish`` (run boundaries, written by the dashboard via :meth:`Recorder.mark`).
@@ -14,18 +19,29 @@ from __future__ import annotations
 
 import gzip as _gzip
 import json
+import math
+import os
+import stat
 import threading
 import time
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
+
+from oxytui.redact import MASK, remember, remember_settings, scrub_text
 
 FORMAT = "oxytui-recording"
 VERSION = 1
 KINDS = frozenset({"header", "msg", "ping", "start", "finish", "traffic"})
-SCRUBBED = "***"
+SCRUBBED = MASK
+MAX_LINE = 64 * 1024 * 1024
+"""Longest line read (the client's own cap on one SSE event is the same 64 MiB)."""
+MAX_INFLATED = 512 * 1024 * 1024
+"""Most bytes a gzip recording may inflate to (a 2 MB gzip bomb stops here, not at 6 GB)."""
+MAX_WALL = 1e11
+"""Latest plausible receive time (year 5138): later, negative or non-finite times are damage."""
 
 
 @dataclass(slots=True)
@@ -75,13 +91,17 @@ class Recorder:
         self.path = Path(path)
         self.gzip = is_gzip_path(self.path) if gzip is None else gzip
         self.secrets = [s for s in secrets if s]
+        remember(*self.secrets)
         self.events = 0
         self.error: str | None = None
         self._lock = threading.Lock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        raw = open(self.path, "ab")  # kept open for the recorder's lifetime
+        from oxytui.config.paths import make_private_dir, open_private
+
+        make_private_dir(self.path.parent)
+        # kept open for the recorder's lifetime; created 0600
+        raw = os.fdopen(open_private(self.path, os.O_WRONLY | os.O_APPEND), "ab")
         self._raw: IO[bytes] = raw
-        self._fh: IO[bytes] = _gzip.GzipFile(fileobj=raw, mode="ab") if self.gzip else raw
+        self._fh: IO[bytes] = cast(IO[bytes], _gzip.GzipFile(fileobj=raw, mode="ab")) if self.gzip else raw
         from oxytui import __version__
 
         self._write(
@@ -99,6 +119,7 @@ class Recorder:
         """The recorder ``--record`` asks for (None when off), scrubbing every configured node token."""
         if settings.record is None:
             return None
+        remember_settings(settings)
         secrets = [n.token.get_secret_value() for n in settings.nodes if n.token is not None]
         return cls(settings.record, secrets=secrets)
 
@@ -109,6 +130,7 @@ class Recorder:
     def add_secret(self, secret: str) -> None:
         if secret:
             self.secrets.append(secret)
+            remember(secret)
 
     def wire_tap(self, node: str, trace_id: str, item: Any, wall: float) -> None:
         """Client hook: ``item`` is an ``SSEMessage`` or ``SSEComment`` (duck-typed)."""
@@ -160,10 +182,7 @@ class Recorder:
         self.close()
 
     def _scrub(self, text: str) -> str:
-        for secret in self.secrets:
-            if secret in text:
-                text = text.replace(secret, SCRUBBED)
-        return text
+        return scrub_text(text, self.secrets)
 
     def _write(self, rec: dict[str, Any]) -> None:
         line = (json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
@@ -183,33 +202,47 @@ class Recorder:
 class RecordingReader:
     """Iterate the records of a recording; stops at the first damaged line and keeps :attr:`damage`.
 
-    ``header`` is the first header line seen (or None for a file without one)."""
+    ``header`` is the first header line seen (or None for a file without one). ``max_line`` and
+    ``max_inflated`` bound memory (see :data:`MAX_LINE`, :data:`MAX_INFLATED`)."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, max_line: int = MAX_LINE, max_inflated: int = MAX_INFLATED) -> None:
         self.path = Path(path)
         self.damage: Damage | None = None
         self.header: dict[str, Any] | None = None
         self.count = 0
+        self.max_line = max_line
+        self.max_inflated = max_inflated
 
     def __iter__(self) -> Iterator[Record]:
         lineno = 0
-        try:
-            fh: IO[bytes] = _gzip.open(self.path, "rb") if _sniff_gzip(self.path) else open(self.path, "rb")
-        except OSError as exc:
-            self.damage = Damage(0, f"cannot open: {exc.strerror or exc}")
+        fh, problem = open_recording(self.path)
+        if fh is None:
+            self.damage = Damage(0, problem)
             return
+        remaining = self.max_inflated if isinstance(fh, _gzip.GzipFile) else None
         with fh:
             while True:
+                by_budget = remaining is not None and remaining < self.max_line
+                limit = (remaining if remaining is not None and by_budget else self.max_line) + 1
                 try:
-                    raw = fh.readline()
+                    raw = fh.readline(limit)
                 except (EOFError, OSError, zlib.error) as exc:
                     self.damage = Damage(lineno + 1, f"compressed data ends or is corrupt ({exc})")
                     return
                 if not raw:
                     return
                 lineno += 1
+                if remaining is not None:
+                    remaining -= len(raw)
+                    if remaining < 0:
+                        cap = _size(self.max_inflated)
+                        self.damage = Damage(lineno, f"inflates to more than {cap} (gzip size cap)")
+                        return
                 if not raw.endswith(b"\n"):
-                    self.damage = Damage(lineno, "truncated line (recording was cut off mid-write)")
+                    if len(raw) >= limit:
+                        self.damage = Damage(lineno, f"line longer than {_size(self.max_line)}")
+                    else:
+                        self.damage = Damage(lineno, "truncated line (recording was cut off mid-write)")
                     return
                 rec, reason = _parse_line(raw, lineno)
                 if rec is None:
@@ -226,14 +259,84 @@ class RecordingReader:
                 yield rec
 
 
+def remember_configured_tokens() -> None:
+    """For the headless readers (``export``, ``replay --no-ui``): learn the configured node tokens so a
+    recording made without them is still scrubbed on the way out. A broken config is not our problem
+    here (the dashboard reports it), so it is ignored."""
+    try:
+        from oxytui.config import load_settings
+
+        remember_settings(load_settings())
+    except Exception:
+        return
+
+
 def read_recording(path: Path | str) -> RecordingReader:
     """``reader = read_recording(p); for rec in reader: ...; reader.damage`` (None when intact)."""
     return RecordingReader(path)
 
 
-def _sniff_gzip(path: Path) -> bool:
-    with open(path, "rb") as fh:
-        return fh.read(2) == b"\x1f\x8b"
+def recording_problem(path: Path | str) -> str | None:
+    """Why ``path`` cannot be read as a recording (missing, a FIFO, a device, a directory...), or None.
+
+    ``oxytui replay`` and ``oxytui export`` both refuse with this one line (and exit 2)."""
+    fh, problem = open_recording(Path(path))
+    if fh is None:
+        return problem
+    fh.close()
+    return None
+
+
+def open_recording(path: Path) -> tuple[IO[bytes] | None, str]:
+    """Open a regular file for reading (gzip-decoded when it starts with the gzip magic).
+
+    ``O_NONBLOCK`` so a FIFO never blocks the open; anything but a regular file is refused, so
+    ``/dev/zero`` or a pipe cannot make a reader hang or fill memory."""
+    refused = f"cannot read recording {str(path)!r}"
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        return None, f"{refused}: {exc.strerror or exc}"
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            return None, f"{refused}: not a regular file"
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        raw = os.fdopen(fd, "rb")
+    except OSError as exc:
+        os.close(fd)
+        return None, f"{refused}: {exc.strerror or exc}"
+    try:
+        magic = raw.read(2)
+        raw.seek(0)
+    except OSError as exc:
+        raw.close()
+        return None, f"{refused}: {exc.strerror or exc}"
+    if magic == b"\x1f\x8b":
+        return cast(IO[bytes], _OwningGzipFile(raw)), ""
+    return raw, ""
+
+
+class _OwningGzipFile(_gzip.GzipFile):
+    """A gzip reader that closes the file it was given (``GzipFile(fileobj=...)`` leaves it open)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        super().__init__(fileobj=raw, mode="rb")
+        self.owned = raw
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.owned.close()
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:g} {unit}"
+    return f"{n} bytes"
 
 
 def _parse_line(raw: bytes, lineno: int) -> tuple[Record | None, str]:
@@ -241,6 +344,8 @@ def _parse_line(raw: bytes, lineno: int) -> tuple[Record | None, str]:
         obj = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         return None, f"not valid JSON ({type(exc).__name__})"
+    except RecursionError:
+        return None, "JSON nested too deeply"
     if not isinstance(obj, dict) or obj.get("k") not in KINDS:
         return None, "unknown record kind"
     kind = obj.pop("k")
@@ -254,6 +359,8 @@ def _parse_line(raw: bytes, lineno: int) -> tuple[Record | None, str]:
         or isinstance(wall, bool)
     ):
         return None, f"{kind} record without node/trace/wall"
+    if (isinstance(wall, float) and not math.isfinite(wall)) or not 0 <= wall <= MAX_WALL:
+        return None, f"{kind} record with an impossible time (wall: {_short(wall)})"
     if kind == "msg":
         data, event = obj.get("data"), obj.get("event", "message")
         sid, retry = obj.get("id"), obj.get("retry")
@@ -263,10 +370,15 @@ def _parse_line(raw: bytes, lineno: int) -> tuple[Record | None, str]:
             and (sid is None or isinstance(sid, str))
             and (retry is None or isinstance(retry, int))
         )
-        if not ok:
+        if not ok or not isinstance(data, str):
             return None, "msg record with bad fields"
         return Record(kind, node, trace, float(wall), event, sid, retry, data, line=lineno), ""
     if kind == "ping":
         text = obj.get("text", "")
         return Record(kind, node, trace, float(wall), "", data=str(text), line=lineno), ""
     return Record(kind, node, trace, float(wall), "", fields=obj, line=lineno), ""
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 24 else text[:23] + "…"

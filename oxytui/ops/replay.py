@@ -18,8 +18,9 @@ from typing import IO, Any
 
 from oxytui.client.events import OxyEvent, event_from_comment, event_from_message
 from oxytui.client.sse import SSEComment, SSEMessage
+from oxytui.redact import scrub_text, scrub_value
 
-from .record import Damage, Record, read_recording
+from .record import Damage, Record, read_recording, remember_configured_tokens
 
 
 @dataclass(slots=True)
@@ -213,7 +214,7 @@ class Replayer:
 
 
 def _safe(text: str, limit: int = 200) -> str:
-    out = "".join(ch if ch.isprintable() else " " for ch in text)
+    out = "".join(ch if ch.isprintable() else " " for ch in scrub_text(text))
     return out if len(out) <= limit else out[: limit - 1] + "…"
 
 
@@ -246,7 +247,29 @@ def _as_json(item: ReplayItem) -> str:
         obj.update(type=ev.type, sse_id=ev.sse_id, data=ev.raw)
     else:
         obj.update(rec.fields)
-    return json.dumps(obj, ensure_ascii=False, default=str)
+    return json.dumps(_clean(scrub_value(obj)), ensure_ascii=False, default=str)
+
+
+def _clean(value: Any) -> Any:
+    """Control and bidi characters replaced in every string (JSON escapes only C0), iteratively."""
+    from oxytui.runs import clean
+
+    root = [value]
+    todo: list[tuple[Any, Any]] = [(root, 0)]
+    while todo:
+        box, key = todo.pop()
+        v = box[key]
+        if isinstance(v, str):
+            box[key] = clean(v)
+        elif isinstance(v, dict):
+            items = list(v.items())
+            v.clear()
+            for k, x in items:
+                v[clean(k) if isinstance(k, str) else k] = x
+            todo.extend((v, k) for k in v)
+        elif isinstance(v, list):
+            todo.extend((v, i) for i in range(len(v)))
+    return root[0]
 
 
 async def print_replay(
@@ -262,6 +285,7 @@ async def print_replay(
     everything up to the damage)."""
     out = out or sys.stdout
     err = err or sys.stderr
+    remember_configured_tokens()
     records, damage = load(path)
     replayer = Replayer(records, speed=speed, step=step)
     if step:

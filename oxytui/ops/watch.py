@@ -6,6 +6,9 @@ dashboard runs but as text and metrics that existing tools (cron mail, Prometheu
 
 Success rate: over probe runs when any node has a probe, otherwise over ``/check_alive`` checks. A node is
 ``up`` (alive and its probe, if any, succeeded), ``degraded`` (alive, probe failed) or ``down``.
+
+Every line (text or JSON) is remote text made safe: secrets masked (:mod:`oxytui.redact`: our tokens, a
+node echoing them, credential headers) and control/bidi characters replaced, in both modes.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ import sys
 import time
 from dataclasses import dataclass, field
 from typing import IO, Any
+
+from oxytui.redact import remember_settings, scrub_text, scrub_value
+from oxytui.runs import clean
 
 from .metrics import CONTENT_TYPE, Family, Histogram, render
 
@@ -61,7 +67,7 @@ class NodeState:
 class ProbeResult:
     ok: bool
     detail: str
-    """The answer, or why it failed (never contains the token: the client scrubs its messages)."""
+    """The answer, or why it failed (raw: a node may echo secrets; :meth:`Watcher.emit` scrubs them)."""
     elapsed: float
     trace_id: str
 
@@ -118,6 +124,7 @@ class Watcher:
             for n in settings.nodes
         }
         self._settings = settings
+        remember_settings(settings)  # a node echoing its token must not get it printed or stored
         self.agents: dict[str, Any] = {}
         self.metrics_url: str | None = None
         self._stop = asyncio.Event()
@@ -152,7 +159,8 @@ class Watcher:
             if detail:
                 obj["detail"] = detail
             obj.update(extra)
-            line = json.dumps(obj, ensure_ascii=False)
+            safe = {k: clean(v) if isinstance(v, str) else v for k, v in scrub_value(obj).items()}
+            line = json.dumps(safe, ensure_ascii=False)
         else:
             parts = [_stamp(wall), _safe(node, 60), kind]
             if kind == "state":
@@ -162,14 +170,15 @@ class Watcher:
             if latency is not None:
                 parts.append(f"{latency:.3f}s")
             if detail:
-                parts.append(_safe(detail))
+                parts.append(_safe(scrub_text(detail)))
             line = " ".join(parts)
         print(line, file=self.out, flush=True)
 
     def _set_state(self, ns: NodeState, new: str) -> None:
         if new != ns.state:
             old, ns.state = ns.state, new
-            self.emit(ns.name, "state", **{"from": old, "to": new})
+            change: dict[str, Any] = {"from": old, "to": new}  # "from" is a keyword: passed as a dict
+            self.emit(ns.name, "state", **change)
 
     @property
     def success_rate(self) -> float | None:
@@ -291,6 +300,9 @@ class Watcher:
         for task in self._tasks:
             task.cancel()
 
+    def _history_notice(self, message: str) -> None:
+        print(f"oxytui watch: {_safe(message, 300)}", file=self.err, flush=True)
+
     async def run(self) -> int:
         from oxytui.client import SSEOxyGent
 
@@ -299,9 +311,7 @@ class Watcher:
         if self.opts.history:
             from .history import History
 
-            self._history = History()
-            if self._history.notice:
-                print(f"oxytui watch: {self._history.notice}", file=self.err)
+            self._history = History(on_notice=self._history_notice)  # prints every notice once
         for node in self._settings.nodes:
             self.agents[node.name] = SSEOxyGent(
                 name=node.name,
@@ -364,35 +374,11 @@ class Watcher:
         self.emit(node, "traffic", None, None, message)
 
     def _traffic_events(self, events: list[Any]) -> None:
-        from .traffic_report import run_object
+        from .traffic_report import report_runs
 
-        for run in self.traffic.finished(events, self._ours):
-            obj = run_object(run)
-            detail = f"{obj['trace_id']} {obj['query']}"
-            if obj["failed"]:
-                detail += " failed: " + ", ".join(obj["failed"])
-            fields = {k: v for k, v in obj.items() if k not in ("kind", "node")}
-            ok = obj["state"] == "completed"
-            if self.opts.json:
-                self.emit(obj["node"], "run", None, None, "", **fields)
-            else:
-                self.emit(obj["node"], "run", ok, obj["duration"], detail)
-            if self._history is not None:
-                from .history import RunSummary
-
-                self._history.add(
-                    RunSummary(
-                        node=obj["node"],
-                        trace_id=run.trace_id,
-                        started=run.start_wall or run.first_seen,
-                        duration=run.duration,
-                        state=obj["state"],
-                        query=run.query,
-                        answer=run.answer[:500],
-                        error=", ".join(obj["failed"]),
-                        source="traffic",
-                    )
-                )
+        report_runs(
+            self.traffic, events, self._ours, self.emit, json_lines=self.opts.json, history=self._history
+        )
         self.checked.set()
 
     def _verdict(self) -> int:

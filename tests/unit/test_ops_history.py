@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,15 @@ def test_from_run() -> None:
     store.finish_run("n", "T", 2.0, 102.0, error="boom")
     s = RunSummary.from_run(store.get_run("n", "T"), source="probe")
     assert (s.state, s.duration, s.error, s.source, s.query) == ("failed", 2.0, "boom", "probe", "add 2 3")
+
+
+def test_rows_from_an_older_unscrubbed_database_are_scrubbed_on_read(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    with History(path) as h:
+        h.add(summary("a", 1))
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("UPDATE runs SET answer = 'node said Authorization: Bearer old-secret-0042'")
+    db.close()
+    with History(path) as h:
+        assert [r.answer for r in h.recent("a")] == ["node said Authorization: Bearer ***"]

@@ -137,7 +137,7 @@ def test_truncated_gzip_replays_up_to_damage(tmp_path: Path) -> None:
 
 def test_unreadable_recording(tmp_path: Path) -> None:
     reader = read_recording(tmp_path / "missing.jsonl")
-    assert list(reader) == [] and reader.damage is not None and "cannot open" in reader.damage.reason
+    assert list(reader) == [] and reader.damage is not None and "cannot read" in reader.damage.reason
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")

@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 
 from oxytui.config import NodeConfig, Settings
+from oxytui.redact import MASK
 from oxytui.sim import NodeKnobs, SimCluster, SimNode
 from oxytui.tui.app import OxyApp
 from oxytui.tui.runsview import CallItem
@@ -158,7 +159,7 @@ async def test_other_clients_runs_in_the_runs_screen(nodes: dict[str, str]) -> N
             rows = screen_rows(app)
             assert any(shown in row for row in rows)
             if where == "master_agent":
-                assert any("authorization: [redacted]" in row for row in rows)
+                assert any(f"authorization: {MASK}" in row for row in rows)
             await pilot.press("escape")
             await pilot.pause()
         await pilot.press("escape")

@@ -4,6 +4,7 @@ node keeps no run records, the chat keeps to our runs, and the other user's bear
 
 from __future__ import annotations
 
+from oxytui.redact import MASK
 from oxytui.runs import ALL
 from oxytui.tui.screens.dialogs import EventDetailScreen
 from oxytui.tui.screens.runs import RunsScreen
@@ -90,7 +91,7 @@ async def test_the_other_users_bearer_token_is_in_no_cell() -> None:
     assert fleet is not None
     hop = fleet.runs["TRtrafficHop0001"]
     headers = [h for recs in hop.records.values() for r in recs.values() for h in r.headers]
-    assert ("authorization", "[redacted]") in headers  # the fixture did send it
+    assert ("authorization", MASK) in headers  # the fixture did send it
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert_nowhere_on_screen(app, SECRET)
@@ -122,7 +123,7 @@ async def test_the_other_users_bearer_token_is_in_no_cell() -> None:
             assert_nowhere_on_screen(app, SECRET)
             rows = screen_rows(app)
             assert any("input" in row for row in rows)
-            assert any("authorization: [redacted]" in row for row in rows)  # shown, but never the value
+            assert any(f"authorization: {MASK}" in row for row in rows)  # shown, but never the value
             await pilot.press("escape")
             await pilot.pause()
 

@@ -213,3 +213,23 @@ async def test_a_huge_trace_draws_a_bounded_tree_and_says_what_is_left() -> None
         calls = [n for n in drawn if n.data is not None]
         assert len(calls) == MAX_CALLS
         assert any(f"{5_000 - MAX_CALLS:,} more calls not shown" in str(n.label) for n in drawn)
+
+
+async def test_a_folded_call_stays_folded_when_the_tree_is_redrawn() -> None:
+    app = fixed_app(traffic=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot)
+        await pilot.press("slash", *"TRtrafficHop", "enter", "enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, RunTreeScreen)
+        hop = next(n for n in screen.calls_tree.root.children[0].children if n.data.callee == "math_agent")
+        screen.calls_tree.move_cursor(hop)
+        await pilot.press("space")  # fold the remote hop
+        await pilot.pause()
+        screen._signature = None  # as when a live run's records change: the tree is rebuilt
+        screen.refresh_tree()
+        await pilot.pause()
+        again = next(n for n in screen.calls_tree.root.children[0].children if n.data.callee == "math_agent")
+        assert again is not hop and not again.is_expanded
+        assert screen.calls_tree.cursor_node is again  # the cursor stays on it too

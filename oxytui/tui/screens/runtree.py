@@ -67,14 +67,17 @@ class RunTreeScreen(Screen[None]):
     def refresh_tree(self) -> None:
         row = self.data.find(self.row) or self.row
         items = self.data.tree(row)
-        signature = (
-            row,
-            [(i.node_id, i.node, i.hop_from, i.state, i.duration, i.tokens) for r in items for i in r.walk()],
-        )
+        signature = [
+            (i.node_id, i.node, i.hop_from, i.state, i.duration, i.tokens) for r in items for i in r.walk()
+        ]
+        if row != self.row or self._signature is None:
+            self.row = row
+            self._header(row)
+            self.calls_tree.root.set_label(self._root_label())
         if signature == self._signature:
             return
         self._signature = signature
-        self.row, self.items = row, items
+        self.items = items
         self._header(row)
         self._rebuild(items)
 
@@ -98,6 +101,9 @@ class RunTreeScreen(Screen[None]):
         """Labels and structure from scratch (cheap: the tree changes at most twice a second)."""
         tree = self.calls_tree
         cursor_id = getattr(tree.cursor_node.data, "node_id", None) if tree.cursor_node else None
+        collapsed = {
+            n.data.node_id for n in _nodes(tree.root) if isinstance(n.data, CallItem) and not n.is_expanded
+        }
         tree.clear()
         root = tree.root
         root.set_label(self._root_label())
@@ -109,7 +115,12 @@ class RunTreeScreen(Screen[None]):
         shown = 0
         while stack and shown < MAX_CALLS:
             parent, item = stack.pop()
-            node = parent.add(self._label(item), data=item, expand=True, allow_expand=bool(item.children))
+            node = parent.add(
+                self._label(item),
+                data=item,
+                expand=item.node_id not in collapsed,  # what the user folded stays folded
+                allow_expand=bool(item.children),
+            )
             shown += 1
             if item.node_id == cursor_id:
                 focus = node
@@ -118,7 +129,7 @@ class RunTreeScreen(Screen[None]):
             more = sum(1 for r in items for _ in r.walk()) - shown
             root.add_leaf(Text(f"… {more:,} more calls not shown (first {MAX_CALLS:,} in tree order)", "dim"))
         if focus is not None:
-            tree.move_cursor(focus)
+            tree.call_after_refresh(tree.move_cursor, focus)  # lines of new nodes exist after a refresh
 
     def _root_label(self) -> Text:
         row = self.row
@@ -167,6 +178,15 @@ class RunTreeScreen(Screen[None]):
         item = event.node.data
         if item is not None:
             self.app.push_screen(CallDetailScreen(self.data, self.row, item))
+
+
+def _nodes(root: Any) -> list[Any]:
+    out, todo = [], [root]
+    while todo:
+        node = todo.pop()
+        out.append(node)
+        todo.extend(node.children)
+    return out
 
 
 class CallDetailScreen(ModalScreen[None]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -194,3 +195,19 @@ def test_hostile_text_reaches_the_log_literally_without_controls() -> None:
     assert len(calls) == 2 and all("[@click=app.quit]x[/]" in r.callee for r in calls)
     text = "".join(r.callee + r.summary for r in rows)
     assert not any(ch in text for ch in "\x1b\x07\u202e")
+
+
+def test_hop_sides_without_the_callers_father_pick_the_side_that_did_work() -> None:
+    """The caller's root record is missing (not fetched yet, or cut off): both sides of the hop look like
+    they entered their node; the work side is the one with children on its node, whatever the sizes."""
+    from oxytui.runs.fleetrun import by_node, hop_sides
+
+    master = [r for r in view("view_master_remote_add", "master").records if r.father_id]
+    math = view("view_math_remote_add", "math").records
+    hop_id = next(r.node_id for r in master if r.callee == "math_agent")
+    llm = next(r for r in master if r.node_type == "llm")
+    padding = [replace(llm, node_id=f"pad{i}") for i in range(10)]  # master holds more of the run
+    work, callers = hop_sides(by_node([*master, *padding, *math]))[hop_id]
+    assert work.node == "math" and [c.node for c in callers] == ["master"]
+    single = hop_sides(by_node(math))
+    assert all(not callers for _, callers in single.values()) and len(single) == len(math)

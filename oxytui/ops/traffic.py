@@ -28,7 +28,7 @@ from oxytui.client.records import HistoryPage, TraceSummary
 from oxytui.client.runlog import fetch_history, fetch_view
 from oxytui.runs.fleet import Fleet, FleetEvent
 
-__all__ = ["TrafficOptions", "TrafficWatcher"]
+__all__ = ["NodeHealth", "TrafficOptions", "TrafficWatcher"]
 
 log = logging.getLogger("oxytui.traffic")
 
@@ -52,6 +52,21 @@ class TrafficOptions:
     """Seconds between re-probes of a node that keeps no run records."""
     max_pending: int = 256
     """Traces per node awaiting ``/view``; beyond it the oldest are given up (counted)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NodeHealth:
+    """How the watcher fares with one node (for ``/metrics``): what it costs and what it cannot see."""
+
+    node: str
+    requests: int
+    """GETs sent (history pages and views)."""
+    errors: int
+    """GETs that failed (no answer, bad status, malformed body)."""
+    pending: int
+    """Traces awaiting a ``/view``."""
+    records: bool
+    """False while the node keeps no run records we can read."""
 
 
 @dataclass(slots=True)
@@ -118,6 +133,13 @@ class TrafficWatcher:
     @property
     def requests(self) -> int:
         return sum(n.requests for n in self.nodes.values())
+
+    def health(self) -> list[NodeHealth]:
+        """Per watched node, sorted by name."""
+        return [
+            NodeHealth(nw.name, nw.requests, nw.errors, len(nw.pending), not nw.no_records)
+            for nw in sorted(self.nodes.values(), key=lambda nw: nw.name)
+        ]
 
     async def run(self) -> None:
         """Poll until :meth:`stop`: one loop per node (a slow or hung node delays only itself); the node

@@ -303,7 +303,10 @@ class Watcher:
             runs.add(ns.probe_total, lab)
             fails.add(ns.probe_failed, lab)
             lat.add_histogram(ns.latency, lab)
-        extra = self.traffic.families(self.traffic_watcher.fleet) if self.traffic is not None else []
+        extra = []
+        if self.traffic is not None:
+            tw = self.traffic_watcher
+            extra = self.traffic.families(tw.fleet, tw.health())
         return [state, alive, alive_f, runs, fails, alat, last, lat, *extra]
 
     async def _start_metrics(self) -> Any:

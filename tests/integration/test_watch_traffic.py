@@ -57,12 +57,23 @@ async def test_watch_traffic_json_rate_and_metrics() -> None:
     def sample(family: str, **labels: str) -> float:
         return next(v for _, lab, v in fams[family]["samples"] if lab == labels)
 
-    assert sample("oxytui_traffic_runs_total", node="master_agent") == 2
-    assert sample("oxytui_traffic_failures_total", node="master_agent") == 1
-    assert sample("oxytui_callee_failures_total", type="tool", callee="boom") == 1
-    # the same through the issue-12 families: runs by source, calls on the node that did the work
+    # traffic runs in the issue-12 families: runs by source, calls on the node that did the work
+    assert sample("oxytui_runs_total", node="master_agent", source="traffic") == 2
     assert sample("oxytui_runs_failed_total", node="master_agent", source="traffic") == 1
+    durations = fams["oxytui_run_duration_seconds"]["samples"]
+    lab = {"node": "master_agent", "source": "traffic"}
+    assert next(v for n, la, v in durations if n.endswith("_count") and la == lab) == 2
     assert sample("oxytui_calls_failed_total", node="math_agent", callee="boom", type="tool") == 1
+    # no duplicates of those families; the watcher's own health is there, per node
+    assert not [f for f in fams if f.startswith(("oxytui_callee_", "oxytui_traffic_failures"))]
+    assert [f for f in fams if f.startswith("oxytui_traffic_run")] == ["oxytui_traffic_runs_unknown_total"]
+    for node in c.urls:
+        assert sample("oxytui_traffic_requests_total", node=node) >= 2
+        assert sample("oxytui_traffic_request_errors_total", node=node) == 0
+        assert sample("oxytui_traffic_records_available", node=node) == 1
+        assert sample("oxytui_traffic_pending_traces", node=node) >= 0
+    assert sample("oxytui_traffic_runs_unknown_total") == 0
+    assert sample("oxytui_traffic_records_skipped_total") >= 0
     assert code == 1  # 2 of 3 traffic runs succeeded: below --fail-below 0.9
     everything = out.getvalue() + err.getvalue() + metrics
     assert SECRET not in everything

@@ -60,11 +60,14 @@ class TrafficTally:
         return sum(t.failed for t in self.nodes.values())
 
     def finished(self, events: list[FleetEvent], ours: set[str]) -> list[FleetRun]:
-        """Runs that just finished and should be printed and counted (not ours, not given up)."""
+        """Runs that just finished and should be printed and counted (not ours, not given up, not recent
+        history loaded at start: those had finished before the watch began)."""
         out = []
         for ev in events:
             run = ev.run
             if ev.kind != "run_end" or run.source is not Source.TRAFFIC or run.trace_id in ours:
+                continue
+            if run.backfill:
                 continue
             if run.state is FleetState.UNKNOWN:
                 self.unknown += 1

@@ -141,6 +141,9 @@ class FleetRun:
     gave_up: bool = False
     store_node: str = ""
     """The node its dashboard RunStore entry is keyed by, fixed at first sight (see fleetlog)."""
+    backfill: bool = False
+    """Recent history, not news: already finished when a node's first poll listed it (so before the
+    watcher started). The dashboard shows it; ``watch`` neither prints nor counts it."""
     version: int = 0
     _started: set[str] = field(default_factory=set)
     _finished: set[str] = field(default_factory=set)

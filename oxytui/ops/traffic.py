@@ -3,7 +3,10 @@
 Headless (no Textual). Per node it polls page 1 of ``/history_with_ratings`` (small ``page_size``) every
 ``every`` seconds, backing off to ``max_every`` while nothing changes, and ``/view`` for new or in-flight
 traces (at most ``views_per_tick`` per node per tick, in-flight first) until every record has a state,
-then once more. Plain GETs: no run's stream is touched. Results go into a :class:`~oxytui.runs.Fleet`,
+then once more. At a node's first poll the finished traces of page 1 (at most ``backfill``) are viewed
+too, after everything else: recent history, so an operator opening oxytui mid-incident sees the last
+minutes at once; those runs are marked ``FleetRun.backfill`` (``watch`` does not report them as news).
+Plain GETs: no run's stream is touched. Results go into a :class:`~oxytui.runs.Fleet`,
 whose events (run/call start and end) are handed to ``on_events``.
 
 A run that made a remote hop is finished only once the hop's other side was looked for on the other

@@ -211,3 +211,54 @@ def test_hop_sides_without_the_callers_father_pick_the_side_that_did_work() -> N
     assert work.node == "math" and [c.node for c in callers] == ["master"]
     single = hop_sides(by_node(math))
     assert all(not callers for _, callers in single.values()) and len(single) == len(math)
+
+
+def test_first_poll_history_is_backfill_and_joins_runs_restored_from_the_sqlite_history() -> None:
+    from oxytui.ops.traffic_record import record_traffic
+    from oxytui.runs import ALL, RunStore
+    from oxytui.runs.fleetlog import apply_fleet_events
+
+    fleet = Fleet()
+    hist = parse_history(load("history_math"), "math")
+    assert len(hist.traces) >= 2 and not any(t.running for t in hist.traces)
+    fleet.observe_history("math", hist, WALL, DATE, first=True)
+    assert all(fleet.runs[t.trace_id].backfill for t in hist.traces)
+    inflight = parse_history(load("history_math_inflight"), "math")
+    fleet.observe_history("math", inflight, WALL, DATE, first=True)  # in flight at the first poll: news
+    assert not any(fleet.runs[t.trace_id].backfill for t in inflight.traces if t.running)
+    later = Fleet()
+    later.observe_history("math", hist, WALL, DATE)  # a later poll: news
+    assert not any(r.backfill for r in later.runs.values())
+
+    # the dashboard restored one of them from its SQLite history (by another node key, even)
+    store = RunStore()
+    restored = hist.traces[0].trace_id
+    store.restore_run(
+        "elsewhere",
+        restored,
+        query="q",
+        state="completed",
+        duration=0.1,
+        answer="",
+        error="",
+        wall=WALL,
+        source="traffic",
+    )
+    assert store.stats[ALL].runs == 1 and store.own_stats[ALL].runs == 0  # someone else's run
+    fleet = Fleet()
+    events = fleet.observe_history("math", hist, WALL, DATE, first=True)
+    events += fleet.apply_view("math", view("view_math_boom", "math"), WALL, DATE)
+    for trace in list(fleet.runs):
+        events += fleet.finish(trace, WALL)
+    apply_fleet_events(store, events, 100.0, WALL)
+    assert [k for k in store.runs if k[1] == restored] == [("elsewhere", restored)]
+    assert store.stats[ALL].runs == len(fleet.runs)  # each run counted once
+
+    added: list[Any] = []
+
+    class Hist:
+        def add(self, summary: Any) -> None:
+            added.append(summary.trace_id)
+
+    record_traffic(events, None, Hist(), known={restored})
+    assert restored not in added and len(added) == len(fleet.runs) - 1

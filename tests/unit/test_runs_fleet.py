@@ -262,3 +262,45 @@ def test_first_poll_history_is_backfill_and_joins_runs_restored_from_the_sqlite_
 
     record_traffic(events, None, Hist(), known={restored})
     assert restored not in added and len(added) == len(fleet.runs) - 1
+
+
+def test_node_clock_is_exact_for_skewed_clocks_odd_zones_stale_dates_and_older_records() -> None:
+    """The zone comes out exact whatever the node's clock error (it cancels), for quarter-hour zones
+    either side of UTC, with a ``Date`` header cached a second or two, and a newest record up to ~14
+    minutes old; record times then land on our clock within the header's whole second."""
+    true_utc = datetime(2026, 11, 29, 12, 0, 0, 250000, tzinfo=UTC)  # the real "now"
+    for zone_h in (0.0, 5.75, -3.5, 13.0, -11.0):
+        for node_error in (-7.3, 0.0, 42.9):  # the node's clock is off by seconds
+            for age in (0.0, 30.0, 600.0, 14 * 60.0):  # the newest record's age
+                for stale in (0.0, 1.6):  # the server's cached Date header lags
+                    node_now = true_utc + timedelta(seconds=node_error)
+                    date = (node_now - timedelta(seconds=stale)).replace(microsecond=0)
+                    local_now = (node_now + timedelta(hours=zone_h)).replace(tzinfo=None)
+                    clock = NodeClock()
+                    our_wall = true_utc.timestamp() + 0.05  # received 50 ms later
+                    clock.observe(date, our_wall, local_now - timedelta(seconds=age))
+                    case = (zone_h, node_error, age, stale)
+                    assert clock.zone == zone_h * 3600, case
+                    placed = clock.to_wall(local_now - timedelta(seconds=age))
+                    assert placed is not None and abs(placed - (true_utc.timestamp() - age)) < 2.0 + stale, (
+                        case
+                    )
+
+
+def test_node_times_are_zone_less_even_when_a_writer_adds_an_offset() -> None:
+    from oxytui.client.records import parse_node_time
+
+    plain = parse_node_time("2026-11-29 13:59:35.266653000")
+    assert plain == datetime(2026, 11, 29, 13, 59, 35, 266653)
+    for text in ("2026-11-29T13:59:35+08:00", "2026-11-29 13:59:35.12+08:00", "2026-11-29 13:59:35Z"):
+        t = parse_node_time(text)
+        assert (
+            t is not None
+            and t.tzinfo is None
+            and t.replace(microsecond=0) == datetime(2026, 11, 29, 13, 59, 35)
+        )
+    assert parse_node_time("2026-11-29 13:59:35.12+08:00") == datetime(2026, 11, 29, 13, 59, 35, 120000)
+    clock = NodeClock()  # an aware time handed in directly is read the same way, never raises
+    date = datetime(2026, 11, 29, 5, 59, 36, tzinfo=UTC)
+    clock.observe(date, date.timestamp(), datetime(2026, 11, 29, 13, 59, 35, tzinfo=UTC))
+    assert clock.zone == 8 * 3600 and clock.to_wall(datetime(2026, 11, 29, 13, 59, 35, tzinfo=UTC))

@@ -267,7 +267,8 @@ def hop_sides(
             out[node_id] = (recs[0], [])
             continue
 
-        work = min(recs, key=lambda r, i=node_id: _work_rank(r, i, records, fathers))
+        ranked = sorted((_work_rank(r, node_id, records, fathers), i) for i, r in enumerate(recs))
+        work = recs[ranked[0][1]]
         out[node_id] = (work, sorted((r for r in recs if r is not work), key=lambda r: r.node))
     return out
 

@@ -9,9 +9,10 @@ its ``Date`` offset.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from oxytui.client.records import NodeRecord
+if TYPE_CHECKING:
+    from oxytui.client.records import NodeRecord
 
 from .calltree import CallStatus, RunState
 from .fleet import FleetEvent

@@ -205,8 +205,10 @@ class RunStore:
         error: str,
         wall: float,
         events: int = 0,
+        source: str = "",
     ) -> Run:
-        """A finished run from persisted history: counted in stats, not added to the event log."""
+        """A finished run from persisted history: counted in stats, not added to the event log.
+        ``source`` "traffic": someone else's run (counted in everyone's stats, not in our own)."""
         try:
             run_state = RunState(state)
         except ValueError:
@@ -224,10 +226,11 @@ class RunStore:
             error=one_line(error, 500),
             events=events,
             group="history",
+            source=source,
         )
         self.runs[run.key] = run
         ok = None if run_state is RunState.CANCELED else run_state is RunState.COMPLETED
-        for st in self._each(node, ""):
+        for st in self._each(node, source):
             st.runs += 1
             st.active += 1
             st.on_finish(ok, duration or 0.0)
@@ -236,6 +239,10 @@ class RunStore:
 
     def get_run(self, node: str, trace_id: str) -> Run | None:
         return self.runs.get((node, trace_id))
+
+    def find_trace(self, trace_id: str) -> Run | None:
+        """A run of ``trace_id`` on any node (a linear scan: for rare look-ups)."""
+        return next((r for r in self.runs.values() if r.trace_id == trace_id), None)
 
     def live_runs(self) -> list[Run]:
         return [r for r in self.runs.values() if r.live]
@@ -253,15 +260,9 @@ class RunStore:
         run = self.runs.get((node, trace_id))
         if run is None or not run.live:
             return run
-        if state is None:
-            ok = bool(run.answer) and not error and not is_error_output(run.answer)
-            state = RunState.COMPLETED if ok else RunState.FAILED
-            if not run.answer and not error:
-                error = "stream ended without an answer"
+        state, error = _outcome(run, state, error)
         if error:
             run.error = one_line(error, 500)
-        if state is RunState.COMPLETED and run.error_calls() and not run.answer:
-            state = RunState.FAILED
         run.state = state
         run.end_mono = mono
         ok = None if state is RunState.CANCELED else state is RunState.COMPLETED
@@ -401,6 +402,25 @@ class RunStore:
         if mono > self.last_mono:
             self.last_mono = mono
         self.version += 1
+
+
+def _outcome(run: Run, state: RunState | None, error: str) -> tuple[RunState, str]:
+    """The health rule: a run succeeded only when it answered and nothing inside it failed. A failed call
+    (an error-shaped observation) or an error event fails the run even when the agent still wrote an answer
+    around it ("Final answer (via boom): boom tool failed"), so success rates, probes and node status see
+    the failure. ``state`` None: decide from what arrived; canceled and failed stay as given."""
+    if state is not None and state is not RunState.COMPLETED:
+        return state, error
+    if state is None and not run.answer and not error and not run.error:
+        return RunState.FAILED, "stream ended without an answer"
+    if error or run.error or is_error_output(run.answer):
+        return RunState.FAILED, error
+    failed = run.error_calls()
+    if failed:
+        first = failed[0]
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        return RunState.FAILED, f"call {first.callee} failed{more}: {first.output_preview}"
+    return RunState.COMPLETED, error
 
 
 def _query_of(arguments: Any) -> str:

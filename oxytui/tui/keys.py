@@ -15,6 +15,8 @@ APP_BINDINGS: list[Binding] = [
     Binding("t", "call_tree", "Call tree", id="call_tree"),
     Binding("v", "timeline", "Tree/timeline", show=False, id="timeline"),
     Binding("f", "log_toggles", "Types/nodes", id="log_toggles"),
+    Binding("r", "runs", "Runs", id="runs"),
+    Binding("e", "stats_scope", "Stats: mine/everyone's", show=False, id="stats_scope"),
     Binding("ctrl+o", "chat_target", "Target", id="chat_target", priority=True),
     Binding("l", "focus_log", "Log", show=False, id="focus_log"),
     Binding("escape", "restore", "Back", show=False, id="restore"),
@@ -30,6 +32,19 @@ APP_BINDINGS: list[Binding] = [
     ),
 ]
 
+REPLAY_BINDINGS: list[Binding] = [
+    Binding("space", "replay_toggle", "Play/pause", id="replay_toggle"),
+    Binding("full_stop", "replay_step", "Step", id="replay_step"),
+    Binding("right_square_bracket", "replay_jump(10)", "+10s", id="replay_forward"),
+    Binding("left_square_bracket", "replay_jump(-10)", "-10s", id="replay_back"),
+]
+
+OTHER_BINDING_IDS = {"event_detail": "enter", "detail_copy": "y", "detail_save": "s"}
+"""Bindings of widgets (not the app) that still have an id: remappable, never clash with app keys."""
+
+RESERVED_KEYS = {"ctrl+p": "the command palette", "ctrl+q": "quit (Textual)", "ctrl+c": "copy/quit (Textual)"}
+"""Keys Textual itself binds on the app: a [keys] entry taking one of them would silently lose."""
+
 HELP_EXTRA: list[tuple[str, str]] = [
     ("enter", "event log: show the selected event's full JSON"),
     ("↑ ↓ pgup pgdn home", "event log: move; end: follow the newest events again"),
@@ -44,5 +59,11 @@ HELP_EXTRA: list[tuple[str, str]] = [
     ("y / s (event detail)", "copy the whole JSON / save it to a private (0600) file under the data dir"),
     ("click a chat card", "its run's call tree; the tree follows the run you sent until you pick another"),
     ("F: tag:eu", "node filter by tag only; text matches name, URL and tags"),
+    (
+        "r, then x n o / s S y b g",
+        "runs screen: filter by state, node, source or text; sort (or click a header), reverse; copy the "
+        "trace id; callees pane, per node/totals; enter: call tree, enter on a call: its input and output",
+    ),
+    ("⇢ (event log)", "a row of someone else's run, seen in the nodes' own records (traffic)"),
     ("ctrl+p", "command palette: add/remove node, theme, panes, clear log, export, demo driver"),
 ]

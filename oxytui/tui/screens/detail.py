@@ -82,7 +82,7 @@ class EventDetailScreen(ModalScreen[None]):
         row = self.row
         with Vertical(id="detail-box", classes="dialog"):
             head = Text(no_wrap=True, overflow="ellipsis")
-            head.append(f"{row.type}", "bold")
+            head.append_text(literal(row.type, "bold", limit=20))
             head.append(f"  {fmt_clock(row.wall, self.utc)}  node ")
             head.append_text(literal(self.node_name, "bold", limit=40))
             head.append("  trace ")

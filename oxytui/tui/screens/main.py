@@ -12,7 +12,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input
 
 from oxytui.runs import ALL, Run, RunStore
-from oxytui.tui.text import literal, spinner, theme_style
+from oxytui.tui.text import literal, pane_title, plain, spinner, theme_style
 from oxytui.tui.widgets.calltree import CallTree
 from oxytui.tui.widgets.chat import AnswerCard, ChatPane
 from oxytui.tui.widgets.eventlog import EventLogView
@@ -69,6 +69,8 @@ class MainScreen(Screen[None]):
         self.read_only = read_only
         self.utc = utc
         self.demo = demo
+        self.marker = "DEMO" if demo else ""
+        """Shown reversed at the left of the top bar: what this screen is not (live nodes): DEMO, REPLAY."""
         self.focus_key = ALL
         self.pinned_run: Run | None = None
         self.chat_runs: list[Run] = []
@@ -196,7 +198,7 @@ class MainScreen(Screen[None]):
         """Runs of the most recent request (a fan-out shows all its nodes): the chat's default view."""
         last = None
         for run in reversed(self.store.runs.values()):
-            if self.focus_key in (ALL, run.node) and run.group != "probe":  # probes stay out of the chat
+            if self.focus_key in (ALL, run.node) and run.group != "probe" and run.source != "traffic":
                 last = run
                 break
         if last is None:
@@ -215,15 +217,15 @@ class MainScreen(Screen[None]):
             if run.node == key:
                 running |= run.running_agents()
         self.org.show(key, info.org if info else None, running)
-        self.org.border_subtitle = self.store.display(key) if key else ""
+        self.org.border_subtitle = literal(self.store.display(key), limit=40) if key else ""
 
     def _sync_topbar(self, now: float, frame: int) -> None:
         up, probed, total = self.store.count_up()
         live = self.store.live_runs()
         t = Text(no_wrap=True, end="")
         t.append(" oxytui ", "bold reverse")
-        if self.demo:
-            t.append(" DEMO ", theme_style(self.app, "bold reverse $warning"))
+        if self.marker:
+            t.append(f" {self.marker} ", theme_style(self.app, "bold reverse $warning"))
         t.append("  ")
         if probed < total:
             t.append(f"{spinner(frame)} connecting {probed}/{total} · ", theme_style(self.app, "$warning"))
@@ -243,7 +245,7 @@ class MainScreen(Screen[None]):
         if rec is not None:
             t.append("  ·  ")
             if rec.error:
-                t.append(f"REC FAILED: {rec.error[:60]}", theme_style(self.app, "bold $error"))
+                t.append(f"REC FAILED: {plain(rec.error, 60)}", theme_style(self.app, "bold $error"))
             else:
                 t.append(f"● REC {rec.events:,}", theme_style(self.app, "bold $error"))
         otlp = getattr(self.app.controller, "otlp", None)  # type: ignore[attr-defined]
@@ -255,7 +257,7 @@ class MainScreen(Screen[None]):
         status = getattr(self.app.controller, "status_text", None)  # type: ignore[attr-defined]
         if status is not None:
             t.append("  ·  ")
-            t.append(status(), theme_style(self.app, "bold $accent"))
+            t.append(plain(status(), 80), theme_style(self.app, "bold $accent"))
         self.query_one("#topbar", TopBar).set_text(t)
 
     def sync_titles(self) -> None:
@@ -274,9 +276,10 @@ class MainScreen(Screen[None]):
             sub.append(f" · {len(view.hidden_types) + len(view.hidden_nodes)} hidden", "dim")
         pane = self.query_one("#log-pane")
         set_border(pane, "subtitle", sub)
-        set_border(pane, "title", f"Live events · {self.store.display(self.focus_key)}")
+        set_border(pane, "title", pane_title("Live events", self.store.display(self.focus_key)))
         set_border(self.nodes, "subtitle", self.nodes.describe())
-        set_border(self.calls, "subtitle", self.calls.status_line(self.app.clock(), self.app.frame()))  # type: ignore[attr-defined]
+        status = self.calls.status_line(self.app.clock(), self.app.frame())  # type: ignore[attr-defined]
+        set_border(self.calls, "subtitle", literal(status, limit=80))
 
     def show_timeline(self, on: bool) -> None:
         """Switch the call-tree pane between the tree and the selected run's server-side timeline."""

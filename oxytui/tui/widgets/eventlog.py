@@ -246,6 +246,9 @@ class EventLogView(ScrollView, can_focus=True):
         t = Text(no_wrap=True, end="")
         if clock_w:
             t.append(fmt_clock(row.wall, self.utc)[:clock_w], "dim")
+        if row.source == "traffic":  # someone else's run, seen in the nodes' records
+            t.append("⇢", theme_style(self.app, "$accent"))
+        elif clock_w:
             t.append(" ")
         name = self.store.display(row.node)
         t.append(shorten_middle(name, node_w).ljust(node_w), "bold")

@@ -12,6 +12,7 @@ from textual.widgets import DataTable
 
 from oxytui.runs import ALL, RunStore, shorten_middle
 from oxytui.runs.nodelist import SORTS, ListView, NodeRow, group_stats, node_rows
+from oxytui.tui.runsdata import find_fleet
 from oxytui.tui.text import STATUS_ICON, STATUS_STYLE, fmt_pct, fmt_secs, literal, theme_style
 
 NAME_W = 16
@@ -68,7 +69,8 @@ class NodesTable(DataTable[Text]):
         total = len(self.store.nodes)
         if self.view.text and not self.view.group:
             parts.append(f"{shown}/{total}")
-        return " · ".join(parts)
+        note = self.records_note()
+        return " · ".join([note, *parts] if note else parts)
 
     # --- rows ----------------------------------------------------------------------------------------
 
@@ -124,8 +126,15 @@ class NodesTable(DataTable[Text]):
         return tuple(c for c in full if c != "url") if self.compact else full
 
     def _name_cell(self, key: str, style: str = "") -> Text:
+        """The node's display name; `` ⊘`` when it keeps no run records we can read (no traffic shown)."""
         width = NAME_W_COMPACT if self.compact else NAME_W
-        return literal(shorten_middle(self.store.display(key), width), style, limit=width + 1)
+        fleet = find_fleet(self.app)
+        marked = fleet is not None and key in fleet.no_records
+        shown = shorten_middle(self.store.display(key), width - 2 if marked else width)
+        name = literal(shown, style, limit=width + 1)
+        if marked:
+            name.append(" ⊘", theme_style(self.app, "bold $warning"))
+        return name
 
     def _cells(self, row: NodeRow) -> tuple[Text, ...]:
         if row.kind == "group":
@@ -175,6 +184,13 @@ class NodesTable(DataTable[Text]):
             Text(active),
         )
         return cells[:2] + cells[3:] if self.compact else cells
+
+    def records_note(self) -> str:
+        """For the pane's border: which nodes keep no run records (said here, not only once in a toast)."""
+        fleet = find_fleet(self.app)
+        missing = sorted(n for n in (fleet.no_records if fleet is not None else ()) if n in self.store.nodes)
+        names = ", ".join(self.store.display(n) for n in missing)
+        return f"⊘ no run records: {names}" if missing else ""
 
     # --- keys ----------------------------------------------------------------------------------------
 

@@ -64,13 +64,13 @@ async def test_sixty_nodes_scroll_and_problem_nodes_stay_visible() -> None:
             await pilot.pause()
             table = app.main.nodes
             table.focus()
-            assert table.fixed_rows == 4  # all nodes, dead (fixture), fleet-node-41, fleet-node-57
+            assert table.fixed_rows == 5  # all nodes, dead and degraded math (fixture), fleet-node-41, -57
             await pilot.press("ctrl+end")  # the last node: the list scrolls under the fixed rows
             await pilot.pause()
-            assert table.key_at_cursor() == table.key_list()[-1] == "math"  # name order after the status
+            assert table.key_at_cursor() == table.key_list()[-1] == "master"  # name order after the status
             width = 57 if size[0] >= 130 else 40
             text = "\n".join(line[:width] for line in screen_text(app).splitlines())  # the Nodes pane
-            for name in ("∑  all ", "fleet-node-41", "fleet-node-57", "fleet-node-59", "math"):
+            for name in ("∑  all ", "fleet-node-41", "fleet-node-57", "fleet-node-59", "master"):
                 assert name in text, (size, name)
             assert "fleet-node-10" not in text  # scrolled away
 

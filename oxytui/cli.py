@@ -65,8 +65,23 @@ def _main_parser() -> _Parser:
         help="record every received SSE event to FILE (.jsonl or .jsonl.gz); without FILE a new "
         "file under the user data dir",
     )
+    _add_traffic(p)
+    p.add_argument(
+        "--no-traffic",
+        action="store_true",
+        default=None,
+        help="show only the runs this dashboard starts (no /history_with_ratings polling)",
+    )
     p.add_argument("--version", action="version", version=_version())
     return p
+
+
+def _add_traffic(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--traffic-every",
+        metavar="DURATION",
+        help="poll each node's run records this often while busy (default 2s; backs off to 10s idle)",
+    )
 
 
 def _sim_parser() -> _Parser:
@@ -131,6 +146,13 @@ def _watch_parser() -> _Parser:
     )
     p.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST")
     p.add_argument("--history", action="store_true", help="also keep results in the history database")
+    p.add_argument(
+        "--traffic",
+        action="store_true",
+        help="also print every run anyone starts on the nodes, once, when it finishes (from the "
+        "nodes' own run records; counts toward --fail-below and /metrics)",
+    )
+    _add_traffic(p)
     return p
 
 
@@ -257,6 +279,8 @@ def _run_watch(args: argparse.Namespace) -> int:
         metrics_port=args.metrics_port,
         metrics_host=args.metrics_host,
         history=args.history,
+        traffic=args.traffic,
+        traffic_every=settings.traffic_every,
     )
     return run_watch(settings, opts)
 

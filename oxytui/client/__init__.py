@@ -31,7 +31,9 @@ from .events import (
 )
 from .pool import InitResult, NodePool
 from .profiles import PROFILES, Profile, agent_from_profile, get_profile
+from .records import HistoryPage, NodeRecord, TraceSummary, TraceView
 from .remote import RemoteAgent
+from .runlog import NoRunRecords
 from .schemas import OrgNode, OxyRequest, OxyResponse, OxyState, parse_organization
 from .sse import SSEComment, SSEDecoder, SSEError, SSEEventTooLarge, SSEMessage
 from .stats import ConnectionStats
@@ -42,10 +44,13 @@ __all__ = [
     "ConnectionStats",
     "ErrorEvent",
     "EventHandler",
+    "HistoryPage",
     "InitResult",
     "KeepAlive",
     "NoHealthyNode",
+    "NoRunRecords",
     "NodePool",
+    "NodeRecord",
     "ObservationEvent",
     "OrgNode",
     "OxyEvent",
@@ -75,6 +80,8 @@ __all__ = [
     "StreamEvent",
     "ThinkEvent",
     "ToolCallEvent",
+    "TraceSummary",
+    "TraceView",
     "UnknownEvent",
     "WireTap",
     "agent_from_profile",

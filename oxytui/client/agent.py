@@ -33,7 +33,9 @@ from .events import (
     ToolCallEvent,
 )
 from .payload import build_payload, resolve_strategy
+from .records import NodeRecord, TraceSummary, TraceView
 from .remote import RemoteAgent
+from .runlog import fetch_history, fetch_node, fetch_view
 from .schemas import OxyRequest, OxyResponse, OxyState, parse_organization
 from .sse import DEFAULT_MAX_EVENT_SIZE, SSEComment, SSEMessage
 from .stats import ConnectionStats
@@ -240,8 +242,8 @@ class SSEOxyGent(RemoteAgent):
             except RemoteError as exc:  # optional endpoint: a node without it still works
                 log.debug("%s: no description: %s", self.name, exc)
 
-    async def view(self, item_id: str) -> dict[str, Any] | None:
-        """OxyGent's server-side record of a trace (``GET /view``; trace or node id); None: no /view."""
+    async def view_raw(self, item_id: str) -> dict[str, Any] | None:
+        """``GET /view`` as the node sent it (trace or node id; NOT redacted); None: no /view there."""
         return await get_view(self, item_id)
 
     async def check_alive(self) -> bool:
@@ -379,3 +381,19 @@ class SSEOxyGent(RemoteAgent):
     @property
     def stats(self) -> ConnectionStats:
         return self._stats
+
+    # --- run records (plain GETs; implementations in runlog.py / records.py) ------------------------------
+
+    async def history(
+        self, page: int = 1, page_size: int = 10, search: str | None = None
+    ) -> list[TraceSummary]:
+        """Recent traces, newest first, in-flight ones included; raises ``NoRunRecords`` (see runlog)."""
+        return (await fetch_history(self, page, page_size, search)).value.traces
+
+    async def view(self, trace_id: str) -> TraceView:
+        """This node's typed, credential-redacted records of a trace (``/view``); raises ``NoRunRecords``."""
+        return (await fetch_view(self, trace_id)).value
+
+    async def node(self, node_id: str) -> NodeRecord | None:
+        """One record in full (``/node``); None when the node does not know the id."""
+        return await fetch_node(self, node_id)

@@ -27,7 +27,7 @@ from .paths import (
     recordings_dir,
     user_themes_dir,
 )
-from .tomlfile import ConfigSource, apply_file, read_config_file
+from .tomlfile import ConfigSource, apply_file, check_traffic_every, read_config_file
 
 __all__ = [
     "APP_NAME",
@@ -128,6 +128,13 @@ def load_settings(args: Any = None, *, env: Mapping[str, str] | None = None) -> 
     for name in ("read_only", "demo"):
         if arg(name):
             out[name] = True
+    if arg("no_traffic"):
+        out["traffic"] = False
+    if arg("traffic_every") is not None:
+        try:
+            out["traffic_every"] = check_traffic_every(arg("traffic_every"))
+        except ValueError as exc:
+            raise ConfigError(str(exc), field="--traffic-every") from None
     record = arg("record")
     if record is not None:
         out["record"] = Path(record).expanduser() if str(record) else default_recording_path()

@@ -68,3 +68,7 @@ class Settings(BaseModel):
     keys: dict[str, str] = Field(default_factory=dict)
     """Binding id -> key(s), e.g. ``{"pause_log": "space"}``; see the help screen for ids."""
     config_path: Path | None = None
+    traffic: bool = True
+    """Watch every run on every node (``/history_with_ratings`` + ``/view``), not only ours."""
+    traffic_every: float = 2.0
+    """Seconds between a node's history polls while it is busy (backs off to 10 s while idle)."""

@@ -17,7 +17,8 @@ from pydantic import SecretStr, ValidationError
 from .models import Balancing, ConfigError, NodeConfig, ProfileName
 from .parse import check_url, find_line, parse_duration
 
-_TOP_TABLES = {"nodes", "ui", "keys", "pool"}
+_TOP_TABLES = {"nodes", "ui", "keys", "pool", "traffic"}
+_TRAFFIC_KEYS = {"enabled", "every"}
 _UI_KEYS = {"theme", "read_only", "log_cap"}
 _NODE_KEYS = set(NodeConfig.model_fields) - {"token"}
 
@@ -198,3 +199,36 @@ def apply_file(data: dict[str, Any], src: ConfigSource, out: dict[str, Any], env
                 f"must be one of {', '.join(get_args(Balancing))}", "pool", key, field="pool.balancing"
             )
         out["balancing"] = value
+    _apply_traffic(data, src, out)
+
+
+def _apply_traffic(data: dict[str, Any], src: ConfigSource, out: dict[str, Any]) -> None:
+    """``[traffic]``: ``enabled = true|false``, ``every = "2s"`` (0.2 s .. 10 min)."""
+    traffic = data.get("traffic", {})
+    if not isinstance(traffic, dict):
+        raise src.error("must be a table: [traffic]", None, "traffic", field="traffic")
+    for key, value in traffic.items():
+        if key not in _TRAFFIC_KEYS:
+            expected = ", ".join(sorted(_TRAFFIC_KEYS))
+            raise src.error(
+                f"unknown key (expected one of: {expected})", "traffic", key, field=f"traffic.{key}"
+            )
+        if key == "enabled":
+            if not isinstance(value, bool):
+                raise src.error(
+                    f"must be true or false, got {value!r}", "traffic", key, field="traffic.enabled"
+                )
+            out["traffic"] = value
+        else:
+            try:
+                out["traffic_every"] = check_traffic_every(value)
+            except ValueError as exc:
+                raise src.error(str(exc), "traffic", key, field="traffic.every") from None
+
+
+def check_traffic_every(value: Any) -> float:
+    """A poll interval: a duration between 0.2 s and 10 minutes."""
+    seconds = parse_duration(value)
+    if not 0.2 <= seconds <= 600:
+        raise ValueError(f"must be between 0.2s and 10m, got {value!r}")
+    return seconds

@@ -194,6 +194,7 @@ def run_to_dict(run: Any, events: list[dict[str, Any]] | None = None) -> dict[st
     return {
         "node": run.node,
         "trace_id": run.trace_id,
+        "source": getattr(run, "source", "") or "mine",
         "query": run.query,
         "state": str(run.state),
         "answer": run.answer,

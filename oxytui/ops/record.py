@@ -34,7 +34,7 @@ from oxytui.redact import MASK, remember, remember_settings, scrub_text
 
 FORMAT = "oxytui-recording"
 VERSION = 1
-KINDS = frozenset({"header", "msg", "ping", "start", "finish"})
+KINDS = frozenset({"header", "msg", "ping", "start", "finish", "traffic"})
 SCRUBBED = MASK
 MAX_LINE = 64 * 1024 * 1024
 """Longest line read (the client's own cap on one SSE event is the same 64 MiB)."""
@@ -160,7 +160,7 @@ class Recorder:
     def mark(self, kind: str, node: str, trace_id: str, wall: float | None = None, **fields: Any) -> None:
         """Run boundary for replay: ``mark("start", node, trace, query=...)``,
         ``mark("finish", node, trace, state="failed", error=...)``."""
-        if kind not in ("start", "finish"):
+        if kind not in ("start", "finish", "traffic"):  # traffic: a call seen in a node's run records
             raise ValueError(f"unknown mark kind {kind!r}")
         rec = {"k": kind, "node": node, "trace": trace_id, "wall": time.time() if wall is None else wall}
         rec.update({k: self._scrub(v) if isinstance(v, str) else v for k, v in fields.items()})

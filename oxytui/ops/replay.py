@@ -73,6 +73,7 @@ def apply(store: Any, item: ReplayItem, mono: float | None = None) -> None:
             m,
             rec.wall,
             group=str(rec.fields.get("group", "")),
+            source=str(rec.fields.get("source", "")),
         )
     elif rec.kind == "finish":
         from oxytui.runs import RunState
@@ -85,8 +86,24 @@ def apply(store: Any, item: ReplayItem, mono: float | None = None) -> None:
         store.finish_run(
             rec.node, rec.trace_id, m, rec.wall, state=run_state, error=str(rec.fields.get("error") or "")
         )
+    elif rec.kind == "traffic":
+        from oxytui.runs.fleetlog import apply_call_row
+
+        detail = _traffic_detail(rec)
+        kind = "observation" if rec.fields.get("type") == "observation" else "tool_call"
+        run_node = str(rec.fields.get("run_node") or rec.node)
+        apply_call_row(store, run_node, rec.trace_id, kind, rec.node, detail, m, rec.wall)
     elif item.event is not None:
         store.add_event(item.event)
+
+
+def _traffic_detail(rec: Record) -> dict[str, Any]:
+    """The call detail a ``traffic`` record carries (a JSON string; anything else: empty)."""
+    try:
+        value = json.loads(str(rec.fields.get("detail", "")))
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 class Replayer:
@@ -209,6 +226,10 @@ def format_item(item: ReplayItem) -> str:
     if rec.kind == "finish":
         state, error = str(rec.fields.get("state", "")), str(rec.fields.get("error") or "")
         return f"{head} finish  {_safe(state)} {_safe(error)}"
+    if rec.kind == "traffic":
+        d = _traffic_detail(rec)
+        what = f"{d.get('caller', '')} -> {d.get('callee', '')} {d.get('state') or ''}"
+        return f"{head} traffic {_safe(str(rec.fields.get('type', '')))} {_safe(what)}"
     assert ev is not None
     return f"{head} {ev.type or 'unknown':<11} {_safe(ev.summary)}"
 

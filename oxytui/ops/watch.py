@@ -42,6 +42,9 @@ class WatchOptions:
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
     history: bool = False
+    traffic: bool = False
+    """Also report every run anyone starts on the nodes (their run records; see ops/traffic.py)."""
+    traffic_every: float = 2.0
 
 
 @dataclass
@@ -129,6 +132,11 @@ class Watcher:
         self._tasks: list[asyncio.Task[None]] = []
         self.checked = asyncio.Event()
         """Set after every check (for embedding code and tests that wait for progress)."""
+        self.traffic: Any = None
+        """A :class:`~oxytui.ops.traffic_report.TrafficTally` with ``--traffic``."""
+        self.traffic_watcher: Any = None
+        self._ours: set[str] = set()
+        """Trace ids of our own probes: not reported again as traffic."""
 
     # --- results ------------------------------------------------------------------------------------
 
@@ -176,6 +184,9 @@ class Watcher:
     def success_rate(self) -> float | None:
         total = sum(n.probe_total for n in self.nodes.values())
         failed = sum(n.probe_failed for n in self.nodes.values())
+        if self.traffic is not None:
+            total += self.traffic.total
+            failed += self.traffic.failed
         if total == 0:
             total = sum(n.alive_total for n in self.nodes.values())
             failed = sum(n.alive_failed for n in self.nodes.values())
@@ -202,6 +213,7 @@ class Watcher:
             return
         res = await run_probe(agent, ns.query, self.opts.timeout)
         ok, detail, elapsed, trace = res.ok, res.detail, res.elapsed, res.trace_id
+        self._ours.add(trace)
         ns.probe_failed += not ok
         if ok:
             ns.latency.observe(elapsed)
@@ -260,7 +272,8 @@ class Watcher:
             runs.add(ns.probe_total, lab)
             fails.add(ns.probe_failed, lab)
             lat.add_histogram(ns.latency, lab)
-        return render([up, state, alive, alive_f, runs, fails, alat, last, lat])
+        extra = self.traffic.families(self.traffic_watcher.fleet) if self.traffic is not None else []
+        return render([up, state, alive, alive_f, runs, fails, alat, last, lat, *extra])
 
     async def _start_metrics(self) -> Any:
         from aiohttp import web
@@ -294,6 +307,7 @@ class Watcher:
         from oxytui.client import SSEOxyGent
 
         runner = None
+        traffic: asyncio.Task[None] | None = None
         if self.opts.history:
             from .history import History
 
@@ -320,10 +334,15 @@ class Watcher:
                     )
                     return 2
             self._tasks = [asyncio.create_task(self._node_loop(ns)) for ns in self.nodes.values()]
+            traffic = self._start_traffic()
             for result in await asyncio.gather(*self._tasks, return_exceptions=True):
                 if isinstance(result, Exception):
                     raise result
         finally:
+            if self.traffic_watcher is not None and traffic is not None:
+                self.traffic_watcher.stop()
+                with contextlib.suppress(Exception, asyncio.CancelledError):  # stop() cancels it
+                    await traffic
             for agent in self.agents.values():
                 await agent.aclose()
             if runner is not None:
@@ -331,6 +350,60 @@ class Watcher:
             if self._history is not None:
                 self._history.close()
         return self._verdict()
+
+    # --- traffic (--traffic) ---------------------------------------------------------------------------
+
+    def _start_traffic(self) -> asyncio.Task[None] | None:
+        """Poll the nodes' run records; with ``--count`` the probes decide when to stop, else forever."""
+        if not self.opts.traffic:
+            return None
+        from .traffic import TrafficOptions, TrafficWatcher
+        from .traffic_report import TrafficTally
+
+        self.traffic = TrafficTally()
+        opts = TrafficOptions(every=self.opts.traffic_every, max_every=max(10.0, self.opts.traffic_every))
+        self.traffic_watcher = TrafficWatcher(
+            lambda: self.agents.values(), opts=opts, on_events=self._traffic_events, on_notice=self._notice
+        )
+        task = asyncio.create_task(self.traffic_watcher.run())
+        if self.opts.count is None:
+            self._tasks.append(task)
+        return task
+
+    def _notice(self, node: str, message: str) -> None:
+        self.emit(node, "traffic", None, None, message)
+
+    def _traffic_events(self, events: list[Any]) -> None:
+        from .traffic_report import run_object
+
+        for run in self.traffic.finished(events, self._ours):
+            obj = run_object(run)
+            detail = f"{obj['trace_id']} {obj['query']}"
+            if obj["failed"]:
+                detail += " failed: " + ", ".join(obj["failed"])
+            fields = {k: v for k, v in obj.items() if k not in ("kind", "node")}
+            ok = obj["state"] == "completed"
+            if self.opts.json:
+                self.emit(obj["node"], "run", None, None, "", **fields)
+            else:
+                self.emit(obj["node"], "run", ok, obj["duration"], detail)
+            if self._history is not None:
+                from .history import RunSummary
+
+                self._history.add(
+                    RunSummary(
+                        node=obj["node"],
+                        trace_id=run.trace_id,
+                        started=run.start_wall or run.first_seen,
+                        duration=run.duration,
+                        state=obj["state"],
+                        query=run.query,
+                        answer=run.answer[:500],
+                        error=", ".join(obj["failed"]),
+                        source="traffic",
+                    )
+                )
+        self.checked.set()
 
     def _verdict(self) -> int:
         rate = self.success_rate

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from .callees import CalleeStat, CalleeStats
 from .calltree import Call, CallStatus, Run, RunState
+from .clock import NodeClock
 from .errors import is_error_output
 from .eventlog import EventLog, LogRow
+from .fleet import Fleet, FleetEvent
+from .fleetrun import FleetCall, FleetRun, FleetState, Source
 from .sanitize import clean, one_line, pretty_json
 from .stats import NodeStats, percentile
 from .store import ALL, NodeInfo, NodeStatus, RunStore
@@ -13,14 +17,23 @@ __all__ = [
     "ALL",
     "Call",
     "CallStatus",
+    "CalleeStat",
+    "CalleeStats",
     "EventLog",
+    "Fleet",
+    "FleetCall",
+    "FleetEvent",
+    "FleetRun",
+    "FleetState",
     "LogRow",
+    "NodeClock",
     "NodeInfo",
     "NodeStats",
     "NodeStatus",
     "Run",
     "RunState",
     "RunStore",
+    "Source",
     "clean",
     "is_error_output",
     "one_line",

@@ -73,6 +73,8 @@ class Run:
     events: int = 0
     group: str = ""
     """Fan-out group id: runs sent together share it (chat shows them side by side)."""
+    source: str = ""
+    """"traffic" for a run someone else started (seen in the nodes' records); "" for ours."""
     calls: dict[str, Call] = field(default_factory=dict)
     roots: list[Call] = field(default_factory=list)
     _by_stack: dict[tuple[str, ...], Call] = field(default_factory=dict)

@@ -29,6 +29,8 @@ class LogRow:
     text: list[str] = field(default_factory=list)
     """Stream rows: the deltas, joined for the detail view."""
     chars: int = 0
+    source: str = ""
+    """"traffic": from the nodes' run records (someone else's run), not from one of our streams."""
 
     def detail(self) -> dict[str, Any]:
         """What the detail view shows as JSON: the event's wire data plus where it came from."""
@@ -38,6 +40,8 @@ class LogRow:
             "type": self.type,
             "wall": self.wall,
         }
+        if self.source:
+            out["source"] = self.source
         if self.text:
             out["deltas"] = self.count
             out["text"] = "".join(self.text)
@@ -81,6 +85,7 @@ class EventLog:
         summary: str = "",
         raw: Any = None,
         error: bool = False,
+        source: str = "",
     ) -> LogRow:
         row = LogRow(
             seq=self.next_seq,
@@ -94,6 +99,7 @@ class EventLog:
             summary=one_line(summary, 300),
             raw=raw,
             error=error,
+            source=source,
         )
         self.next_seq += 1
         self.rows.append(row)

@@ -15,6 +15,8 @@ from .stats import NodeStats
 
 ALL = "*"
 """Key of the aggregate :class:`NodeStats` over every node."""
+TRAFFIC = "traffic"
+"""``Run.source`` / ``LogRow.source`` of runs someone else started (seen in the nodes' own records)."""
 
 
 class NodeStatus(StrEnum):
@@ -49,6 +51,9 @@ class RunStore:
         self.nodes: dict[str, NodeInfo] = {}
         self.runs: OrderedDict[tuple[str, str], Run] = OrderedDict()
         self.stats: dict[str, NodeStats] = {ALL: NodeStats(ALL)}
+        """Everyone's runs: this dashboard's and traffic seen on the nodes (``source == "traffic"``)."""
+        self.own_stats: dict[str, NodeStats] = {ALL: NodeStats(ALL)}
+        """Only the runs this dashboard started (chat, probes, demo driver)."""
         self.max_runs = max_runs
         self.degraded_below = degraded_below
         self.version = 0
@@ -69,6 +74,7 @@ class RunStore:
         if info is None:
             info = self.nodes[name] = NodeInfo(name=name, url=url, tags=list(tags or []))
             self.stats.setdefault(name, NodeStats(name))
+            self.own_stats.setdefault(name, NodeStats(name))
         self.version += 1
         return info
 
@@ -107,8 +113,16 @@ class RunStore:
     # --- runs --------------------------------------------------------------------------------------
 
     def start_run(
-        self, node: str, trace_id: str, query: str, mono: float, wall: float, group: str = ""
+        self,
+        node: str,
+        trace_id: str,
+        query: str,
+        mono: float,
+        wall: float,
+        group: str = "",
+        source: str = "",
     ) -> Run:
+        """``source`` "traffic": a run someone else started, seen in the nodes' records."""
         run = Run(
             node=node,
             trace_id=trace_id,
@@ -116,10 +130,11 @@ class RunStore:
             start_mono=mono,
             start_wall=wall,
             group=group,
+            source=source,
         )
         self.runs[run.key] = run
-        self._stats(node).on_start()
-        self.stats[ALL].on_start()
+        for st in self._each(node, source):
+            st.on_start()
         while len(self.runs) > self.max_runs:
             for key, old in self.runs.items():
                 if not old.live:
@@ -133,10 +148,11 @@ class RunStore:
             node=node,
             trace_id=trace_id,
             type="request",
-            caller="you",
+            caller="traffic" if source == TRAFFIC else "you",
             callee=node,
             summary=query,
             raw={"query": query},
+            source=source,
         )
         self._tick(mono)
         return run
@@ -175,7 +191,7 @@ class RunStore:
         )
         self.runs[run.key] = run
         ok = None if run_state is RunState.CANCELED else run_state is RunState.COMPLETED
-        for st in (self._stats(node), self.stats[ALL]):
+        for st in self._each(node, ""):
             st.runs += 1
             st.active += 1
             st.on_finish(ok, duration or 0.0)
@@ -214,8 +230,8 @@ class RunStore:
         run.end_mono = mono
         ok = None if state is RunState.CANCELED else state is RunState.COMPLETED
         duration = run.duration(mono)
-        self._stats(node).on_finish(ok, duration)
-        self.stats[ALL].on_finish(ok, duration)
+        for st in self._each(node, run.source):
+            st.on_finish(ok, duration)
         if state is not RunState.COMPLETED:
             self.log.append(
                 mono=mono,
@@ -228,6 +244,7 @@ class RunStore:
                 summary=run.error or state.value,
                 raw={"state": state.value, "error": run.error},
                 error=True,
+                source=run.source,
             )
         self._tick(mono)
         return run
@@ -252,10 +269,10 @@ class RunStore:
         if run.first_event_mono is None:
             run.first_event_mono = mono
             ttfe = mono - run.start_mono
-            self._stats(node).on_first_event(ttfe)
-            self.stats[ALL].on_first_event(ttfe)
-        self._stats(node).on_event(mono)
-        self.stats[ALL].on_event(mono)
+            for st in self._each(node, run.source):
+                st.on_first_event(ttfe)
+        for st in self._each(node, run.source):
+            st.on_event(mono)
         log = self.log
         if kind == "stream" or kind == "stream_end":
             log.stream(
@@ -331,6 +348,15 @@ class RunStore:
         if s is None:
             s = self.stats[node] = NodeStats(node)
         return s
+
+    def _each(self, node: str, source: str) -> tuple[NodeStats, ...]:
+        """The stats a run counts in: everyone's always, this dashboard's own unless it is traffic."""
+        if source == TRAFFIC:
+            return (self._stats(node), self.stats[ALL])
+        own = self.own_stats.get(node)
+        if own is None:
+            own = self.own_stats[node] = NodeStats(node)
+        return (self._stats(node), self.stats[ALL], own, self.own_stats[ALL])
 
     def _tick(self, mono: float) -> None:
         if mono > self.last_mono:

@@ -143,6 +143,10 @@ async def _prepared(node: SimNode, request: web.Request, *, send: bool) -> Any:
     prep = node._prepare(payload, send=send)
     if prep.unknown_callee is not None and (bad := _unknown_callee(node, prep.unknown_callee)):
         return bad
+    headers = {k.lower(): v for k, v in request.headers.items()}  # OxyGent keeps them in shared_data
+    node.records.start_trace(
+        prep.trace_id, prep.ctx.group_id, node.name, {"query": prep.call["query"]}, headers
+    )
     return prep
 
 

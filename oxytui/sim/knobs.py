@@ -58,6 +58,9 @@ class NodeKnobs:
     """First retry delay of a remote hop (seconds, doubled each time)."""
     remote_idle_timeout: float = 45.0
     """Idle read timeout of a remote hop (seconds)."""
+    run_records: str = "on"
+    """``on``: ``/history_with_ratings``, ``/view``, ``/node`` as OxyGent; ``missing``: 404 (not an
+    OxyGent, or a proxy without those routes); ``broken``: ``{"code": 500}`` (its store is down)."""
 
     def __post_init__(self) -> None:
         if self.latency_dist not in LATENCY_DISTRIBUTIONS:
@@ -66,6 +69,8 @@ class NodeKnobs:
             raise ValueError(f"fault must be one of {FAULTS} or None, not {self.fault!r}")
         if not 0.0 <= self.failure_rate <= 1.0:
             raise ValueError("failure_rate must be within [0, 1]")
+        if self.run_records not in ("on", "missing", "broken"):
+            raise ValueError(f"run_records must be on, missing or broken, not {self.run_records!r}")
         if self.queue_max < 1 or self.chunk_chars < 1:
             raise ValueError("queue_max and chunk_chars must be positive")
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from .framing import to_json
 
-__all__ = ["STATE_CANCELED", "STATE_COMPLETED", "STATE_FAILED", "RecordStore", "format_time"]
+__all__ = ["STATE_CANCELED", "STATE_COMPLETED", "STATE_FAILED", "RecordStore", "format_time", "history_page"]
 
 # OxyState auto() values: COMPLETED=3, FAILED=4, CANCELED=7 (CREATED=1 ... SKIPPED=6)
 STATE_COMPLETED, STATE_FAILED, STATE_CANCELED = 3, 4, 7
@@ -30,6 +30,37 @@ class RecordStore:
         self.max_traces = max_traces
         self._traces: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
         self._node_trace: dict[str, str] = {}
+        self.docs: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        """Trace documents (``/history_with_ratings``), oldest first; ``output`` is "" while in flight."""
+        self._shared: dict[str, str] = {}
+
+    def start_trace(
+        self, trace_id: str, group_id: str, callee: str, arguments: dict[str, Any], headers: dict[str, str]
+    ) -> None:
+        """The trace document and the run's ``shared_data`` (with the caller's headers, as OxyGent keeps)."""
+        query = arguments.get("query", "")
+        args = {"query": query, "short_memory": [], **{k: v for k, v in arguments.items() if k != "query"}}
+        if trace_id not in self.docs:
+            self.docs[trace_id] = {
+                "trace_id": trace_id,
+                "input": json.dumps(args, ensure_ascii=False, default=str),
+                "callee": callee,
+                "output": "",
+                "create_time": format_time(),
+                "from_trace_id": "",
+                "group_id": group_id,
+            }
+            while len(self.docs) > self.max_traces:
+                old, _ = self.docs.popitem(last=False)
+                self._shared.pop(old, None)
+        shared = {"_headers": headers, "_metrics": {"first_response_time_ms": 0.0}, "query": query}
+        self._shared[trace_id] = json.dumps(shared, ensure_ascii=False, default=str)
+
+    def end_trace(self, trace_id: str, output: Any) -> None:
+        doc = self.docs.get(trace_id)
+        if doc is not None and not doc["output"]:
+            doc["output"] = to_json(output)[:MAX_OUTPUT] or " "
+            doc["update_time"] = format_time()
 
     def open(
         self,
@@ -63,7 +94,7 @@ class RecordStore:
             "call_stack": list(call_stack),
             "node_id_stack": list(node_id_stack),
             "pre_node_ids": list(pre_node_ids),
-            "shared_data": {},
+            "shared_data": self._shared.get(trace_id, "{}"),
             "create_time": format_time(),
             "input": json.dumps(
                 {"class_attr": {"class_name": class_name, "name": callee}, "arguments": arguments},
@@ -93,7 +124,12 @@ class RecordStore:
         text = to_json(output)
         if len(text) > MAX_OUTPUT:
             text = f"{text[:MAX_OUTPUT]}... [{len(text)} chars, cut by the simulator]"
-        record.update(output=text, state=state, extra="{}", update_time=format_time())
+        extra = "{}"
+        if record.get("node_type") == "llm":  # OxyGent keeps the call's usage in the llm record's extra
+            tin, tout = len(record.get("input", "")) // 4 + 1, len(text) // 4 + 1
+            usage = {"input_tokens": tin, "output_tokens": tout, "total_tokens": tin + tout}
+            extra = json.dumps({"usage": {**usage, "model_name": "sim-llm-1", "estimation_method": "sim"}})
+        record.update(output=text, state=state, extra=extra, update_time=format_time())
 
     def cancel_open(self, trace_id: str) -> None:
         """Mark the trace's unfinished nodes CANCELED (its run was cancelled)."""
@@ -120,3 +156,75 @@ class RecordStore:
             if father in by_id:
                 by_id[father]["child_node_ids"].append(node["node_id"])
         return {"nodes": nodes, "trace_id": trace_id}
+
+    def node(self, item_id: str) -> dict[str, Any] | None:
+        """``/node`` data: one record with ``input`` decoded and ``pre_id``/``next_id``; a trace id gives
+        its first node; None for an unknown id (OxyGent: ``{"code": 400, "message": "illegal node_id"}``)."""
+        trace_id = self._node_trace.get(item_id, item_id)
+        nodes = self.view(trace_id)["nodes"]
+        if not nodes:
+            return None
+        ids = [n["node_id"] for n in nodes]
+        i = ids.index(item_id) if item_id in ids else 0
+        rec: dict[str, Any] = nodes[i]
+        for key in ("index", "post_node_ids", "child_node_ids"):
+            rec.pop(key, None)
+        try:
+            rec["input"] = json.loads(rec.get("input") or "{}")
+        except ValueError:
+            pass
+        rec["pre_id"] = ids[i - 1] if i > 0 else ""
+        rec["next_id"] = ids[i + 1] if i + 1 < len(ids) else ""
+        rec["data_range_map"] = {}
+        return rec
+
+
+def history_page(docs: list[dict[str, Any]], page: int, page_size: int, search: str = "") -> dict[str, Any]:
+    """``/history_with_ratings`` data: conversation groups newest first (by their latest trace), paged."""
+    if search:
+        words = search.lower().split()
+        docs = [
+            d
+            for d in docs
+            if d["trace_id"] == search
+            or all(w in f"{d['input']} {d['callee']} {d['output']}".lower() for w in words)
+        ]
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for d in docs[-page_size * 10 * max(1, page) :]:  # the node reads page_size x 10 traces per page
+        groups.setdefault(d["group_id"] or d["trace_id"], []).append(d)
+    ordered = sorted(groups.items(), key=lambda kv: kv[1][-1]["create_time"], reverse=True)
+    start = (page - 1) * page_size
+    out = []
+    for gid, convs in ordered[start : start + page_size] if page >= 1 else []:
+        out.append(
+            {
+                "group_id": gid,
+                "conversations": [
+                    {
+                        "trace_id": d["trace_id"],
+                        "input": d["input"],
+                        "callee": d["callee"],
+                        "output": d["output"],
+                        "create_time": d["create_time"],
+                        "from_trace_id": d["from_trace_id"],
+                        "rating_stats": None,
+                        "rating_history": [],
+                    }
+                    for d in convs
+                ],
+                "latest_create_time": convs[-1]["create_time"],
+                "conversation_count": len(convs),
+                "total_likes": 0,
+                "total_dislikes": 0,
+                "has_rating": False,
+            }
+        )
+    total = len(ordered)
+    pages = (total + page_size - 1) // page_size if page_size else 0
+    return {
+        "conversation_groups": out,
+        "total": total,
+        "page": page,
+        "page_size": page_size,
+        "total_pages": pages,
+    }

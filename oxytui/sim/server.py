@@ -29,7 +29,7 @@ from .httputil import (
 )
 from .knobs import NodeKnobs
 from .queues import QueueHub
-from .records import RecordStore
+from .records import RecordStore, history_page
 from .remote import RemoteHub, tool_names
 from .runner import RunContext, execute_run
 
@@ -65,6 +65,19 @@ def default_tools(name: str, has_remotes: bool) -> tuple[str, ...]:
 async def _root(_: web.Request) -> web.Response:
     """OxyGent redirects ``/`` to its bundled web UI (which a simulator does not have)."""
     raise web.HTTPTemporaryRedirect("./web/index.html")
+
+
+def _missing(name: str) -> web.Response:
+    """FastAPI's 422 for a missing query parameter (captured: ``view_missing_param``)."""
+    detail = {"type": "missing", "loc": ["query", name], "msg": "Field required", "input": None}
+    return json_response({"detail": [detail]}, status=422)
+
+
+def _unprocessable(name: str, query: Any) -> web.Response:
+    """FastAPI's 422 for a query parameter that is not an integer (captured: ``history_bad_page``)."""
+    msg = "Input should be a valid integer, unable to parse string as an integer"
+    detail = {"type": "int_parsing", "loc": ["query", name], "msg": msg, "input": query.get(name)}
+    return json_response({"detail": [detail]}, status=422)
 
 
 def _free_port(host: str) -> int:
@@ -157,6 +170,8 @@ class SimNode:
         r.add_get("/get_first_query", reply(lambda: web_response(first)))
         r.add_get("/get_agents", self._get_agents)
         r.add_get("/view", self._view)
+        r.add_get("/node", self._node)
+        r.add_get("/history_with_ratings", self._history)
         for path, handler in (
             ("/sse/chat", chat.sse_chat),
             ("/chat", chat.chat),
@@ -227,8 +242,39 @@ class SimNode:
         ]
         return web_response({"agents": agents})
 
+    def _records_off(self) -> web.Response | None:
+        """The ``run_records`` knob: ``missing`` routes (404) or a ``broken`` store (``{"code": 500}``)."""
+        if self.knobs.run_records == "missing":
+            return json_response({"detail": "Not Found"}, status=404)
+        if self.knobs.run_records == "broken":
+            return web_response(None, 500, "Elasticsearch is unavailable")
+        return None
+
     async def _view(self, request: web.Request) -> web.Response:
-        return web_response(self.records.view(request.query.get("item_id", "")))
+        if (off := self._records_off()) is not None:
+            return off
+        if "item_id" not in request.query:
+            return _missing("item_id")
+        return web_response(self.records.view(request.query["item_id"]))
+
+    async def _node(self, request: web.Request) -> web.Response:
+        if (off := self._records_off()) is not None:
+            return off
+        if "item_id" not in request.query:
+            return _missing("item_id")
+        rec = self.records.node(request.query["item_id"])
+        return web_response(rec) if rec is not None else web_response(None, 400, "illegal node_id")
+
+    async def _history(self, request: web.Request) -> web.Response:
+        if (off := self._records_off()) is not None:
+            return off
+        q = request.query
+        try:
+            page, size = int(q.get("page", "1")), int(q.get("page_size", "20"))
+        except ValueError:
+            return _unprocessable("page" if not q.get("page", "1").lstrip("-").isdigit() else "page_size", q)
+        docs = list(self.records.docs.values())
+        return web_response(history_page(docs, page, size, q.get("search_term", "")))
 
     # --- runs ----------------------------------------------------------------------------------------
 
@@ -326,6 +372,7 @@ class SimNode:
                 else:
                     self._forget_queue(trace_id)  # drops it only if already read to the end
         if not task.cancelled() and task.exception() is None:
+            self.records.end_trace(trace_id, task.result())
             self.stats["runs_completed"] += 1
         elif not task.cancelled():
             self.stats["runs_failed"] += 1

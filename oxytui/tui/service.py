@@ -16,10 +16,12 @@ from typing import Any
 
 from oxytui.client import NodePool, RemoteError, SSEOxyGent
 from oxytui.config import NodeConfig, Settings
-from oxytui.runs import RunState, RunStore
+from oxytui.runs import Fleet, RunState, RunStore, Source
 from oxytui.tui.ingest import IngestGate
 
 log = logging.getLogger(__name__)
+
+_SOURCES = {"user": Source.MINE, "demo": Source.DEMO, "probe": Source.PROBE}
 
 PROBE_EVERY = 5.0
 YIELD_EVERY = 64
@@ -50,6 +52,10 @@ class Controller:
         remember_settings(settings)  # every export/history/notification scrub then knows node tokens
         self.recorder: Any = None
         self.history: Any = None
+        self.fleet = Fleet()
+        """Every run on every node by trace id (ours merged with what the nodes' records show)."""
+        self.traffic: Any = None
+        """The :class:`~oxytui.ops.traffic.TrafficWatcher` (None with ``traffic = false``)."""
         if settings.record is not None:
             from oxytui.ops.record import Recorder
 
@@ -102,6 +108,10 @@ class Controller:
                 self._spawn(self._query_probe(nc.name, nc.probe_query, max(1.0, float(nc.probe_every))))
         if self.demo:
             self._spawn(self._demo_loop())
+            if self.settings.traffic:
+                self._spawn(self._other_users())
+        if self.settings.traffic:
+            self._start_traffic()
 
     def _load_history(self) -> None:
         """Recent runs of these nodes from the SQLite history, so a restart shows where things stood."""
@@ -235,7 +245,7 @@ class Controller:
         agent = self.pool.get(node)
         if agent is None:
             raise KeyError(f"no node named {node!r}")
-        return await agent.view(trace_id)
+        return await agent.view_raw(trace_id)
 
     # --- runs ---------------------------------------------------------------------------------------
 
@@ -272,6 +282,7 @@ class Controller:
             request = agent.build_request(query)
             trace = request.current_trace_id
             self.store.start_run(agent.name, trace, query, time.monotonic(), time.time(), group=group)
+            self.fleet.claim(trace or "", _SOURCES.get(source, Source.MINE), agent.name, query, time.time())
             self._mark("start", agent.name, trace, query=query, group=group)
             key = (agent.name, trace)
             self._track(key, asyncio.get_running_loop().create_task(self._run(agent, request)), source)
@@ -294,6 +305,7 @@ class Controller:
         if agent is None:
             raise KeyError(f"no node named {node!r}")
         self.store.start_run(node, trace_id, "(attached)", time.monotonic(), time.time())
+        self.fleet.claim(trace_id, Source.MINE, node, "(attached)", time.time())
         self._mark("start", node, trace_id, query="(attached)")
         key = (node, trace_id)
         self._track(key, asyncio.get_running_loop().create_task(self._run(agent, None, trace_id)), "user")
@@ -349,6 +361,50 @@ class Controller:
     def cancel_all(self) -> None:
         for task in list(self.tasks.values()):
             task.cancel()
+
+    # --- traffic: everyone's runs, from the nodes' own records -----------------------------------------
+
+    def _start_traffic(self) -> None:
+        from oxytui.ops.traffic import TrafficOptions, TrafficWatcher
+
+        every = self.settings.traffic_every
+        self.traffic = TrafficWatcher(
+            lambda: list(self.pool),
+            self.fleet,
+            TrafficOptions(every=every, max_every=max(10.0, every)),
+            on_events=self._traffic_events,
+            on_notice=self._traffic_notice,
+        )
+        self._spawn(self.traffic.run())
+
+    async def _other_users(self) -> None:
+        """Demo: other users start runs straight on the sim nodes (plain HTTP), seen only as traffic."""
+        from oxytui.sim.users import other_users
+
+        def live() -> dict[str, str]:
+            cluster = self.cluster
+            if cluster is None:
+                return {}
+            return {name: node.url for name, node in cluster.nodes.items() if not node.down}
+
+        await other_users(live, seed=self.settings.seed)
+
+    def _traffic_notice(self, node: str, message: str) -> None:
+        """Said once per change (e.g. "keeps no run records"): a log row marked traffic."""
+        mono, wall = time.monotonic(), time.time()
+        self.store.log.append(
+            mono=mono, wall=wall, node=node, trace_id="", type="traffic", summary=message, source="traffic"
+        )
+        self.store.version += 1
+
+    def _traffic_events(self, events: list[Any]) -> None:
+        from oxytui.runs.fleetlog import apply_fleet_events
+
+        apply_fleet_events(self.store, events, time.monotonic(), time.time())
+        if self.recorder is not None or self.history is not None:
+            from oxytui.ops.traffic_record import record_traffic
+
+            record_traffic(events, self._mark, self.history)
 
     # --- demo -----------------------------------------------------------------------------------------
 

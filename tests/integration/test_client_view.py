@@ -25,13 +25,14 @@ async def test_view_of_a_finished_trace(cluster: SimCluster) -> None:
         request = agent.build_request("remote add 2 3")
         resp = await agent.execute(request)
         assert resp.output
-        view = await agent.view(request.current_trace_id)
+        view = await agent.view_raw(request.current_trace_id)
         assert view is not None and view["trace_id"] == request.current_trace_id
         callees = [n["callee"] for n in view["nodes"]]
         assert "master_agent" in callees and len(callees) >= 3
-        by_node = await agent.view(view["nodes"][1]["node_id"])  # a node id finds its trace too
+        by_node = await agent.view_raw(view["nodes"][1]["node_id"])  # a node id finds its trace too
         assert by_node is not None and by_node["trace_id"] == request.current_trace_id
-        assert await agent.view("no such trace & ?x=1") == {"nodes": [], "trace_id": "no such trace & ?x=1"}
+        odd = "no such trace & ?x=1"
+        assert await agent.view_raw(odd) == {"nodes": [], "trace_id": odd}
 
 
 async def _serve(
@@ -51,7 +52,7 @@ async def _view_from(handler: Callable[[web.Request], Awaitable[web.StreamRespon
     runner, url = await _serve(handler)
     try:
         async with SSEOxyGent(name="odd", server_url=url + path, connect_timeout=2.0) as agent:
-            return await agent.view("T1")
+            return await agent.view_raw("T1")
     finally:
         await runner.cleanup()
 

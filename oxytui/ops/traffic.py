@@ -1,0 +1,332 @@
+"""The traffic watcher: every run on every node, whoever started it, from the records nodes keep.
+
+Headless (no Textual). Per node it polls page 1 of ``/history_with_ratings`` (small ``page_size``) every
+``every`` seconds, backing off to ``max_every`` while nothing changes, and ``/view`` for new or in-flight
+traces (at most ``views_per_tick`` per node per tick, in-flight first) until every record has a state,
+then once more. Plain GETs: no run's stream is touched. Results go into a :class:`~oxytui.runs.Fleet`,
+whose events (run/call start and end) are handed to ``on_events``.
+
+A run that made a remote hop is finished only once the hop's other side was looked for on the other
+watched nodes (a ``/view`` of an unknown trace is an empty list), so a failure on the callee node is
+never missed because the caller node finished first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from oxytui.client import NoRunRecords, RemoteError, SSEOxyGent
+from oxytui.client.records import HistoryPage, TraceSummary
+from oxytui.client.runlog import fetch_history, fetch_view
+from oxytui.runs.fleet import Fleet, FleetEvent
+
+__all__ = ["TrafficOptions", "TrafficWatcher"]
+
+log = logging.getLogger("oxytui.traffic")
+
+_SEEN_CAP = 4000
+
+
+@dataclass(slots=True)
+class TrafficOptions:
+    every: float = 2.0
+    """Seconds between history polls of a node while something changes (``traffic_every``)."""
+    max_every: float = 10.0
+    """Back-off ceiling while a node's history stays the same."""
+    page_size: int = 10
+    """The node reads ``page_size × 10`` traces per request: keep it small."""
+    max_pages: int = 3
+    """Pages read in one tick when every trace on a page is new (a busy node)."""
+    views_per_tick: int = 4
+    give_up_after: float = 900.0
+    """Seconds a trace may stay unfinished before it is marked "unknown"."""
+    no_records_every: float = 300.0
+    """Seconds between re-probes of a node that keeps no run records."""
+    max_pending: int = 256
+    """Traces per node awaiting ``/view``; beyond it the oldest are given up (counted)."""
+
+
+@dataclass(slots=True)
+class _Pending:
+    since: float
+    running: bool = True
+    polls: int = 0
+    confirmed: bool = False
+    """Every record had a state at the last poll: one more poll, then done."""
+    search: bool = False
+    """Only looking for a hop's other side: an empty view means "not here"."""
+    last: float = 0.0
+
+
+@dataclass(slots=True)
+class _NodeWatch:
+    name: str
+    interval: float
+    due: float = 0.0
+    first: bool = True
+    no_records: bool = False
+    signature: tuple[tuple[str, bool], ...] = ()
+    seen: OrderedDict[str, bool] = field(default_factory=OrderedDict)
+    pending: dict[str, _Pending] = field(default_factory=dict)
+    requests: int = 0
+    errors: int = 0
+
+
+class TrafficWatcher:
+    """Polls every agent ``agents()`` returns; :meth:`run` until :meth:`stop`; :meth:`tick` for tests."""
+
+    def __init__(
+        self,
+        agents: Callable[[], Iterable[SSEOxyGent]],
+        fleet: Fleet | None = None,
+        opts: TrafficOptions | None = None,
+        *,
+        on_events: Callable[[list[FleetEvent]], Any] | None = None,
+        on_notice: Callable[[str, str], Any] | None = None,
+        wall: Callable[[], float] = time.time,
+        mono: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.agents = agents
+        self.fleet = fleet if fleet is not None else Fleet()
+        self.opts = opts or TrafficOptions()
+        self.on_events = on_events or (lambda events: None)
+        self.on_notice = on_notice or (lambda node, message: None)
+        self.wall, self.mono = wall, mono
+        self.nodes: dict[str, _NodeWatch] = {}
+        self.overflow = 0
+        """Traces given up because a node had more than ``max_pending`` awaiting a view."""
+        self.progress = asyncio.Event()
+        """Set after every node tick (tests and embedders wait on it)."""
+        self._stop = asyncio.Event()
+        self._open: dict[str, set[str]] = {}
+        """trace id -> nodes still polling it (the run ends when the set empties)."""
+        self._searched: OrderedDict[str, None] = OrderedDict()
+
+    # --- public -------------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def requests(self) -> int:
+        return sum(n.requests for n in self.nodes.values())
+
+    async def run(self) -> None:
+        """Poll until :meth:`stop`: one loop per node (a slow or hung node delays only itself); the node
+        set follows ``agents()`` (nodes added or removed in the dashboard)."""
+        loops: dict[str, asyncio.Task[None]] = {}
+        try:
+            while not self._stop.is_set():
+                agents = {a.name: a for a in self.agents()}
+                for name in [n for n in loops if n not in agents or loops[n].done()]:
+                    loops.pop(name).cancel()
+                    if name not in agents:
+                        self._forget(name)
+                for name, agent in agents.items():
+                    if name not in loops:
+                        loops[name] = asyncio.create_task(self._node_loop(agent))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), self.opts.every)
+        finally:
+            for task in loops.values():
+                task.cancel()
+            await asyncio.gather(*loops.values(), return_exceptions=True)
+
+    async def _node_loop(self, agent: SSEOxyGent) -> None:
+        while not self._stop.is_set():
+            await self.tick(agent)
+            delay = self._node(agent.name).due - self.mono()
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), delay)
+
+    async def tick(self, agent: SSEOxyGent) -> None:
+        """One poll of one node: history, then a few views; schedules the node's next poll."""
+        nw = self._node(agent.name)
+        try:
+            await self._tick(agent, nw)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug must not stop the other nodes' traffic
+            log.exception("traffic watcher: %s", agent.name)
+            nw.due = self.mono() + self.opts.max_every
+        finally:
+            self.progress.set()
+
+    # --- one node -----------------------------------------------------------------------------------
+
+    def _node(self, name: str) -> _NodeWatch:
+        nw = self.nodes.get(name)
+        if nw is None:
+            nw = self.nodes[name] = _NodeWatch(name, self.opts.every)
+        return nw
+
+    def _forget(self, name: str) -> None:
+        nw = self.nodes.pop(name, None)
+        if nw is not None:
+            for trace in list(nw.pending):
+                self._done(name, trace)
+
+    async def _tick(self, agent: SSEOxyGent, nw: _NodeWatch) -> None:
+        changed = await self._poll_history(agent, nw)
+        if nw.no_records:
+            nw.due = self.mono() + self.opts.no_records_every
+            return
+        if changed is None:  # the node did not answer: try again later, keep what we have
+            nw.interval = self.opts.max_every
+        else:
+            changed |= await self._poll_views(agent, nw)
+            busy = changed or any(p.running for p in nw.pending.values())
+            nw.interval = self.opts.every if busy else min(self.opts.max_every, nw.interval * 2)
+        nw.due = self.mono() + nw.interval
+
+    async def _poll_history(self, agent: SSEOxyGent, nw: _NodeWatch) -> bool | None:
+        """Read page 1 (and more pages while all is new); True when something changed, None: no answer."""
+        traces: list[TraceSummary] = []
+        for page in range(1, self.opts.max_pages + 1):
+            nw.requests += 1
+            try:
+                got = await fetch_history(agent, page, self.opts.page_size)
+            except NoRunRecords as exc:
+                if self.fleet.set_no_records(agent.name, exc.cause):
+                    self.on_notice(agent.name, f"keeps no run records ({exc.cause}); traffic not visible")
+                nw.no_records = True
+                return None
+            except RemoteError as exc:
+                nw.errors += 1
+                log.debug("traffic: %s: %s", agent.name, exc)
+                return None
+            if nw.no_records:
+                nw.no_records = False
+                self.on_notice(agent.name, "run records available again")
+            wall = self.wall()
+            fresh = [t for t in got.value.traces if t.trace_id not in nw.seen]
+            keep = self._accept(nw, got.value.traces)
+            self._emit(self.fleet.observe_history(agent.name, _page(keep, got.value), wall, got.date))
+            traces += got.value.traces
+            if nw.first or len(fresh) < len(got.value.traces) or len(got.value.traces) < self.opts.page_size:
+                break
+        nw.first = False
+        signature = tuple((t.trace_id, t.running) for t in traces)
+        changed = signature != nw.signature
+        nw.signature = signature
+        return changed
+
+    def _accept(self, nw: _NodeWatch, traces: list[TraceSummary]) -> list[TraceSummary]:
+        """Traces to follow: new or in flight (finished ones already there at the first poll are history)."""
+        keep = []
+        now = self.mono()
+        for t in traces:
+            known = nw.seen.get(t.trace_id)
+            if known is None:
+                nw.seen[t.trace_id] = t.running
+                while len(nw.seen) > _SEEN_CAP:
+                    nw.seen.popitem(last=False)
+                if nw.first and not t.running:
+                    continue
+                self._pend(nw, t.trace_id, now, t.running)
+                keep.append(t)
+            elif t.trace_id in nw.pending or t.trace_id in self._open:
+                nw.seen[t.trace_id] = t.running
+                p = nw.pending.get(t.trace_id)
+                if p is not None:
+                    p.running = t.running
+                keep.append(t)
+        return keep
+
+    def _pend(self, nw: _NodeWatch, trace: str, now: float, running: bool, search: bool = False) -> None:
+        if trace in nw.pending:
+            return
+        nw.pending[trace] = _Pending(since=now, running=running, search=search)
+        self._open.setdefault(trace, set()).add(nw.name)
+        while len(nw.pending) > self.opts.max_pending:
+            oldest = min(nw.pending, key=lambda k: nw.pending[k].since)
+            self.overflow += 1
+            self._done(nw.name, oldest, gave_up=True)
+
+    async def _poll_views(self, agent: SSEOxyGent, nw: _NodeWatch) -> bool:
+        now = self.mono()
+        for trace in [k for k, p in nw.pending.items() if now - p.since > self.opts.give_up_after]:
+            self._done(nw.name, trace, gave_up=True)
+        # in-flight first, then the least recently polled; among never-polled the newest (under overload the
+        # oldest wait and are given up at max_pending, rather than everything shown late)
+        order = sorted(nw.pending.items(), key=lambda kv: (not kv[1].running, kv[1].last, -kv[1].since))
+        changed = False
+        for trace, p in order[: self.opts.views_per_tick]:
+            nw.requests += 1
+            p.polls += 1
+            p.last = now
+            try:
+                got = await fetch_view(agent, trace)
+            except NoRunRecords:
+                self._done(nw.name, trace)
+                continue
+            except RemoteError as exc:
+                nw.errors += 1
+                log.debug("traffic: %s /view %s: %s", agent.name, trace, exc)
+                continue
+            view = got.value
+            if p.search and not view.records:
+                self._done(nw.name, trace)
+                continue
+            events = self.fleet.apply_view(agent.name, view, self.wall(), got.date)
+            changed |= bool(events)
+            self._emit(events)
+            if not view.finished:
+                p.confirmed = False
+            elif p.confirmed or not p.running:  # finished in history too: the records are final
+                self._done(nw.name, trace)
+            else:
+                p.confirmed = True
+        return changed
+
+    def _done(self, node: str, trace: str, gave_up: bool = False) -> None:
+        nw = self.nodes.get(node)
+        if nw is not None:
+            nw.pending.pop(trace, None)
+        waiting = self._open.get(trace)
+        if waiting is None:
+            return
+        waiting.discard(node)
+        if gave_up:
+            self._open.pop(trace, None)
+            for other in self.nodes.values():
+                other.pending.pop(trace, None)
+            self._emit(self.fleet.finish(trace, self.wall(), gave_up=True))
+            return
+        if not waiting and not self._search_hops(trace):
+            self._open.pop(trace, None)
+            self._emit(self.fleet.finish(trace, self.wall()))
+
+    def _search_hops(self, trace: str) -> bool:
+        """A hop whose callee side nobody showed yet: ask the other nodes once; True if asked."""
+        run = self.fleet.get(trace)
+        if run is None or trace in self._searched:
+            return False
+        self._searched[trace] = None
+        while len(self._searched) > _SEEN_CAP:
+            self._searched.popitem(last=False)
+        have = set(run.records)
+        lonely = [c for c in run.walk() if c.node_type == "agent" and not c.children and not c.hop]
+        if not lonely or run.root is None:
+            return False
+        others = [nw for name, nw in self.nodes.items() if name not in have and not nw.no_records]
+        now = self.mono()
+        for nw in others:
+            self._pend(nw, trace, now, running=False, search=True)
+        return bool(others)
+
+    def _emit(self, events: list[FleetEvent]) -> None:
+        if events:
+            self.on_events(events)
+
+
+def _page(traces: list[TraceSummary], page: HistoryPage) -> HistoryPage:
+    return HistoryPage(traces=traces, total=page.total, skipped=page.skipped)

@@ -1,0 +1,269 @@
+"""A distributed run and its stitched call tree (see :mod:`oxytui.runs.fleet` for how they are fed).
+
+A remote hop is recorded on both nodes under the same ``node_id``: the caller's record spans the network
+call, the callee's its own work, and both are kept (the difference is the hop's overhead). The callee side
+is the record whose father is not among its own node's records (the call entered that node there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from oxytui.client.records import NodeRecord
+from oxytui.client.schemas import OxyState
+
+from .errors import is_error_output
+
+__all__ = ["FAILED_STATES", "FleetCall", "FleetRun", "FleetState", "Source"]
+
+
+class Source(StrEnum):
+    """Who started a run: this dashboard's chat, a traffic sighting, a configured probe, the demo driver."""
+
+    MINE = "mine"
+    TRAFFIC = "traffic"
+    PROBE = "probe"
+    DEMO = "demo"
+
+
+class FleetState(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    UNKNOWN = "unknown"
+    """The watcher gave up before every record had a state."""
+
+
+FAILED_STATES = (OxyState.FAILED, OxyState.ERROR)
+_FAILED = FAILED_STATES
+
+
+@dataclass(slots=True, eq=False)
+class FleetCall:
+    """One call of the stitched tree: the work side's record, plus the caller side's for a remote hop."""
+
+    record: NodeRecord
+    caller_record: NodeRecord | None = None
+    children: list[FleetCall] = field(default_factory=list)
+    depth: int = 0
+
+    @property
+    def node_id(self) -> str:
+        return self.record.node_id
+
+    @property
+    def callee(self) -> str:
+        return self.record.callee
+
+    @property
+    def caller(self) -> str:
+        return self.record.caller
+
+    @property
+    def node_type(self) -> str:
+        return self.record.node_type
+
+    @property
+    def node(self) -> str:
+        """Where the work ran (the callee side of a hop)."""
+        return self.record.node
+
+    @property
+    def model(self) -> str:
+        return self.record.model
+
+    @property
+    def state(self) -> OxyState | None:
+        """The work side's state (None while running)."""
+        return self.record.state
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds of work, from the working node's own records."""
+        return self.record.duration
+
+    @property
+    def tokens(self) -> int | None:
+        return self.record.total_tokens
+
+    @property
+    def failed(self) -> bool:
+        return self.record.state in _FAILED or (
+            self.caller_record is not None and self.caller_record.state in _FAILED
+        )
+
+    @property
+    def running(self) -> bool:
+        return self.record.state is None
+
+    @property
+    def hop(self) -> bool:
+        return self.caller_record is not None
+
+    @property
+    def caller_node(self) -> str:
+        return self.caller_record.node if self.caller_record is not None else ""
+
+    @property
+    def call_duration(self) -> float | None:
+        """A hop's network call as its caller measured it (caller node's own records)."""
+        return self.caller_record.duration if self.caller_record is not None else None
+
+    @property
+    def overhead(self) -> float | None:
+        """Hop overhead: the caller's span minus the callee's work (each from one node's clock)."""
+        a, b = self.call_duration, self.duration
+        return None if a is None or b is None else max(0.0, a - b)
+
+
+@dataclass(slots=True, eq=False)
+class FleetRun:
+    """One distributed run (trace id) with every node's records of it."""
+
+    trace_id: str
+    source: Source = Source.TRAFFIC
+    query: str = ""
+    answer: str = ""
+    start_node: str = ""
+    first_seen: float = 0.0
+    """Our wall clock when the run was first seen (or started by us)."""
+    start_wall: float | None = None
+    """Our wall-clock estimate of its start (node time through the node's ``Date`` offset)."""
+    end_wall: float | None = None
+    records: dict[str, dict[str, NodeRecord]] = field(default_factory=dict)
+    """node -> node_id -> record."""
+    listed: set[str] = field(default_factory=set)
+    """Nodes whose history lists the trace."""
+    ended: bool = False
+    gave_up: bool = False
+    store_node: str = ""
+    """The node its dashboard RunStore entry is keyed by, fixed at first sight (see fleetlog)."""
+    version: int = 0
+    _started: set[str] = field(default_factory=set)
+    _finished: set[str] = field(default_factory=set)
+    _tree: list[FleetCall] | None = None
+
+    @property
+    def nodes(self) -> list[str]:
+        """Every node that recorded (or lists) the run, the starting node first."""
+        rest = sorted((set(self.records) | self.listed) - {self.start_node})
+        return [self.start_node, *rest] if self.start_node else rest
+
+    def all_records(self) -> Iterator[NodeRecord]:
+        for recs in self.records.values():
+            yield from recs.values()
+
+    @property
+    def root(self) -> NodeRecord | None:
+        """The record of the run's entry call (``father`` empty), preferring the starting node."""
+        best = None
+        for rec in self.all_records():
+            if not rec.father_id:
+                if rec.node == self.start_node:
+                    return rec
+                best = best or rec
+        return best
+
+    @property
+    def finished(self) -> bool:
+        return self.ended
+
+    @property
+    def state(self) -> FleetState:
+        if self.gave_up:
+            return FleetState.UNKNOWN
+        if not self.ended:
+            return FleetState.RUNNING
+        root = self.root
+        if any(r.state in _FAILED for r in self.all_records()) or is_error_output(self.answer):
+            return FleetState.FAILED
+        if root is not None and root.state is OxyState.CANCELED:
+            return FleetState.CANCELED
+        return FleetState.COMPLETED
+
+    @property
+    def has_failures(self) -> bool:
+        """A record failed already (the run may still be running)."""
+        return any(r.state in _FAILED for r in self.all_records())
+
+    @property
+    def duration(self) -> float | None:
+        """The entry call's span on its own node (None while running or unknown)."""
+        root = self.root
+        return root.duration if root is not None else None
+
+    @property
+    def tokens(self) -> int:
+        seen: dict[str, int] = {}
+        for rec in self.all_records():
+            if rec.total_tokens:
+                seen[rec.node_id] = rec.total_tokens
+        return sum(seen.values())
+
+    @property
+    def hops(self) -> int:
+        """Calls recorded on two nodes (remote hops whose both sides we can see)."""
+        count: dict[str, int] = {}
+        for rec in self.all_records():
+            count[rec.node_id] = count.get(rec.node_id, 0) + 1
+        return sum(1 for n in count.values() if n > 1)
+
+    def calls(self) -> list[FleetCall]:
+        """Roots of the stitched call tree (cached until the records change)."""
+        if self._tree is None:
+            self._tree = _stitch(self.records)
+        return self._tree
+
+    def walk(self) -> list[FleetCall]:
+        """Every call depth first."""
+        out: list[FleetCall] = []
+        todo = list(reversed(self.calls()))
+        while todo:
+            c = todo.pop()
+            out.append(c)
+            todo.extend(reversed(c.children))
+        return out
+
+    def failed_calls(self) -> list[FleetCall]:
+        return [c for c in self.walk() if c.failed]
+
+
+def _stitch(records: dict[str, dict[str, NodeRecord]]) -> list[FleetCall]:
+    sides: dict[str, list[NodeRecord]] = {}
+    for per_node in records.values():
+        for rec in per_node.values():
+            sides.setdefault(rec.node_id, []).append(rec)
+    calls: dict[str, FleetCall] = {}
+    for node_id, recs in sides.items():
+        if len(recs) == 1:
+            calls[node_id] = FleetCall(recs[0])
+            continue
+        # callee side: its father is not one of its own node's records (it entered that node)
+        entered = [r for r in recs if r.father_id not in records.get(r.node, {})]
+        work = sorted(entered or recs, key=lambda r: (-len(records.get(r.node, {})), r.node))[0]
+        others = sorted((r for r in recs if r is not work), key=lambda r: r.node)
+        calls[node_id] = FleetCall(work, others[0])
+    roots: list[FleetCall] = []
+    for call in calls.values():
+        parent = calls.get(call.record.father_id) if call.record.father_id != call.node_id else None
+        (parent.children if parent is not None else roots).append(call)
+
+    def order(c: FleetCall) -> tuple[str, int, str]:
+        ct = c.record.create_time
+        return (c.record.node, c.record.index, ct.isoformat() if ct else "")
+
+    todo = [(c, 0) for c in roots]
+    seen: set[int] = set()
+    while todo:
+        c, depth = todo.pop()
+        if id(c) in seen:  # a cycle in hostile records: cut it
+            continue
+        seen.add(id(c))
+        c.depth = depth
+        c.children.sort(key=order)
+        todo.extend((k, depth + 1) for k in c.children)
+    roots.sort(key=order)
+    return roots

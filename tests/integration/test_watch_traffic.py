@@ -1,0 +1,60 @@
+"""``oxytui watch --traffic``: runs someone else starts, one JSON line each when finished, in the rate
+and /metrics; the other client's bearer token never appears."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+
+import aiohttp
+
+from oxytui.config import NodeConfig, Settings
+from oxytui.ops.watch import Watcher, WatchOptions
+from oxytui.sim import NodeKnobs, SimCluster
+from tests.integration.test_traffic_watch import SECRET, other_client, until
+
+FAST = NodeKnobs(latency_ms=0, token_ms=0, burst_ms=0)
+KEYS = {"time", "kind", "trace_id", "node", "nodes", "state", "duration", "query", "failed", "tokens"}
+
+
+async def test_watch_traffic_json_rate_and_metrics() -> None:
+    async with SimCluster(nodes=2, seed=3, burst_ms=0, knobs=FAST) as c:
+        nodes = [NodeConfig(name=n, url=u) for n, u in c.urls.items()]
+        out, err = io.StringIO(), io.StringIO()
+        opts = WatchOptions(
+            every=60, json=True, fail_below=0.9, timeout=5, metrics_port=0, traffic=True, traffic_every=0.3
+        )
+        w = Watcher(Settings(nodes=nodes), opts, out, err)
+        task = asyncio.create_task(w.run())
+        await until(lambda: w.traffic_watcher is not None and w.traffic_watcher.requests >= 2)
+        master = c.urls["master_agent"]
+        await other_client(master, "remote add 2 3", "TRwatchAdd000001")
+        await other_client(master, "remote boom", "TRwatchBoom00001")
+        await other_client(c.urls["math_agent"], "hostile", "TRwatchHostile01")
+
+        def runs() -> list[dict]:
+            got = [json.loads(ln) for ln in out.getvalue().splitlines()]
+            return [o for o in got if o["kind"] == "run"]
+
+        await until(lambda: len(runs()) == 3, limit=20)
+        assert w.metrics_url is not None
+        async with aiohttp.ClientSession() as s, s.get(w.metrics_url) as r:
+            metrics = await r.text()
+        w.stop()
+        code = await asyncio.wait_for(task, 10)
+    by = {o["trace_id"]: o for o in runs()}
+    add, boom, hostile = by["TRwatchAdd000001"], by["TRwatchBoom00001"], by["TRwatchHostile01"]
+    assert set(add) == KEYS
+    assert add["state"] == "completed" and add["node"] == "master_agent"
+    assert add["nodes"] == ["master_agent", "math_agent"] and add["failed"] == [] and add["tokens"] > 0
+    assert add["query"] == "remote add 2 3" and add["duration"] > 0
+    assert boom["state"] == "failed" and boom["failed"] == ["math_agent:boom"]
+    assert hostile["node"] == "math_agent" and hostile["nodes"] == ["math_agent"]
+    assert 'oxytui_traffic_runs_total{node="master_agent"} 2' in metrics
+    assert 'oxytui_traffic_failures_total{node="master_agent"} 1' in metrics
+    assert 'oxytui_callee_failures_total{type="tool",callee="boom"} 1' in metrics
+    assert code == 1  # 2 of 3 traffic runs succeeded: below --fail-below 0.9
+    everything = out.getvalue() + err.getvalue() + metrics
+    assert SECRET not in everything
+    assert not any(ch in everything for ch in "\x1b\x07\x00\u202e")

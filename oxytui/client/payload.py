@@ -13,7 +13,11 @@ __all__ = ["STRATEGIES", "CallStackStrategy", "build_payload", "resolve_strategy
 
 CallStackStrategy = Literal["full", "partial", "none"]
 STRATEGIES: tuple[str, ...] = ("full", "partial", "none")
-_EXCLUDE = frozenset({"mas", "parallel_id", "latest_node_ids"})
+_EXCLUDE: set[str] = {
+    "mas",
+    "parallel_id",
+    "latest_node_ids",
+}  # pydantic's IncEx takes a set, not a frozenset
 
 
 def resolve_strategy(strategy: str | None, is_share_call_stack: bool) -> str:

@@ -218,8 +218,8 @@ class RunStore:
         if run is None or not run.live:
             return run
         if state is None:
-            ok = bool(run.answer) and not error and not is_error_output(run.answer)
-            state = RunState.COMPLETED if ok else RunState.FAILED
+            answered = bool(run.answer) and not error and not is_error_output(run.answer)
+            state = RunState.COMPLETED if answered else RunState.FAILED
             if not run.answer and not error:
                 error = "stream ended without an answer"
         if error:

@@ -41,7 +41,7 @@ TYPE_STYLE = {
 }
 
 
-def literal(value: Any, style: str = "", *, limit: int = 200, multiline: bool = False) -> Text:
+def literal(value: Any, style: str | Style = "", *, limit: int = 200, multiline: bool = False) -> Text:
     """A ``Text`` holding ``value`` verbatim (cleaned of control characters): markup is not parsed."""
     if multiline:
         s = clean(value if isinstance(value, str) else one_line(value, limit))

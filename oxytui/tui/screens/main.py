@@ -239,7 +239,7 @@ class MainScreen(Screen[None]):
             sub.append_text(literal(view.filter_text, limit=30))
         if view.hidden_types or view.hidden_nodes:
             sub.append(f" · {len(view.hidden_types) + len(view.hidden_nodes)} hidden", "dim")
-        self.query_one("#log-pane").border_subtitle = sub  # type: ignore[assignment]
+        self.query_one("#log-pane").border_subtitle = sub
         scope = "all nodes" if self.focus_key == ALL else self.focus_key
         self.query_one("#log-pane").border_title = f"Live events · {scope}"
         self.calls.border_subtitle = self.calls.status_line(self.app.clock(), self.app.frame())  # type: ignore[attr-defined]

@@ -46,7 +46,8 @@ class OrgTree(Tree[dict[str, Any]]):
         if depth > 30:
             return
         name = item.get("name")
-        kind = item.get("type") if isinstance(item.get("type"), str) else ""
+        raw_kind = item.get("type")
+        kind = raw_kind if isinstance(raw_kind, str) else ""
         label = Text(no_wrap=True, end="")
         label.append(_ICON.get(kind, "·") + " ", theme_style(self.app, "$accent"))
         running = isinstance(name, str) and name in self._running_agents

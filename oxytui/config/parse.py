@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from oxytui.common.urls import base_url_problem, display_url, has_credentials
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
@@ -27,22 +29,19 @@ def parse_duration(value: str | float | int) -> float:
 
 
 def check_url(url: str, *, production: bool = False) -> str:
-    """Return ``url`` without a trailing slash, or raise ValueError saying why it is unusable."""
+    """Return ``url`` without a trailing slash, or raise ValueError saying why it is unusable.
+
+    The shared base-URL rule (:mod:`oxytui.common.urls`, the client applies the same) plus the config's
+    own: no credentials in URLs (tokens come from ``token_env``/``token_file``)."""
     text = str(url).strip()
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError as exc:
-        raise ValueError(f"invalid URL {text!r}: {exc}") from None
-    if parts.scheme not in ("http", "https"):
-        raise ValueError(f"invalid URL {text!r}: scheme must be http or https")
-    if not parts.hostname:
-        raise ValueError(f"invalid URL {text!r}: no host")
-    if parts.username or parts.password:
+    shown = display_url(text)
+    problem = base_url_problem(text)
+    if problem is not None:
+        raise ValueError(f"invalid URL {shown!r}: {problem}")
+    if has_credentials(text):
         raise ValueError("invalid URL: credentials in URLs are not allowed (use token_env or token_file)")
-    if production and parts.scheme != "https":
-        raise ValueError(f"production nodes require https, got {text!r}")
-    del port
+    if production and base_url_problem(text, require_https=True) is not None:
+        raise ValueError(f"production nodes require https, got {shown!r}")
     return text.rstrip("/")
 
 

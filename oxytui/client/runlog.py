@@ -40,7 +40,8 @@ NO_RECORDS_STATUSES = frozenset({404, 405, 422})
 HISTORY_CAP = 4 * 2**20
 VIEW_CAP = 32 * 2**20
 NODE_CAP = 16 * 2**20
-"""Body caps in bytes: a hostile or huge trace costs at most this much memory, then fails politely."""
+"""Body caps in bytes (and never above the agent's ``max_body_size``, 16 MiB by default): a hostile or
+huge trace costs at most this much memory, then fails politely."""
 
 T = TypeVar("T")
 
@@ -80,7 +81,8 @@ async def _get(agent: SSEOxyGent, path: str, cap: int) -> Dated[Any]:
     where = path.partition("?")[0]
     try:
         date = _date(resp.headers.get("Date"))
-        raw = await read_body(agent, resp, where, cap)  # capped on the wire and once inflated
+        limit = min(cap, agent.max_body_size) if agent.max_body_size else cap  # the agent's cap rules
+        raw = await read_body(agent, resp, path, limit)  # capped on the wire and once inflated
     except (TimeoutError, aiohttp.ClientError) as exc:
         raise tr.map_error(agent.name, exc, started=True, events=0, timeouts=agent._timeouts(True)) from None
     finally:

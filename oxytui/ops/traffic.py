@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oxytui.client import NoRunRecords, RemoteError, SSEOxyGent
+from oxytui.client.errors import RemoteBodyTooLarge
 from oxytui.client.records import HistoryPage, TraceSummary
 from oxytui.client.runlog import fetch_history, fetch_view
 from oxytui.runs.fleet import Fleet, FleetEvent
@@ -267,6 +268,9 @@ class TrafficWatcher:
                 got = await fetch_view(agent, trace)
             except NoRunRecords:
                 self._done(nw.name, trace)
+                continue
+            except RemoteBodyTooLarge:  # it will not shrink: say "unknown" now, not after give_up_after
+                self._done(nw.name, trace, gave_up=True)
                 continue
             except RemoteError as exc:
                 nw.errors += 1

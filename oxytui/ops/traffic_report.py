@@ -6,6 +6,7 @@ Kept apart from :mod:`oxytui.ops.watch` so the probe loop stays as it is; the wa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,7 @@ from oxytui.runs.sanitize import one_line
 
 from .metrics import Family, Histogram
 
-__all__ = ["TrafficTally", "run_object"]
+__all__ = ["TrafficTally", "report_runs", "run_object"]
 
 
 def run_object(run: FleetRun) -> dict[str, Any]:
@@ -91,3 +92,30 @@ class TrafficTally:
             calls.add(stat.calls, labels)
             cfail.add(stat.failures, labels)
         return [runs, fails, lat, no_rec, calls, cfail]
+
+
+def report_runs(
+    tally: TrafficTally,
+    events: list[FleetEvent],
+    ours: set[str],
+    emit: Callable[..., None],
+    *,
+    json_lines: bool,
+    history: Any = None,
+) -> None:
+    """``oxytui watch --traffic``: print each newly finished traffic run with ``emit`` (the watcher's line
+    printer) and keep it in the ``history`` (``--history``); ``ours``: the watcher's own probe traces."""
+    from .traffic_record import summary_of
+
+    for run in tally.finished(events, ours):
+        obj = run_object(run)
+        detail = f"{obj['trace_id']} {obj['query']}"
+        if obj["failed"]:
+            detail += " failed: " + ", ".join(obj["failed"])
+        fields = {k: v for k, v in obj.items() if k not in ("kind", "node")}
+        if json_lines:
+            emit(obj["node"], "run", None, None, "", **fields)
+        else:
+            emit(obj["node"], "run", obj["state"] == "completed", obj["duration"], detail)
+        if history is not None:
+            history.add(summary_of(run))

@@ -374,35 +374,11 @@ class Watcher:
         self.emit(node, "traffic", None, None, message)
 
     def _traffic_events(self, events: list[Any]) -> None:
-        from .traffic_report import run_object
+        from .traffic_report import report_runs
 
-        for run in self.traffic.finished(events, self._ours):
-            obj = run_object(run)
-            detail = f"{obj['trace_id']} {obj['query']}"
-            if obj["failed"]:
-                detail += " failed: " + ", ".join(obj["failed"])
-            fields = {k: v for k, v in obj.items() if k not in ("kind", "node")}
-            ok = obj["state"] == "completed"
-            if self.opts.json:
-                self.emit(obj["node"], "run", None, None, "", **fields)
-            else:
-                self.emit(obj["node"], "run", ok, obj["duration"], detail)
-            if self._history is not None:
-                from .history import RunSummary
-
-                self._history.add(
-                    RunSummary(
-                        node=obj["node"],
-                        trace_id=run.trace_id,
-                        started=run.start_wall or run.first_seen,
-                        duration=run.duration,
-                        state=obj["state"],
-                        query=run.query,
-                        answer=run.answer[:500],
-                        error=", ".join(obj["failed"]),
-                        source="traffic",
-                    )
-                )
+        report_runs(
+            self.traffic, events, self._ours, self.emit, json_lines=self.opts.json, history=self._history
+        )
         self.checked.set()
 
     def _verdict(self) -> int:

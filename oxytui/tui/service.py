@@ -18,6 +18,7 @@ from oxytui.client import NodePool, RemoteError, SSEOxyGent
 from oxytui.config import NodeConfig, Settings
 from oxytui.runs import Fleet, RunState, RunStore, Source
 from oxytui.tui.ingest import IngestGate
+from oxytui.tui.traffic import TrafficControl
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ YIELD_EVERY = 64
 """Events handled per stream before giving other streams a turn (buffered data never awaits)."""
 
 
-class Controller:
+class Controller(TrafficControl):
     """Starts runs (``send``), tracks their tasks (``live``), cancels them on close."""
 
     def __init__(self, store: RunStore, settings: Settings, *, demo_interval: float = 1.5) -> None:
@@ -361,50 +362,6 @@ class Controller:
     def cancel_all(self) -> None:
         for task in list(self.tasks.values()):
             task.cancel()
-
-    # --- traffic: everyone's runs, from the nodes' own records -----------------------------------------
-
-    def _start_traffic(self) -> None:
-        from oxytui.ops.traffic import TrafficOptions, TrafficWatcher
-
-        every = self.settings.traffic_every
-        self.traffic = TrafficWatcher(
-            lambda: list(self.pool),
-            self.fleet,
-            TrafficOptions(every=every, max_every=max(10.0, every)),
-            on_events=self._traffic_events,
-            on_notice=self._traffic_notice,
-        )
-        self._spawn(self.traffic.run())
-
-    async def _other_users(self) -> None:
-        """Demo: other users start runs straight on the sim nodes (plain HTTP), seen only as traffic."""
-        from oxytui.sim.users import other_users
-
-        def live() -> dict[str, str]:
-            cluster = self.cluster
-            if cluster is None:
-                return {}
-            return {name: node.url for name, node in cluster.nodes.items() if not node.down}
-
-        await other_users(live, seed=self.settings.seed)
-
-    def _traffic_notice(self, node: str, message: str) -> None:
-        """Said once per change (e.g. "keeps no run records"): a log row marked traffic."""
-        mono, wall = time.monotonic(), time.time()
-        self.store.log.append(
-            mono=mono, wall=wall, node=node, trace_id="", type="traffic", summary=message, source="traffic"
-        )
-        self.store.version += 1
-
-    def _traffic_events(self, events: list[Any]) -> None:
-        from oxytui.runs.fleetlog import apply_fleet_events
-
-        apply_fleet_events(self.store, events, time.monotonic(), time.time())
-        if self.recorder is not None or self.history is not None:
-            from oxytui.ops.traffic_record import record_traffic
-
-            record_traffic(events, self._mark, self.history)
 
     # --- demo -----------------------------------------------------------------------------------------
 

@@ -181,15 +181,21 @@ async def test_huge_views_and_outputs_stay_bounded() -> None:
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
-        async with Harness({"odd": f"http://127.0.0.1:{port}"}) as h:
+        async with Harness({"odd": f"http://127.0.0.1:{port}"}) as h:  # default body cap: 16 MiB
             fleet = h.watcher.fleet
-            await until(lambda: fleet.get("FAT") is not None and fleet.get("FAT").records, limit=30)  # type: ignore[union-attr]
+            huge = await until(lambda: h.ended("HUGE"), limit=30)
+            assert huge.state is FleetState.UNKNOWN and not huge.records  # refused at the cap, said at once
+            fat = await until(lambda: h.ended("FAT"), limit=30)
+            (fat_rec,) = fat.records["odd"].values()
+            assert len(fat_rec.raw_output) < 70_000 and "5,000,000 chars" in fat_rec.raw_output
+        async with Harness({"odd": f"http://127.0.0.1:{port}"}) as h:
+            for agent in h.agents:
+                agent.max_body_size = 64 * 2**20  # a raised cap: parsed, but only MAX_RECORDS records
+            fleet = h.watcher.fleet
             await until(lambda: fleet.dropped > 0, limit=60)
             huge = fleet.get("HUGE")
             assert huge is not None and len(huge.records["odd"]) == MAX_RECORDS
             assert fleet.dropped == 100_000 - MAX_RECORDS
-            (fat_rec,) = fleet.get("FAT").records["odd"].values()  # type: ignore[union-attr]
-            assert len(fat_rec.raw_output) < 70_000
     finally:
         await runner.cleanup()
 

@@ -58,3 +58,26 @@ async def test_watch_traffic_json_rate_and_metrics() -> None:
     everything = out.getvalue() + err.getvalue() + metrics
     assert SECRET not in everything
     assert not any(ch in everything for ch in "\x1b\x07\x00\u202e")
+
+
+async def test_watch_traffic_text_lines_and_history(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("OXYTUI_DATA_DIR", str(tmp_path))
+    async with SimCluster(nodes=1, seed=4, burst_ms=0, knobs=FAST) as c:
+        nodes = [NodeConfig(name=n, url=u) for n, u in c.urls.items()]
+        out, err = io.StringIO(), io.StringIO()
+        opts = WatchOptions(every=60, timeout=5, traffic=True, traffic_every=0.3, history=True)
+        w = Watcher(Settings(nodes=nodes), opts, out, err)
+        task = asyncio.create_task(w.run())
+        await until(lambda: w.traffic_watcher is not None and w.traffic_watcher.requests >= 1)
+        await other_client(c.urls["master_agent"], "boom", "TRwatchText00001")
+        await until(lambda: " run " in out.getvalue(), limit=20)
+        w.stop()
+        await asyncio.wait_for(task, 10)
+    line = next(ln for ln in out.getvalue().splitlines() if " run " in ln)
+    assert "master_agent run FAIL" in line and "TRwatchText00001" in line and "master_agent:boom" in line
+    from oxytui.ops.history import History
+
+    h = History(tmp_path / "history.sqlite3")
+    kept = [s for s in h.recent(limit=10) if s.trace_id == "TRwatchText00001"]
+    h.close()
+    assert kept and kept[0].source == "traffic" and kept[0].state == "failed"

@@ -139,7 +139,7 @@ async def test_compressed_bodies_under_the_cap_still_work() -> None:
         await agent.init()
         assert agent.get_org() == [{"name": "a", "is_remote": True}]
         assert await agent.check_alive() is True
-        assert await agent.view("t") == {"nodes": [], "trace_id": "t"}
+        assert await agent.view_raw("t") == {"nodes": [], "trace_id": "t"}
 
 
 async def test_trickling_node_cannot_hold_init_or_check_alive() -> None:

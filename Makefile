@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint sim screenshots bench test-interop clean
+.PHONY: demo test lint sim screenshots bench test-interop test-otel clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ bench: $(TSTAMP)  ## run the benchmarks (figures go in benchmarks/RESULTS.md by 
 
 test-interop: $(TSTAMP)  ## against real OxyGent 1.1.3 in its own venv
 	$(BIN)/python -m pytest -q -m interop tests/interop
+
+test-otel: $(TSTAMP)  ## OTLP export into a real Arize Phoenix (own cached venv, ~850 MB; not in make test)
+	OXYTUI_TEST_OTEL=1 $(BIN)/python -m pytest -q -rs -m otel tests/otel
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -103,7 +103,11 @@ async def measure(seconds: float) -> dict[str, Any]:
 
     farm, flood = Farm(RATE), Farm(0.0)
     urls = await farm.start("")
-    app = OxyApp(Settings(nodes=[NodeConfig(name=n, url=u) for n, u in urls.items()], seed=1))
+    from oxytui.config import OtlpConfig
+
+    sink = os.environ.get("OXYTUI_BENCH_OTLP")  # an OTLP/HTTP endpoint: export every finished run there
+    otlp = OtlpConfig(enabled=True, endpoint=sink) if sink else OtlpConfig()
+    app = OxyApp(Settings(nodes=[NodeConfig(name=n, url=u) for n, u in urls.items()], seed=1, otlp=otlp))
     received = {"n": 0}
     store_add = app.store.add_event
 
@@ -130,7 +134,7 @@ async def measure(seconds: float) -> dict[str, Any]:
         next_node(step)
 
     app.action_next_node = timed_next_node  # type: ignore[method-assign]
-    out: dict[str, Any] = {"nodes": NODES, "rate": RATE, "seconds": seconds}
+    out: dict[str, Any] = {"nodes": NODES, "rate": RATE, "seconds": seconds, "otlp": otlp.enabled}
     gc_pauses: list[tuple[int, float]] = []
     gc_start = [0.0]
 
@@ -192,6 +196,8 @@ async def measure(seconds: float) -> dict[str, Any]:
             while controller.tasks and time.monotonic() < limit:  # let the last runs finish  # noqa: ASYNC110
                 await asyncio.sleep(0.1)
             stats = await farm.stats()
+            if controller.otlp.on:
+                out["otlp_stats"] = controller.otlp.exporter.stats.summary()
             emitted = sum(s.get("events_emitted", 0) for s in stats.values())
             completed = sum(s.get("runs_completed", 0) for s in stats.values())
             lat = sorted(latencies)

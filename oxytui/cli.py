@@ -147,6 +147,19 @@ def _watch_parser() -> _Parser:
     p.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST")
     p.add_argument("--history", action="store_true", help="also keep results in the history database")
     p.add_argument(
+        "--otlp",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ENDPOINT",
+        help="export every finished run as an OpenTelemetry trace over OTLP/HTTP (implies --traffic; "
+        "default endpoint: OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT, else http://localhost:4318); "
+        "needs oxytui[otel]",
+    )
+    p.add_argument(
+        "--otlp-content", action="store_true", help="with --otlp: include inputs and outputs (truncated)"
+    )
+    p.add_argument(
         "--traffic",
         action="store_true",
         help="also print every run anyone starts on the nodes, once, when it finishes (from the "
@@ -264,6 +277,10 @@ def _run_watch(args: argparse.Namespace) -> int:
         raise UsageError("oxytui watch: --count must be >= 1")
     if args.metrics_port is not None and not 0 <= args.metrics_port <= 65535:
         raise UsageError("oxytui watch: --metrics-port must be in 0..65535")
+    if args.otlp_content and args.otlp is None:
+        raise UsageError("oxytui watch: --otlp-content needs --otlp")
+    if args.otlp is not None:
+        _check_otlp(args.otlp)
     settings = load_settings(args)
     if not settings.nodes:
         raise UsageError("oxytui watch: no nodes (give URLs, --config FILE or OXYTUI_NODES)")
@@ -279,10 +296,29 @@ def _run_watch(args: argparse.Namespace) -> int:
         metrics_port=args.metrics_port,
         metrics_host=args.metrics_host,
         history=args.history,
-        traffic=args.traffic,
+        otlp=args.otlp,
+        otlp_content=args.otlp_content,
+        traffic=args.traffic or args.otlp is not None,  # the runs --otlp exports come from the records
         traffic_every=settings.traffic_every,
     )
     return run_watch(settings, opts)
+
+
+def _check_otlp(endpoint: str) -> None:
+    """Fail early, in one line, when the otel extra is missing or the endpoint is not a URL."""
+    import importlib.util
+
+    if importlib.util.find_spec("opentelemetry") is None or any(
+        importlib.util.find_spec(m) is None
+        for m in ("opentelemetry.sdk", "opentelemetry.exporter.otlp.proto.http")
+    ):
+        raise UsageError("oxytui watch: --otlp needs the otel extra: pip install 'oxytui[otel]'")
+    from oxytui.ops.telemetry_export import resolve_endpoint
+
+    try:
+        resolve_endpoint(endpoint or None)
+    except ValueError as exc:
+        raise UsageError(f"oxytui watch: {exc}") from None
 
 
 def _run_export(args: argparse.Namespace) -> int:

@@ -140,7 +140,7 @@ class NodeRecord:
     raw_output: str = ""
     raw_extra: str = ""
     headers: tuple[tuple[str, str], ...] = ()
-    """The starting request's headers with credential values replaced by ``[redacted]``."""
+    """The starting request's headers, credential values masked (:data:`oxytui.redact.MASK`)."""
     node_id_stack: tuple[str, ...] = ()
     group_id: str = ""
     index: int = -1

@@ -16,7 +16,16 @@ from typing import Any, get_args
 
 from pydantic import ValidationError
 
-from .models import APP_NAME, ENV_PREFIX, Balancing, ConfigError, NodeConfig, ProfileName, Settings
+from .models import (
+    APP_NAME,
+    ENV_PREFIX,
+    Balancing,
+    ConfigError,
+    NodeConfig,
+    OtlpConfig,
+    ProfileName,
+    Settings,
+)
 from .parse import check_url, find_line, node_name_from_url, parse_bool, parse_duration
 from .paths import (
     config_dir,
@@ -35,6 +44,7 @@ __all__ = [
     "Balancing",
     "ConfigError",
     "NodeConfig",
+    "OtlpConfig",
     "ProfileName",
     "Settings",
     "check_url",

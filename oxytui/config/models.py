@@ -50,6 +50,20 @@ class NodeConfig(BaseModel):
     probe_every: float | None = None
 
 
+class OtlpConfig(BaseModel):
+    """``[otlp]``: export every finished run as an OpenTelemetry trace (needs ``oxytui[otel]``).
+
+    Collector headers (credentials) come only from ``OTEL_EXPORTER_OTLP_HEADERS``, never from this file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    endpoint: str | None = None
+    """OTLP/HTTP URL; None: ``OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT``, else ``http://localhost:4318``."""
+    content: bool = False
+    """Also export inputs and outputs (truncated)."""
+
+
 class Settings(BaseModel):
     """Everything the app needs to start; built by :func:`load_settings` from CLI > env > TOML > defaults."""
 
@@ -67,6 +81,7 @@ class Settings(BaseModel):
     balancing: Balancing = "round_robin"
     keys: dict[str, str] = Field(default_factory=dict)
     """Binding id -> key(s), e.g. ``{"pause_log": "space"}``; see the help screen for ids."""
+    otlp: OtlpConfig = Field(default_factory=OtlpConfig)
     config_path: Path | None = None
     traffic: bool = True
     """Watch every run on every node (``/history_with_ratings`` + ``/view``), not only ours."""

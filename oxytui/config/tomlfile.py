@@ -14,10 +14,10 @@ from typing import Any, get_args
 
 from pydantic import SecretStr, ValidationError
 
-from .models import Balancing, ConfigError, NodeConfig, ProfileName
+from .models import Balancing, ConfigError, NodeConfig, OtlpConfig, ProfileName
 from .parse import check_url, find_line, parse_duration
 
-_TOP_TABLES = {"nodes", "ui", "keys", "pool", "traffic"}
+_TOP_TABLES = {"nodes", "ui", "keys", "pool", "traffic", "otlp"}
 _TRAFFIC_KEYS = {"enabled", "every"}
 _UI_KEYS = {"theme", "read_only", "log_cap"}
 _NODE_KEYS = set(NodeConfig.model_fields) - {"token"}
@@ -200,6 +200,7 @@ def apply_file(data: dict[str, Any], src: ConfigSource, out: dict[str, Any], env
             )
         out["balancing"] = value
     _apply_traffic(data, src, out)
+    _apply_otlp(data.get("otlp", {}), src, out)
 
 
 def _apply_traffic(data: dict[str, Any], src: ConfigSource, out: dict[str, Any]) -> None:
@@ -232,3 +233,21 @@ def check_traffic_every(value: Any) -> float:
     if not 0.2 <= seconds <= 600:
         raise ValueError(f"must be between 0.2s and 10m, got {value!r}")
     return seconds
+
+
+def _apply_otlp(otlp: Any, src: ConfigSource, out: dict[str, Any]) -> None:
+    """``[otlp]``: enabled / content (booleans), endpoint (an http(s) URL, no credentials in it)."""
+    if not isinstance(otlp, dict):
+        raise src.error("must be a table: [otlp]", None, "otlp", field="otlp")
+    for key, value in otlp.items():
+        if key not in OtlpConfig.model_fields:
+            expected = ", ".join(sorted(OtlpConfig.model_fields))
+            raise src.error(f"unknown key (expected one of: {expected})", "otlp", key, field=f"otlp.{key}")
+        if key in ("enabled", "content") and not isinstance(value, bool):
+            raise src.error(f"must be true or false, got {value!r}", "otlp", key, field=f"otlp.{key}")
+        if key == "endpoint":
+            try:
+                check_url(value if isinstance(value, str) else repr(value))
+            except ValueError as exc:
+                raise src.error(str(exc), "otlp", key, field="otlp.endpoint") from None
+    out["otlp"] = OtlpConfig(**otlp)

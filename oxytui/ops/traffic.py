@@ -310,7 +310,8 @@ class TrafficWatcher:
             self._emit(self.fleet.finish(trace, self.wall()))
 
     def _search_hops(self, trace: str) -> bool:
-        """A hop whose callee side nobody showed yet: ask the other nodes once; True if asked."""
+        """A hop whose callee side nobody showed yet, or a callee side whose caller (the run's entry) nobody
+        showed yet: ask the other nodes once; True if asked."""
         run = self.fleet.get(trace)
         if run is None or trace in self._searched:
             return False
@@ -319,7 +320,7 @@ class TrafficWatcher:
             self._searched.popitem(last=False)
         have = set(run.records)
         lonely = [c for c in run.walk() if c.node_type == "agent" and not c.children and not c.hop]
-        if not lonely or run.root is None:
+        if not lonely and run.root is not None:  # no entry call: we hold only a callee side, find the caller
             return False
         others = [nw for name, nw in self.nodes.items() if name not in have and not nw.no_records]
         now = self.mono()

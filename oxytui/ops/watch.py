@@ -25,7 +25,7 @@ from typing import IO, Any
 from oxytui.redact import remember_settings, scrub_text, scrub_value
 from oxytui.runs import clean
 
-from .metrics import CONTENT_TYPE, Family, Histogram, render
+from .metrics import Family, FleetMetrics, Histogram
 
 DEFAULT_EVERY = 30.0
 
@@ -42,6 +42,9 @@ class WatchOptions:
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
     history: bool = False
+    otlp: str | None = None
+    """Export traffic runs as OTLP traces: None off; "" endpoint from the OTEL_* environment."""
+    otlp_content: bool = False
     traffic: bool = False
     """Also report every run anyone starts on the nodes (their run records; see ops/traffic.py)."""
     traffic_every: float = 2.0
@@ -127,8 +130,17 @@ class Watcher:
         remember_settings(settings)  # a node echoing its token must not get it printed or stored
         self.agents: dict[str, Any] = {}
         self.metrics_url: str | None = None
+        self.metrics = FleetMetrics()
+        """Live run/call/token metrics (probes, and traffic runs when watched), served on ``/metrics``."""
+        self.metrics.add_snapshot(self._node_families)
         self._stop = asyncio.Event()
         self._history: Any = None
+        self.otlp: Any = None
+        """The :class:`~oxytui.ops.telemetry_export.OtlpExporter` while ``--otlp`` runs."""
+        self._otlp_noted = 0
+        self._otlp_noted_at = -1e9
+        self.fleet_clock: Any = None
+        """``Fleet.clock`` of the traffic model, so exported spans sit on our clock."""
         self._tasks: list[asyncio.Task[None]] = []
         self.checked = asyncio.Event()
         """Set after every check (for embedding code and tests that wait for progress)."""
@@ -201,6 +213,7 @@ class Watcher:
         ns.last_check = time.time()
         ns.alive_total += 1
         ns.alive_failed += not alive
+        self.metrics.set_node_up(ns.name, alive)
         self.emit(ns.name, "alive", alive, ns.alive_latency, "" if alive else "/check_alive failed")
         if ns.query is None:
             self._set_state(ns, "up" if alive else "down")
@@ -217,6 +230,7 @@ class Watcher:
         ns.probe_failed += not ok
         if ok:
             ns.latency.observe(elapsed)
+        self.metrics.observe_run(ns.name, "probe", elapsed, not ok)
         self.emit(ns.name, "probe", ok, elapsed, detail, trace_id=trace)
         self._set_state(ns, "up" if ok else "degraded")
         if self._history is not None:
@@ -247,10 +261,28 @@ class Watcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), ns.every)
 
+    def on_fleet_run(self, run: Any, count_run: bool = True) -> None:
+        """A finished distributed run (``oxytui.runs.FleetRun``): into ``/metrics`` (the run itself only
+        with ``count_run``: probes are counted by :meth:`check`) and, with ``--otlp``, out as one trace
+        (queued; never blocks)."""
+        self.metrics.observe_fleet_run(run, count_run=count_run)
+        if self.otlp is None:
+            return
+        self.otlp.export_fleet_run(run, {n.name: n.url for n in self._settings.nodes}, self.fleet_clock)
+        stats = self.otlp.stats
+        if stats.dropped + stats.failed > self._otlp_noted and time.monotonic() - self._otlp_noted_at > 60:
+            self._otlp_noted, self._otlp_noted_at = stats.dropped + stats.failed, time.monotonic()
+            why = f" ({_safe(self.otlp.last_error, 120)})" if self.otlp.last_error else ""
+            print(f"oxytui watch: otlp: {stats.summary()}{why}", file=self.err, flush=True)
+
     # --- metrics ------------------------------------------------------------------------------------
 
     def metrics_text(self) -> str:
-        up = Family("oxytui_node_up", "gauge", "1 when the node answered /check_alive at the last check.")
+        """The ``/metrics`` page in the Prometheus text format."""
+        return self.metrics.text()
+
+    def _node_families(self) -> list[Family]:
+        """Per-node check counters, read at scrape time (the live run metrics are in ``self.metrics``)."""
         state = Family("oxytui_node_state", "gauge", "Node state (1 for the current one).")
         alive = Family("oxytui_alive_checks_total", "counter", "/check_alive checks.")
         alive_f = Family("oxytui_alive_failures_total", "counter", "/check_alive checks that failed.")
@@ -262,7 +294,6 @@ class Watcher:
         for ns in self.nodes.values():
             lab = {"node": ns.name}
             if ns.alive_total:
-                up.add(1 if ns.state in ("up", "degraded") else 0, lab)
                 alat.add(ns.alive_latency, lab)
                 last.add(ns.last_check, lab)
             for s in ("up", "degraded", "down"):
@@ -273,13 +304,14 @@ class Watcher:
             fails.add(ns.probe_failed, lab)
             lat.add_histogram(ns.latency, lab)
         extra = self.traffic.families(self.traffic_watcher.fleet) if self.traffic is not None else []
-        return render([up, state, alive, alive_f, runs, fails, alat, last, lat, *extra])
+        return [state, alive, alive_f, runs, fails, alat, last, lat, *extra]
 
     async def _start_metrics(self) -> Any:
         from aiohttp import web
 
         async def handler(request: web.Request) -> web.Response:
-            return web.Response(body=self.metrics_text().encode(), headers={"Content-Type": CONTENT_TYPE})
+            body, content_type = self.metrics.exposition(request.headers.get("Accept", ""))
+            return web.Response(body=body, headers={"Content-Type": content_type})
 
         app = web.Application()
         app.router.add_get("/metrics", handler)
@@ -333,6 +365,14 @@ class Watcher:
                         file=self.err,
                     )
                     return 2
+            if self.opts.otlp is not None:
+                from .telemetry_export import OtlpExporter, otlp_families
+
+                self.otlp = OtlpExporter(self.opts.otlp or None, content=self.opts.otlp_content)
+                self.metrics.add_snapshot(lambda: otlp_families(self.otlp.stats))
+                print(
+                    f"oxytui watch: exporting traces to {self.otlp.shown_endpoint}", file=self.err, flush=True
+                )
             self._tasks = [asyncio.create_task(self._node_loop(ns)) for ns in self.nodes.values()]
             traffic = self._start_traffic()
             for result in await asyncio.gather(*self._tasks, return_exceptions=True):
@@ -349,6 +389,9 @@ class Watcher:
                 await runner.cleanup()
             if self._history is not None:
                 self._history.close()
+            if self.otlp is not None:
+                await asyncio.to_thread(self.otlp.shutdown, 5.0)
+                print(f"oxytui watch: otlp: {self.otlp.stats.summary()}", file=self.err, flush=True)
         return self._verdict()
 
     # --- traffic (--traffic) ---------------------------------------------------------------------------
@@ -365,6 +408,7 @@ class Watcher:
         self.traffic_watcher = TrafficWatcher(
             lambda: self.agents.values(), opts=opts, on_events=self._traffic_events, on_notice=self._notice
         )
+        self.fleet_clock = self.traffic_watcher.fleet.clock
         task = asyncio.create_task(self.traffic_watcher.run())
         if self.opts.count is None:
             self._tasks.append(task)
@@ -376,6 +420,9 @@ class Watcher:
     def _traffic_events(self, events: list[Any]) -> None:
         from .traffic_report import report_runs
 
+        for ev in events:  # every finished run, ours included, feeds /metrics' call stats and OTLP
+            if ev.kind == "run_end" and ev.run.state != "unknown":
+                self.on_fleet_run(ev.run, ev.run.source == "traffic" and ev.run.trace_id not in self._ours)
         report_runs(
             self.traffic, events, self._ours, self.emit, json_lines=self.opts.json, history=self._history
         )

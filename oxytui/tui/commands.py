@@ -33,6 +33,7 @@ class OxyCommands(Provider):
             ("Export stats (Prometheus text)", partial(export, app, "stats", "prom"), "exposition format"),
             ("Export selected run (JSON)", partial(export, app, "run", "json"), "events and call tree"),
             ("Start / stop recording", partial(toggle_recording, app), "every SSE event to JSON Lines"),
+            ("OTLP trace export on / off", partial(toggle_otlp, app), "every finished run as an OTel trace"),
             ("Attach to trace…", partial(attach_trace, app), "stream a run started with /async/chat"),
             (
                 "Server timeline of selected run",
@@ -146,6 +147,16 @@ def toggle_recording(app: OxyApp) -> None:
         app.notify(ctl.toggle_recording())
     except OSError as exc:
         app.notify(f"cannot record: {exc}", severity="error")
+
+
+def toggle_otlp(app: OxyApp) -> None:
+    ctl = app.controller
+    if ctl is None or not hasattr(ctl, "toggle_otlp"):
+        app.notify("OTLP export needs live nodes", severity="warning")
+        return
+    msg = ctl.toggle_otlp()
+    on = bool(getattr(getattr(ctl, "otlp", None), "on", False))
+    app.notify(msg, severity="information" if on or "off" in msg else "warning")
 
 
 def attach_trace(app: OxyApp) -> None:

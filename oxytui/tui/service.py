@@ -57,6 +57,12 @@ class Controller(TrafficControl):
         """Every run on every node by trace id (ours merged with what the nodes' records show)."""
         self.traffic: Any = None
         """The :class:`~oxytui.ops.traffic.TrafficWatcher` (None with ``traffic = false``)."""
+        from oxytui.ops.telemetry_live import OtlpSwitch
+
+        self.otlp = OtlpSwitch(
+            settings.otlp, lambda: {a.name: a.server_url for a in self.pool}, self.fleet.clock
+        )
+        """Finished runs out as OpenTelemetry traces (``[otlp]``, palette toggle, top-bar marker)."""
         if settings.record is not None:
             from oxytui.ops.record import Recorder
 
@@ -113,6 +119,8 @@ class Controller(TrafficControl):
                 self._spawn(self._other_users())
         if self.settings.traffic:
             self._start_traffic()
+        if self.settings.otlp.enabled:
+            self.notify(self.toggle_otlp(), "information")
 
     def _load_history(self) -> None:
         """Recent runs of these nodes from the SQLite history, so a restart shows where things stood."""
@@ -137,7 +145,15 @@ class Controller(TrafficControl):
                     events=summary.events,
                 )
 
+    def toggle_otlp(self) -> str:
+        """Palette: OTLP trace export on/off; returns a message."""
+        msg = self.otlp.toggle()
+        if self.otlp.on and self.traffic is None:
+            msg += " (traffic is off: runs are read from the nodes' records, so none will be exported)"
+        return msg
+
     async def aclose(self) -> None:
+        await self.otlp.aclose()
         for t in [*self.tasks.values(), *self._bg]:
             t.cancel()
         await asyncio.gather(*self.tasks.values(), *self._bg, return_exceptions=True)

@@ -21,7 +21,7 @@ __all__ = ["TrafficControl"]
 
 class TrafficControl:
     """Needs from the controller: ``pool``, ``store``, ``settings``, ``cluster``, ``recorder``,
-    ``history``, ``fleet``, ``traffic``, ``_mark`` and ``_spawn``."""
+    ``history``, ``fleet``, ``traffic``, ``otlp``, ``_mark`` and ``_spawn``."""
 
     pool: NodePool
     store: RunStore
@@ -31,6 +31,7 @@ class TrafficControl:
     history: Any
     fleet: Fleet
     traffic: Any
+    otlp: Any
     _mark: Callable[..., None]
     _spawn: Callable[[Coroutine[Any, Any, Any]], Any]
 
@@ -71,6 +72,7 @@ class TrafficControl:
         from oxytui.runs.fleetlog import apply_fleet_events
 
         apply_fleet_events(self.store, events, time.monotonic(), time.time())
+        self.otlp.on_events(events)  # finished runs out as OTel traces when export is on
         if self.recorder is not None or self.history is not None:
             from oxytui.ops.traffic_record import record_traffic
 

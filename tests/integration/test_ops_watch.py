@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import aiohttp
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 
 from oxytui.config import NodeConfig, Settings
 from oxytui.ops.watch import Watcher, WatchOptions
@@ -94,6 +95,12 @@ async def test_metrics_endpoint_serves_prometheus_text() -> None:
                 assert resp.status == 200
                 assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
                 text = await resp.text()
+            assert w.metrics_url.startswith("http://127.0.0.1:")  # loopback unless told otherwise
+            om = {"Accept": "application/openmetrics-text; version=1.0.0"}
+            async with aiohttp.ClientSession() as s, s.get(w.metrics_url, headers=om) as resp:
+                assert resp.headers["Content-Type"].startswith("application/openmetrics-text")
+                strict = {f.name: f for f in parse_openmetrics(await resp.text())}  # raises if malformed
+            assert strict["oxytui_run_duration_seconds"].type == "histogram"
         finally:
             w.stop()
             assert await task == 0
@@ -106,6 +113,10 @@ async def test_metrics_endpoint_serves_prometheus_text() -> None:
     assert fails["good"] == 0 and fails["dead"] >= 2
     hist = [s for s in fams["oxytui_probe_latency_seconds"]["samples"] if s[1]["node"] == "good"]
     assert hist[-1][0].endswith("_count") and hist[-1][2] >= 2
+    probes = {(s[1]["node"], s[1]["source"]): s[2] for s in fams["oxytui_runs_total"]["samples"]}
+    assert probes[("good", "probe")] >= 2 and ("dead", "probe") not in probes  # a skipped probe is no run
+    dur = [s for s in fams["oxytui_run_duration_seconds"]["samples"] if s[0].endswith("_count")]
+    assert dur and dur[0][1] == {"node": "good", "source": "probe"} and dur[0][2] >= 2
     assert TOKEN not in text
 
 

@@ -13,6 +13,7 @@ from oxytui.config import NodeConfig, Settings
 from oxytui.ops.watch import Watcher, WatchOptions
 from oxytui.sim import NodeKnobs, SimCluster
 from tests.integration.test_traffic_watch import SECRET, other_client, until
+from tests.unit.test_ops_prom import parse_prometheus
 
 FAST = NodeKnobs(latency_ms=0, token_ms=0, burst_ms=0)
 KEYS = {"time", "kind", "trace_id", "node", "nodes", "state", "duration", "query", "failed", "tokens"}
@@ -51,9 +52,17 @@ async def test_watch_traffic_json_rate_and_metrics() -> None:
     assert add["query"] == "remote add 2 3" and add["duration"] > 0
     assert boom["state"] == "failed" and boom["failed"] == ["math_agent:boom"]
     assert hostile["node"] == "math_agent" and hostile["nodes"] == ["math_agent"]
-    assert 'oxytui_traffic_runs_total{node="master_agent"} 2' in metrics
-    assert 'oxytui_traffic_failures_total{node="master_agent"} 1' in metrics
-    assert 'oxytui_callee_failures_total{type="tool",callee="boom"} 1' in metrics
+    fams = parse_prometheus(metrics)
+
+    def sample(family: str, **labels: str) -> float:
+        return next(v for _, lab, v in fams[family]["samples"] if lab == labels)
+
+    assert sample("oxytui_traffic_runs_total", node="master_agent") == 2
+    assert sample("oxytui_traffic_failures_total", node="master_agent") == 1
+    assert sample("oxytui_callee_failures_total", type="tool", callee="boom") == 1
+    # the same through the issue-12 families: runs by source, calls on the node that did the work
+    assert sample("oxytui_runs_failed_total", node="master_agent", source="traffic") == 1
+    assert sample("oxytui_calls_failed_total", node="math_agent", callee="boom", type="tool") == 1
     assert code == 1  # 2 of 3 traffic runs succeeded: below --fail-below 0.9
     everything = out.getvalue() + err.getvalue() + metrics
     assert SECRET not in everything

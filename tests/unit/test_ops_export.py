@@ -86,7 +86,7 @@ def test_prometheus_parses_back_and_follows_the_format() -> None:
     total = [s[2] for s in hist["samples"] if s[0].endswith("_sum")]
     assert count == [4] and total[0] == pytest.approx(0.2 + 0.4 + 0.6 + 0.8)
     le = {s[1]["le"]: s[2] for s in hist["samples"] if s[0].endswith("_bucket")}
-    assert le["0.25"] == 1 and le["0.5"] == 2 and le["1"] == 4 and le["+Inf"] == 4
+    assert le["0.25"] == 1 and le["0.5"] == 2 and le["1.0"] == 4 and le["+Inf"] == 4
 
 
 def test_metric_helpers() -> None:

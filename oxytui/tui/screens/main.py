@@ -221,6 +221,12 @@ class MainScreen(Screen[None]):
                 t.append(f"REC FAILED: {rec.error[:60]}", theme_style(self.app, "bold $error"))
             else:
                 t.append(f"● REC {rec.events:,}", theme_style(self.app, "bold $error"))
+        otlp = getattr(self.app.controller, "otlp", None)  # type: ignore[attr-defined]
+        marker = otlp.marker() if otlp is not None else ""
+        if marker:
+            bad = "(" in marker
+            t.append("  ·  ")
+            t.append(marker, theme_style(self.app, "bold $error" if bad else "$success"))
         status = getattr(self.app.controller, "status_text", None)  # type: ignore[attr-defined]
         if status is not None:
             t.append("  ·  ")

@@ -12,13 +12,15 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
-
-from oxytui.client.records import HistoryPage, NodeRecord, TraceView
+from typing import TYPE_CHECKING
 
 from .callees import CalleeStats
 from .clock import NodeClock
-from .fleetrun import FAILED_STATES, FleetCall, FleetRun, FleetState, Source
+from .fleetrun import FleetCall, FleetRun, FleetState, Source
 from .sanitize import one_line
+
+if TYPE_CHECKING:  # parsed by the client; the model only reads them (no client import at run time)
+    from oxytui.client.records import HistoryPage, NodeRecord, TraceView
 
 __all__ = ["Fleet", "FleetCall", "FleetEvent", "FleetRun", "FleetState", "Source"]
 
@@ -144,7 +146,7 @@ class Fleet:
             side = call.record if call.record.state is not None else call.caller_record
             if side is None or side.state is None or not run.first_finish(call.node_id):
                 continue
-            failed = side.state in FAILED_STATES
+            failed = side.failed
             self.callees.add(call.node_type, call.callee, side.node, failed, side.duration, side.total_tokens)
             when = _clamp(self.clock(side.node).to_wall(side.update_time), received_wall)
             events.append(FleetEvent("call_end", run, when or received_wall, side))

@@ -21,7 +21,12 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that raises instead of printing usage + exiting, so errors stay one line."""
+    """argparse that raises instead of printing usage + exiting, so errors stay one line. Prefixes of
+    long flags are refused (``--them`` is not ``--theme``): a typo must not silently mean something else."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(**kwargs)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message}")
@@ -56,7 +61,11 @@ def _main_parser() -> _Parser:
     p.add_argument("--demo", action="store_true", default=None, help="use the embedded simulated cluster")
     p.add_argument("--seed", type=int, help="seed of the simulated cluster (default 42)")
     p.add_argument("--log-cap", type=int, help="rows kept in the live event log")
-    p.add_argument("--balancing", choices=["round_robin", "random", "lowest_latency"])
+    p.add_argument(
+        "--balancing",
+        choices=["round_robin", "random", "lowest_latency"],
+        help="how the chat's 'balanced' target picks a node (default round_robin)",
+    )
     p.add_argument(
         "--record",
         nargs="?",
@@ -72,7 +81,7 @@ def _main_parser() -> _Parser:
         default=None,
         help="show only the runs this dashboard starts (no /history_with_ratings polling)",
     )
-    p.add_argument("--version", action="version", version=_version())
+    p.add_argument("--version", action="version", version=_version(), help="print the version and exit")
     return p
 
 
@@ -86,23 +95,33 @@ def _add_traffic(p: argparse.ArgumentParser) -> None:
 
 def _sim_parser() -> _Parser:
     p = _Parser(prog="oxytui sim", description="Run a standalone simulated OxyGent cluster.")
-    p.add_argument("--nodes", type=int, default=3)
-    p.add_argument("--port", type=int, default=18080, help="port of the first node; the next ones follow")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--nodes", type=int, default=3, metavar="N", help="how many nodes (default 3)")
+    p.add_argument(
+        "--port",
+        type=int,
+        default=18080,
+        metavar="PORT",
+        help="port of the first node; the next ones follow (0 = free ports; default 18080)",
+    )
+    p.add_argument(
+        "--host", default="127.0.0.1", metavar="HOST", help="address to listen on (default 127.0.0.1)"
+    )
+    p.add_argument(
+        "--seed", type=int, default=42, metavar="N", help="seed of the simulated answers (default 42)"
+    )
     return p
 
 
 def _replay_parser() -> _Parser:
     p = _Parser(prog="oxytui replay", description="Replay a recording in the dashboard (or print it).")
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", metavar="FILE", help="a recording (.jsonl or .jsonl.gz) from --record")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--speed", type=float, default=None, help="time scale (2 = twice as fast, 0 = no waits)")
     g.add_argument("--step", action="store_true", help="one event per keypress (Enter in --no-ui)")
     p.add_argument("--no-ui", action="store_true", help="print events instead of opening the dashboard")
     p.add_argument("--json", action="store_true", help="with --no-ui: one JSON object per line")
     _add_config(p)
-    p.add_argument("--theme")
+    p.add_argument("--theme", help="theme name (built-in or from the user themes dir)")
     return p
 
 
@@ -112,7 +131,7 @@ def _watch_parser() -> _Parser:
         description="Headless probes: /check_alive and optional prompts per "
         "node, one line per result and state change; for cron, CI and Prometheus.",
     )
-    p.add_argument("urls", nargs="*", metavar="URL")
+    p.add_argument("urls", nargs="*", metavar="URL", help="node base URLs (or nodes from --config)")
     _add_config(p)
     p.add_argument(
         "--probe",
@@ -134,7 +153,8 @@ def _watch_parser() -> _Parser:
         type=float,
         default=None,
         metavar="RATE",
-        help="exit 1 when the success rate (0..1) ends below RATE",
+        help="exit 1 when a node's success rate (0..1; runs with a failed call count as failed) ends "
+        "below RATE, or a node is down",
     )
     p.add_argument("--timeout", default="60s", metavar="DURATION", help="per-probe timeout (default 60s)")
     p.add_argument(
@@ -144,7 +164,9 @@ def _watch_parser() -> _Parser:
         metavar="N",
         help="serve Prometheus /metrics on this port (0 = any free port)",
     )
-    p.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST")
+    p.add_argument(
+        "--metrics-host", default="127.0.0.1", metavar="HOST", help="address of /metrics (default 127.0.0.1)"
+    )
     p.add_argument("--history", action="store_true", help="also keep results in the history database")
     p.add_argument(
         "--otlp",
@@ -175,10 +197,15 @@ def _export_parser() -> _Parser:
         description="Export stats (JSON, CSV, Prometheus text) or one run "
         "(events + call tree, JSON) computed from a recording.",
     )
-    p.add_argument("file", metavar="RECORDING")
-    p.add_argument("--format", choices=["json", "csv", "prom", "run"], default="json")
+    p.add_argument("file", metavar="RECORDING", help="a recording (.jsonl or .jsonl.gz) from --record")
     p.add_argument(
-        "--run", metavar="TRACE_ID", help="with --format run: the run to export (default: the last)"
+        "--format",
+        choices=["json", "csv", "prom", "run"],
+        default=None,
+        help="stats as json (default), csv or prom (Prometheus text), or one run (events + call tree)",
+    )
+    p.add_argument(
+        "--run", metavar="TRACE_ID", help="the run to export (implies --format run; default: the last run)"
     )
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     return p
@@ -196,14 +223,31 @@ def _run_app(args: argparse.Namespace) -> int:
         _check_writable(settings.record)
     try:
         from oxytui.tui.app import run_app
+        from oxytui.tui.preflight import check_dashboard_settings
     except ImportError as exc:
         print(f"oxytui: the dashboard is not available: {exc}", file=sys.stderr)
         return 1
+    settings = check_dashboard_settings(settings, args.theme)
+    _need_terminal("oxytui", "use `oxytui watch` for headless checks")
     return int(run_app(settings) or 0)
 
 
-def _check_writable(path: Any) -> None:
-    """Fail before the dashboard starts rather than lose the recording the user asked for."""
+def stdout_is_terminal() -> bool:
+    """Whether the dashboard can draw: a full-screen UI written into a pipe or file is garbage (and it
+    kept running at 60% CPU when nobody could see or quit it)."""
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _need_terminal(prog: str, hint: str) -> None:
+    if not stdout_is_terminal():
+        raise UsageError(f"{prog}: the dashboard needs a terminal, but stdout is not one ({hint})")
+
+
+def _check_writable(path: Any, what: str = "oxytui: --record") -> None:
+    """Fail before the work starts rather than lose the recording or export the user asked for."""
     import os
 
     from oxytui.config.paths import make_private_dir
@@ -211,13 +255,27 @@ def _check_writable(path: Any) -> None:
     try:
         make_private_dir(path.parent)
     except OSError as exc:
-        raise UsageError(f"oxytui: --record: cannot create {path.parent}: {exc.strerror or exc}") from None
+        raise UsageError(f"{what}: cannot create {path.parent}: {exc.strerror or exc}") from None
     if (
         path.is_dir()
         or not os.access(path.parent, os.W_OK)
         or (path.exists() and not os.access(path, os.W_OK))
     ):
-        raise UsageError(f"oxytui: --record: cannot write {path}")
+        raise UsageError(f"{what}: cannot write {path}")
+
+
+def _readable_file(prog: str, name: str) -> Any:
+    """The input recording as a Path; missing, unreadable or not a regular file (FIFO, device) is a usage
+    error (exit 2) in every command, with the same words (``ops.record.recording_problem``)."""
+    from pathlib import Path
+
+    from oxytui.ops.record import recording_problem
+
+    path = Path(name).expanduser()
+    problem = recording_problem(path)
+    if problem is not None:
+        raise UsageError(f"{prog}: {problem}")
+    return path
 
 
 def _run_sim(args: argparse.Namespace) -> int:
@@ -233,14 +291,8 @@ def _run_sim(args: argparse.Namespace) -> int:
 
 def _run_replay(args: argparse.Namespace) -> int:
     import asyncio
-    from pathlib import Path
 
-    from oxytui.ops.record import recording_problem
-
-    path = Path(args.file).expanduser()
-    problem = recording_problem(path)  # the same refusal as `oxytui export` (FIFO, device, missing...)
-    if problem is not None:
-        raise UsageError(f"oxytui replay: {problem}")
+    path = _readable_file("oxytui replay", args.file)
     if args.speed is not None and args.speed < 0:
         raise UsageError("oxytui replay: --speed must be >= 0")
     if not args.no_ui:
@@ -253,8 +305,10 @@ def _run_replay(args: argparse.Namespace) -> int:
             )
         else:
             from oxytui.config import load_settings
+            from oxytui.tui.preflight import check_dashboard_settings
 
-            settings = load_settings(args)
+            settings = check_dashboard_settings(load_settings(args), args.theme, replay=True)
+            _need_terminal("oxytui replay", "use --no-ui to print the events")
             speed = 1.0 if args.speed is None else args.speed
             return int(run_replay(settings, path, speed, args.step) or 0)
     from oxytui.ops.replay import print_replay
@@ -322,9 +376,19 @@ def _check_otlp(endpoint: str) -> None:
 
 
 def _run_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    if args.run is not None and args.format not in (None, "run"):
+        raise UsageError(
+            f"oxytui export: --run exports one run; it cannot be combined with --format {args.format}"
+        )
+    fmt = args.format or ("run" if args.run is not None else "json")
+    path = _readable_file("oxytui export", args.file)
+    if args.output:
+        _check_writable(Path(args.output).expanduser(), "oxytui export: -o")
     from oxytui.ops.export import export_recording
 
-    return export_recording(args.file, args.format, run=args.run, output=args.output)
+    return export_recording(path, fmt, run=args.run, output=args.output)
 
 
 _COMMANDS: dict[str, tuple[Callable[[], _Parser], Callable[[argparse.Namespace], int]]] = {
@@ -344,6 +408,9 @@ def main(argv: list[str] | None = None) -> int:
         _fail(str(exc))
     except SystemExit as exc:  # --help / --version
         return exc.code if isinstance(exc.code, int) else 0
+    except BrokenPipeError:  # `oxytui replay --no-ui | head -1`: the reader is gone, which is fine
+        _silence_stdout()
+        return 0
     except KeyboardInterrupt:
         print("oxytui: interrupted", file=sys.stderr)
         return 130
@@ -360,7 +427,36 @@ def _fail(message: str) -> None:
     print(" ".join(message.split()), file=sys.stderr)
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not raise a second time."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (tests' capture): nothing to flush
+        pass
+
+
+def parsers() -> dict[str, argparse.ArgumentParser]:
+    """Every parser by command name ("" = the dashboard); for help and strictness checks."""
+    return {"": _main_parser(), **{name: make() for name, (make, _) in _COMMANDS.items()}}
+
+
+def _suggest(word: str) -> None:
+    """``oxytui replya x`` is a typo of a subcommand, not a node URL: say so instead of 'invalid URL'."""
+    import difflib
+
+    if word.startswith("-") or "://" in word or word in _COMMANDS:
+        return
+    close = difflib.get_close_matches(word, SUBCOMMANDS, n=1, cutoff=0.6)
+    if close:
+        raise UsageError(f"oxytui: unknown command {word!r} (did you mean {close[0]!r}?)")
+
+
 def _dispatch(args: list[str]) -> int:
+    if args:
+        _suggest(args[0])
     if args and args[0] in _COMMANDS:
         make, run = _COMMANDS[args[0]]
         ns: Any = make().parse_args(args[1:])

@@ -10,9 +10,6 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator
-from gc import disable as gc_disable
-from gc import enable as gc_enable
-from gc import isenabled as gc_isenabled
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -31,6 +28,7 @@ __all__ = ["read_events"]
 
 log = logging.getLogger("oxytui.client")
 _DRAIN_SECONDS = 1.0
+_SLICE = 64 * 1024
 
 
 async def read_events(
@@ -73,25 +71,23 @@ async def read_events(
             started = True
             nbytes += len(chunk)
             tap = agent.wire_tap
-            # The cyclic GC is paused while one chunk is decoded (synchronous, bounded by the chunk):
-            # otherwise it runs every ~100 events (each event allocates ~7 containers) and costs more
-            # than the decoding; the deferred collection then runs once, at the next allocation.
-            paused = gc_isenabled()
-            if paused:
-                gc_disable()
-            try:
+            # Events are msgspec structs the cyclic GC does not track (see events.py): a chunk of them
+            # no longer triggers collections, so nothing here touches process-wide GC state.
+            mono = monotonic()
+            wall = wall_clock()
+            batch: list[OxyEvent] = []
+            append = batch.append
+            # A read can bring 256 KiB+ (~1000 events): framed and typed in 64 KiB slices, the bytes and
+            # items of one slice are still in the CPU cache when their events are built (1.15x faster).
+            # Not when the read starts inside a big line (no LF soon): slicing would only copy it.
+            size = len(chunk)
+            step = _SLICE if size > _SLICE and chunk.find(b"\n", 0, 4096) >= 0 else size
+            for start in range(0, size, step):
+                piece = chunk[start : start + step] if step < size else chunk
                 try:  # without a wire tap nobody needs SSEMessage objects: lean items, data left as bytes
-                    items = decoder.feed(chunk) if tap is not None else feed_lean(chunk)
+                    items = decoder.feed(piece) if tap is not None else feed_lean(piece)
                 except SSEEventTooLarge as exc:  # deliver what came before it, then fail the run
                     items, too_large = exc.items, exc
-                if not items:
-                    if too_large is not None:
-                        raise too_large
-                    continue
-                mono = monotonic()
-                wall = wall_clock()
-                batch: list[OxyEvent] = []
-                append = batch.append
                 for item in items:
                     cls = type(item)
                     if cls is tuple:
@@ -106,15 +102,19 @@ async def read_events(
                         append(event_from_comment(item, node=node, trace_id=trace_id, mono=mono, wall=wall))  # type: ignore[arg-type]
                         continue
                     events += 1
-                    if type(ev) is StreamClosed or (ev.raw == "done" and ev.size == 4):
+                    # size first: reading ``raw`` would decode every event's data (it is lazy)
+                    if type(ev) is StreamClosed or (ev.size == 4 and ev.raw == "done"):
                         # end of stream: ``event: close``, or a bare ``data: done`` whatever its event name
                         append(ev if type(ev) is StreamClosed else _closed(ev))
                         closed = True
                         break
                     append(ev)
-            finally:
-                if paused:
-                    gc_enable()
+                if closed or too_large is not None:
+                    break
+            if not batch:
+                if too_large is not None:
+                    raise too_large
+                continue
             if ttfe is None and events:
                 ttfe = mono - t0
             if agent.event_handlers:

@@ -25,13 +25,7 @@ from ._http import get_view, start_async_run
 from ._reader import read_events
 from .connection import Connection
 from .errors import RemoteError, StreamAborted
-from .events import (
-    KeepAlive,
-    ObservationEvent,
-    OxyEvent,
-    StreamClosed,
-    ToolCallEvent,
-)
+from .events import CallEvent, KeepAlive, OxyEvent, StreamClosed
 from .payload import build_payload, resolve_strategy
 from .records import NodeRecord, TraceSummary, TraceView
 from .remote import RemoteAgent
@@ -271,8 +265,8 @@ class SSEOxyGent(RemoteAgent):
                         if kind == "answer":
                             answer, answered = ev.content, True  # type: ignore[attr-defined]
                             continue
-                        if cls is ToolCallEvent or cls is ObservationEvent:  # the only CallEvent classes
-                            if ev.caller_category == "user" or ev.callee_category == "user":  # type: ignore[attr-defined]
+                        if isinstance(ev, CallEvent):  # tool_call and observation
+                            if ev.caller_category == "user" or ev.callee_category == "user":
                                 continue
                             if rebuild:
                                 stack = base_stack + ev.call_stack[2:]

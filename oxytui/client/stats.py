@@ -6,20 +6,12 @@ dashboard wants: how the node behaves now, not since start-up.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from typing import Any
 
+from oxytui.common.stats import percentile
+
 __all__ = ["ConnectionStats", "percentile"]
-
-
-def percentile(sorted_values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile of an already sorted list (``None`` when empty)."""
-    if not sorted_values:
-        return None
-    n = len(sorted_values)
-    k = min(n - 1, max(0, math.ceil(q / 100.0 * n) - 1))
-    return sorted_values[k]
 
 
 class ConnectionStats:

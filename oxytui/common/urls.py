@@ -6,9 +6,13 @@ the config in its one-line ``file:line: field: ...`` message.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 __all__ = ["base_url_problem", "display_url", "has_credentials"]
+
+_USERINFO = re.compile(r"(?<=//)[^/?#]*@")
+"""A ``user[:password]@`` part after ``//``, even where ``urlsplit`` would not see one (no scheme)."""
 
 
 def base_url_problem(url: object, *, require_https: bool = False) -> str | None:
@@ -34,20 +38,16 @@ def base_url_problem(url: object, *, require_https: bool = False) -> str | None:
 
 def has_credentials(url: object) -> bool:
     """True when the URL carries a ``user[:password]@`` part."""
+    text = str(url).strip()
+    if _USERINFO.search(text):
+        return True
     try:
-        parts = urlsplit(str(url).strip())
+        parts = urlsplit(text)
     except ValueError:
-        return "@" in str(url)
+        return "@" in text
     return parts.username is not None or parts.password is not None
 
 
 def display_url(url: object) -> str:
     """``url`` without any ``user:password@`` part: safe for logs, reprs and error messages."""
-    text = str(url).strip()
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return "<invalid url>"
-    if "@" not in parts.netloc:
-        return text
-    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    return _USERINFO.sub("", str(url).strip())

@@ -32,14 +32,15 @@ def check_url(url: str, *, production: bool = False) -> str:
     """Return ``url`` without a trailing slash, or raise ValueError saying why it is unusable.
 
     The shared base-URL rule (:mod:`oxytui.common.urls`, the client applies the same) plus the config's
-    own: no credentials in URLs (tokens come from ``token_env``/``token_file``)."""
+    own, checked first: no credentials in URLs (tokens come from ``token_env``/``token_file``), so no
+    message ever repeats a password."""
     text = str(url).strip()
+    if has_credentials(text):
+        raise ValueError("invalid URL: credentials in URLs are not allowed (use token_env or token_file)")
     shown = display_url(text)
     problem = base_url_problem(text)
     if problem is not None:
         raise ValueError(f"invalid URL {shown!r}: {problem}")
-    if has_credentials(text):
-        raise ValueError("invalid URL: credentials in URLs are not allowed (use token_env or token_file)")
     if production and base_url_problem(text, require_https=True) is not None:
         raise ValueError(f"production nodes require https, got {shown!r}")
     return text.rstrip("/")

@@ -4,8 +4,11 @@ change, an exit code for cron/CI, and optionally Prometheus ``/metrics``.
 Why a separate headless path: a fleet too large for one terminal, or a CI job, needs the same probes the
 dashboard runs but as text and metrics that existing tools (cron mail, Prometheus, Grafana) consume.
 
-Success rate: over probe runs when any node has a probe, otherwise over ``/check_alive`` checks. A node is
-``up`` (alive and its probe, if any, succeeded), ``degraded`` (alive, probe failed) or ``down``.
+Success rate: each node counts its probe runs when it has a probe, otherwise its ``/check_alive`` checks.
+A probe run fails when it errors, times out, or any call inside it failed (an error-shaped observation),
+even if the agent still answered. A node is ``up`` (alive and its probe, if any, succeeded), ``degraded``
+(alive, probe failed) or ``down``. ``--fail-below`` also fails when a node ends down or was never checked:
+a rate over zero runs is not 100%.
 
 Every line (text or JSON) is remote text made safe: secrets masked (:mod:`oxytui.redact`: our tokens, a
 node echoing them, credential headers) and control/bidi characters replaced, in both modes.
@@ -24,6 +27,7 @@ from typing import IO, Any
 
 from oxytui.redact import remember_settings, scrub_text, scrub_value
 from oxytui.runs import clean
+from oxytui.runs.sanitize import printable
 
 from .metrics import Family, FleetMetrics, Histogram
 
@@ -88,8 +92,22 @@ async def alive_check(agent: Any, deadline: float) -> tuple[bool, float]:
 async def run_probe(agent: Any, query: str, deadline: float) -> ProbeResult:
     """One probe prompt via ``SSEOxyGent.execute`` within ``deadline`` seconds (shared with the dashboard)."""
     from oxytui.client import OxyState
+    from oxytui.runs import is_error_output, one_line
 
     request = agent.build_request(query)
+    failed: list[str] = []
+
+    async def watch_calls(message: Any, event: str | None, sse_id: str | None, retry: int | None) -> None:
+        """Forwarded events of the run: remember calls that failed inside it."""
+        if not isinstance(message, dict) or message.get("type") != "observation":
+            return
+        content = message.get("content")
+        if isinstance(content, dict) and is_error_output(content.get("output")):
+            failed.append(
+                f"call {one_line(content.get('callee'), 60)} failed: {one_line(content['output'], 120)}"
+            )
+
+    request.set_message_handler(watch_calls)
     t0 = time.monotonic()
     try:
         resp = await asyncio.wait_for(agent.execute(request), deadline)
@@ -97,14 +115,15 @@ async def run_probe(agent: Any, query: str, deadline: float) -> ProbeResult:
         return ProbeResult(
             False, f"timed out after {deadline:g}s", time.monotonic() - t0, request.current_trace_id
         )
-    ok = resp.state == OxyState.COMPLETED
     detail = str(resp.output if resp.output is not None else "")
+    ok = resp.state == OxyState.COMPLETED and not is_error_output(resp.output)
+    if ok and failed:
+        ok, detail = False, failed[0] + (f" (and {len(failed) - 1} more)" if len(failed) > 1 else "")
     return ProbeResult(ok, detail, time.monotonic() - t0, request.current_trace_id)
 
 
 def _safe(text: Any, limit: int = 160) -> str:
-    s = "".join(ch if ch.isprintable() else " " for ch in str(text))
-    return s if len(s) <= limit else s[: limit - 1] + "…"
+    return printable(str(text), limit)
 
 
 def _stamp(wall: float) -> str:
@@ -194,14 +213,16 @@ class Watcher:
 
     @property
     def success_rate(self) -> float | None:
-        total = sum(n.probe_total for n in self.nodes.values())
-        failed = sum(n.probe_failed for n in self.nodes.values())
+        """Over every node: its probe runs if it has a probe, else its /check_alive checks; plus the
+        runs seen in the nodes' own records (``--traffic``)."""
+        total = failed = 0
+        for n in self.nodes.values():
+            probed = n.query is not None
+            total += n.probe_total if probed else n.alive_total
+            failed += n.probe_failed if probed else n.alive_failed
         if self.traffic is not None:
             total += self.traffic.total
             failed += self.traffic.failed
-        if total == 0:
-            total = sum(n.alive_total for n in self.nodes.values())
-            failed = sum(n.alive_failed for n in self.nodes.values())
         return (total - failed) / total if total else None
 
     # --- probes -------------------------------------------------------------------------------------
@@ -432,8 +453,17 @@ class Watcher:
         rate = self.success_rate
         shown = "n/a" if rate is None else f"{rate * 100:.1f}%"
         print(f"oxytui watch: success rate {shown} over {len(self.nodes)} node(s)", file=self.err)
-        if self.opts.fail_below is not None and (rate is None or rate < self.opts.fail_below):
+        if self.opts.fail_below is None:
+            return 0
+        if rate is None or rate < self.opts.fail_below:
             print(f"oxytui watch: success rate {shown} is below {self.opts.fail_below:g}", file=self.err)
+            return 1
+        bad = [n.name for n in self.nodes.values() if n.state in ("down", "unknown")]
+        if bad:
+            names = ", ".join(_safe(b, 60) for b in bad[:5]) + (
+                f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+            )
+            print(f"oxytui watch: down or never checked: {names} (fails --fail-below)", file=self.err)
             return 1
         return 0
 

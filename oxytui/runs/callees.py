@@ -35,12 +35,12 @@ class CalleeStat:
         return self.failures / self.calls if self.calls else 0.0
 
     def pct(self, q: float) -> float:
-        return percentile(sorted(self.durations), q)
+        return percentile(sorted(self.durations), q) or 0.0  # the shared percentile gives None when empty
 
     def percentiles(self) -> tuple[float, float, float]:
         """p50, p95, p99 of the kept durations (seconds; 0 without data)."""
         s = sorted(self.durations)
-        return percentile(s, 50), percentile(s, 95), percentile(s, 99)
+        return percentile(s, 50) or 0.0, percentile(s, 95) or 0.0, percentile(s, 99) or 0.0
 
     def add(self, failed: bool, duration: float | None, tokens: int | None) -> None:
         self.calls += 1

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+if TYPE_CHECKING:
+    from oxytui.client.records import HistoryPage, NodeRecord, TraceView
+
 from .callees import CalleeStats
 from .clock import NodeClock
-from .fleetrun import FleetCall, FleetRun, FleetState, Source
+from .fleetrun import FAILED_STATES, FleetCall, FleetRun, FleetState, Source
 from .sanitize import one_line
-
-if TYPE_CHECKING:  # parsed by the client; the model only reads them (no client import at run time)
-    from oxytui.client.records import HistoryPage, NodeRecord, TraceView
 
 __all__ = ["Fleet", "FleetCall", "FleetEvent", "FleetRun", "FleetState", "Source"]
 
@@ -146,7 +146,7 @@ class Fleet:
             side = call.record if call.record.state is not None else call.caller_record
             if side is None or side.state is None or not run.first_finish(call.node_id):
                 continue
-            failed = side.failed
+            failed = side.state in FAILED_STATES
             self.callees.add(call.node_type, call.callee, side.node, failed, side.duration, side.total_tokens)
             when = _clamp(self.clock(side.node).to_wall(side.update_time), received_wall)
             events.append(FleetEvent("call_end", run, when or received_wall, side))

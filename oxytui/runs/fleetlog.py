@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:
+    from oxytui.client.records import NodeRecord
+
 from .calltree import CallStatus, RunState
 from .fleet import FleetEvent
 from .fleetrun import FleetRun, FleetState, Source
 from .sanitize import one_line
 from .store import TRAFFIC, RunStore
-
-if TYPE_CHECKING:  # parsed by the client; the model only reads them (no client import at run time)
-    from oxytui.client.records import NodeRecord
 
 __all__ = ["apply_call_row", "apply_fleet_events", "record_detail"]
 

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from oxytui.common.state import OxyState
+
+if TYPE_CHECKING:
+    from oxytui.client.records import NodeRecord
+
 from .errors import is_error_output
 
-if TYPE_CHECKING:  # records are parsed by the client; the model only reads them (no client import)
-    from oxytui.client.records import NodeRecord
-    from oxytui.client.schemas import OxyState
-
-__all__ = ["FleetCall", "FleetRun", "FleetState", "Source"]
+__all__ = ["FAILED_STATES", "FleetCall", "FleetRun", "FleetState", "Source"]
 
 
 class Source(StrEnum):
@@ -37,6 +38,10 @@ class FleetState(StrEnum):
     CANCELED = "canceled"
     UNKNOWN = "unknown"
     """The watcher gave up before every record had a state."""
+
+
+FAILED_STATES = (OxyState.FAILED, OxyState.ERROR)
+_FAILED = FAILED_STATES
 
 
 @dataclass(slots=True, eq=False)
@@ -89,7 +94,9 @@ class FleetCall:
 
     @property
     def failed(self) -> bool:
-        return self.record.failed or (self.caller_record is not None and self.caller_record.failed)
+        return self.record.state in _FAILED or (
+            self.caller_record is not None and self.caller_record.state in _FAILED
+        )
 
     @property
     def running(self) -> bool:
@@ -174,16 +181,16 @@ class FleetRun:
         if not self.ended:
             return FleetState.RUNNING
         root = self.root
-        if any(r.failed for r in self.all_records()) or is_error_output(self.answer):
+        if any(r.state in _FAILED for r in self.all_records()) or is_error_output(self.answer):
             return FleetState.FAILED
-        if root is not None and root.state is not None and root.state.name == "CANCELED":
+        if root is not None and root.state is OxyState.CANCELED:
             return FleetState.CANCELED
         return FleetState.COMPLETED
 
     @property
     def has_failures(self) -> bool:
         """A record failed already (the run may still be running)."""
-        return any(r.failed for r in self.all_records())
+        return any(r.state in _FAILED for r in self.all_records())
 
     @property
     def duration(self) -> float | None:

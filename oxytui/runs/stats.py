@@ -5,13 +5,9 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from oxytui.client.stats import percentile as _nearest_rank
+from oxytui.common.stats import percentile
 
-
-def percentile(sorted_values: list[float], q: float) -> float:
-    """Nearest-rank percentile of an already sorted list (0 when empty): the client's one definition."""
-    value = _nearest_rank(sorted_values, q)
-    return 0.0 if value is None else value
+__all__ = ["NodeStats", "percentile"]
 
 
 @dataclass(slots=True)
@@ -88,11 +84,13 @@ class NodeStats:
         return sum(self.latencies) / len(self.latencies) if self.latencies else 0.0
 
     def latency_pct(self, q: float) -> float:
-        return percentile(sorted(self.latencies), q)
+        """Latency percentile; 0.0 while no run finished (callers show "—" then: they test ``latencies``)."""
+        return percentile(sorted(self.latencies), q) or 0.0
 
     def latency_percentiles(self) -> tuple[float, float, float]:
+        """p50, p95, p99; 0.0 each while no run finished (exports keep a number in every column)."""
         s = sorted(self.latencies)
-        return percentile(s, 50), percentile(s, 95), percentile(s, 99)
+        return percentile(s, 50) or 0.0, percentile(s, 95) or 0.0, percentile(s, 99) or 0.0
 
     @property
     def ttfe_avg(self) -> float:

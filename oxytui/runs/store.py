@@ -217,15 +217,9 @@ class RunStore:
         run = self.runs.get((node, trace_id))
         if run is None or not run.live:
             return run
-        if state is None:
-            answered = bool(run.answer) and not error and not is_error_output(run.answer)
-            state = RunState.COMPLETED if answered else RunState.FAILED
-            if not run.answer and not error:
-                error = "stream ended without an answer"
+        state, error = _outcome(run, state, error)
         if error:
             run.error = one_line(error, 500)
-        if state is RunState.COMPLETED and run.error_calls() and not run.answer:
-            state = RunState.FAILED
         run.state = state
         run.end_mono = mono
         ok = None if state is RunState.CANCELED else state is RunState.COMPLETED
@@ -362,6 +356,25 @@ class RunStore:
         if mono > self.last_mono:
             self.last_mono = mono
         self.version += 1
+
+
+def _outcome(run: Run, state: RunState | None, error: str) -> tuple[RunState, str]:
+    """The health rule: a run succeeded only when it answered and nothing inside it failed. A failed call
+    (an error-shaped observation) or an error event fails the run even when the agent still wrote an answer
+    around it ("Final answer (via boom): boom tool failed"), so success rates, probes and node status see
+    the failure. ``state`` None: decide from what arrived; canceled and failed stay as given."""
+    if state is not None and state is not RunState.COMPLETED:
+        return state, error
+    if state is None and not run.answer and not error and not run.error:
+        return RunState.FAILED, "stream ended without an answer"
+    if error or run.error or is_error_output(run.answer):
+        return RunState.FAILED, error
+    failed = run.error_calls()
+    if failed:
+        first = failed[0]
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        return RunState.FAILED, f"call {first.callee} failed{more}: {first.output_preview}"
+    return RunState.COMPLETED, error
 
 
 def _query_of(arguments: Any) -> str:

@@ -5,36 +5,49 @@ Kept thin: panes live in ``widgets/``, dialogs in ``screens/``, palette commands
 
 from __future__ import annotations
 
-import gc
+import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from textual.app import App
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.widgets import Input
 
 from oxytui.config import Settings
 from oxytui.runs import ALL, Run, RunStore
 from oxytui.runs.timeline import TimelineEntry, parse_view
 from oxytui.tui.commands import OxyCommands
+from oxytui.tui.gctuning import GCTuning
 from oxytui.tui.keys import APP_BINDINGS
 from oxytui.tui.screens.dialogs import ConfirmScreen, EventDetailScreen, HelpScreen, TogglesScreen
 from oxytui.tui.screens.main import MainScreen
+from oxytui.tui.text import notice, pane_title, plain
 from oxytui.tui.themes import builtin_themes, user_themes
 from oxytui.tui.widgets.chat import TARGETS, ChatInput
 from oxytui.tui.widgets.eventlog import ALL_TYPES, EventLogView
 
 TICK = 0.1
 """Seconds between redraws: bursts of events are coalesced into one refresh per tick."""
-GC_FREEZE_EVERY = 2.0
-GC_UNFREEZE_IDLE = 30
-GC_UNFREEZE_MAX = 150
-"""Every 2 s what is alive moves out of the collector's view (``gc.freeze``). It all comes back (one full
-pass, so cyclic garbage is still freed) after 30 steps when no run is live, or after 150 steps at the latest:
-one long pass every 1-5 minutes instead of a 250 ms stall every few seconds under load."""
 TIMELINE_EVERY = 1.0
 """Seconds between ``/view`` fetches while the timeline pane shows a live run."""
+TERMINAL_CHECK_EVERY = 0.5
+"""Seconds between checks that the terminal is still there (see ``OxyApp._check_terminal``)."""
+
+
+def _tty_fds() -> list[int]:
+    """The process's stdin/stdout descriptors that are terminals now."""
+    fds = []
+    for stream in (sys.__stdin__, sys.__stdout__):
+        try:
+            fd = stream.fileno() if stream is not None else -1
+        except (OSError, ValueError):
+            continue
+        if fd >= 0 and os.isatty(fd):
+            fds.append(fd)
+    return fds
 
 
 class OxyApp(App[int]):
@@ -59,6 +72,7 @@ class OxyApp(App[int]):
         self.settings = settings or Settings()
         self.store = store or RunStore(log_cap=self.settings.log_cap)
         self.frozen = frozen
+        self.gc_tuning = GCTuning()
         self._clock = clock or ((lambda: self.store.last_mono) if frozen else time.monotonic)
         self.controller = controller
         self.theme_errors: list[str] = []
@@ -68,6 +82,8 @@ class OxyApp(App[int]):
         for theme in themes:
             self.register_theme(theme)
         self._wanted_theme = self.settings.theme
+        self._ttys: list[int] = []
+        self._terminal_lost = False
         self.main: MainScreen | None = None
 
     # --- clock ------------------------------------------------------------------------------------------
@@ -77,6 +93,21 @@ class OxyApp(App[int]):
 
     def frame(self) -> int:
         return 0 if self.frozen else int(time.monotonic() * 5)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification passes here: messages carry node names, file names and exception text, so
+        they are shown without markup and cleaned of control/bidi characters (Textual's default parses)."""
+        super().notify(
+            notice(message), title=plain(title, 80), severity=severity, timeout=timeout, markup=markup
+        )
 
     # --- lifecycle ----------------------------------------------------------------------------------------
 
@@ -90,6 +121,8 @@ class OxyApp(App[int]):
             self.notify(f"unknown theme {self._wanted_theme!r}; using oxytui-dark", severity="warning")
         for err in self.theme_errors:
             self.notify(err, title="theme file skipped", severity="warning")
+        for note in self.settings.notes:
+            self.notify(note, title="configuration", severity="warning")
         demo = self.settings.demo or not self.settings.nodes
         if self.controller is None and not self.frozen:
             from oxytui.tui.service import Controller
@@ -101,22 +134,20 @@ class OxyApp(App[int]):
         if self.controller is not None and hasattr(self.controller, "start"):
             self.run_worker(self._start_controller(), exclusive=True, group="controller")
         self.set_interval(TICK, self._tick)
+        self._ttys = [] if self.is_headless else _tty_fds()
+        if self._ttys:
+            self.set_interval(TERMINAL_CHECK_EVERY, self._check_terminal)
         if not self.frozen:
-            self._gc_steps = 0
-            self.set_interval(GC_FREEZE_EVERY, self._gc_step)
+            self.gc_tuning.apply()  # rarer collector passes over the store; undone in on_unmount
 
-    def _gc_step(self) -> None:
-        """Keep full collections short. The store holds ~10^5-10^6 long-lived containers (log rows, raw
-        event dicts, call trees); a full pass over them stalled keys for ~250 ms every few seconds under
-        load. Acyclic data is still freed by reference counting while frozen."""
-        self._gc_steps += 1
-        idle = self._gc_steps >= GC_UNFREEZE_IDLE and not self.store.live_runs()
-        if idle or self._gc_steps >= GC_UNFREEZE_MAX:
-            self._gc_steps = 0
-            gc.unfreeze()
+    def _check_terminal(self) -> None:
+        """Leave (controller closed, recording flushed) once the terminal is gone. SIGHUP may never come
+        (``nohup``, wrappers, some SSH drops), and Textual's input thread then spins on EOF for ever; a
+        hung-up terminal fails ``isatty`` (its ioctl returns EIO), so that is what is checked."""
+        if self._terminal_lost or all(os.isatty(fd) for fd in self._ttys):
             return
-        gc.collect(1)  # young cyclic garbage first, so little of it is frozen
-        gc.freeze()
+        self._terminal_lost = True
+        self.run_worker(self._close_and_exit(), group="quit")
 
     async def _start_controller(self) -> None:
         if hasattr(self.controller, "notify"):
@@ -168,8 +199,7 @@ class OxyApp(App[int]):
         ctl, self.controller = self.controller, None
         if ctl is not None and hasattr(ctl, "aclose"):
             await ctl.aclose()
-        if not self.frozen:
-            gc.unfreeze()  # the process may go on (tests, embedding): give the collector everything back
+        self.gc_tuning.restore()  # the process may go on (tests, embedding): the host's thresholds back
 
     async def action_quit(self) -> None:
         """Textual's own quit (ctrl+q) asks too when runs are live."""
@@ -261,7 +291,7 @@ class OxyApp(App[int]):
             main.timeline.show(None, [], "no run selected — pick an event in the log", time.monotonic())
             return
         entries, note = await self.fetch_timeline(run)
-        main.timeline.border_title = f"Server timeline (/view) · {run.node} · v: call tree"
+        main.timeline.border_title = pane_title("Server timeline (/view)", run.node, "v: call tree")
         main.timeline.show(run.key, entries, note, time.monotonic())
 
     async def fetch_timeline(self, run: Run) -> tuple[list[TimelineEntry], str]:

@@ -20,6 +20,19 @@ APP_BINDINGS: list[Binding] = [
     Binding("escape", "restore", "Back", show=False, id="restore"),
 ]
 
+REPLAY_BINDINGS: list[Binding] = [
+    Binding("space", "replay_toggle", "Play/pause", id="replay_toggle"),
+    Binding("full_stop", "replay_step", "Step", id="replay_step"),
+    Binding("right_square_bracket", "replay_jump(10)", "+10s", id="replay_forward"),
+    Binding("left_square_bracket", "replay_jump(-10)", "-10s", id="replay_back"),
+]
+
+OTHER_BINDING_IDS = {"event_detail": "enter"}
+"""Bindings of widgets (not the app) that still have an id: remappable, never clash with app keys."""
+
+RESERVED_KEYS = {"ctrl+p": "the command palette", "ctrl+q": "quit (Textual)", "ctrl+c": "copy/quit (Textual)"}
+"""Keys Textual itself binds on the app: a [keys] entry taking one of them would silently lose."""
+
 HELP_EXTRA: list[tuple[str, str]] = [
     ("enter", "event log: show the selected event's full JSON"),
     ("↑ ↓ pgup pgdn home", "event log: move; end: follow the newest events again"),

@@ -8,11 +8,12 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
-from textual.binding import Binding
+from textual.events import Mount
 
 from oxytui.config import Settings
 from oxytui.runs import RunStore
 from oxytui.tui.app import OxyApp
+from oxytui.tui.keys import REPLAY_BINDINGS
 
 
 class ReplayController:
@@ -62,12 +63,16 @@ class ReplayController:
     def status_text(self) -> str:
         rp = self.replayer
         if rp is None:
-            return "REPLAY loading…"
+            return "loading…"
         state = "paused" if rp.paused else ("step" if rp.step_mode else "playing")
         if self.finished:
             state = "done"
         speed = "max" if rp.speed == 0 else f"×{rp.speed:g}"
-        return f"REPLAY {rp.offset:.1f}/{rp.duration:.1f}s {speed} {state}"
+        return f"{rp.offset:.1f}/{rp.duration:.1f}s {speed} {state}"
+
+    def live_user(self) -> int:
+        """Nothing here runs on a node: quitting a replay never asks (see ``OxyApp.user_live``)."""
+        return 0
 
     def toggle(self) -> None:
         if self.replayer is not None:
@@ -89,12 +94,21 @@ class ReplayController:
 
 
 class ReplayApp(OxyApp):
-    BINDINGS = [
-        Binding("space", "replay_toggle", "Play/pause", id="replay_toggle"),
-        Binding("full_stop", "replay_step", "Step", id="replay_step"),
-        Binding("right_square_bracket", "replay_jump(10)", "+10s", id="replay_forward"),
-        Binding("left_square_bracket", "replay_jump(-10)", "-10s", id="replay_back"),
-    ]
+    """The dashboard over a recording: marked REPLAY (not DEMO), quits without asking, no chat keys."""
+
+    BINDINGS = REPLAY_BINDINGS
+    NO_ACTIONS = frozenset({"focus_chat", "chat_target"})
+    """Chat bindings: disabled and hidden from the footer (nothing can be sent to a recording)."""
+
+    async def on_mount(self, event: Mount) -> None:
+        event.prevent_default()  # run OxyApp's mount here, once, then relabel its screen
+        await super().on_mount()
+        if self.main is not None:
+            self.main.marker = "REPLAY"
+            self.main.flush(self.clock(), self.frame(), force=True)  # the first frame already says so
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action not in self.NO_ACTIONS and super().check_action(action, parameters)
 
     def _replay(self) -> ReplayController:
         assert isinstance(self.controller, ReplayController)

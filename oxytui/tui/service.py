@@ -27,6 +27,12 @@ _SOURCES = {"user": Source.MINE, "demo": Source.DEMO, "probe": Source.PROBE}
 PROBE_EVERY = 5.0
 YIELD_EVERY = 64
 """Events handled per stream before giving other streams a turn (buffered data never awaits)."""
+ATTACH_IDLE = 60.0
+"""Seconds an attach may go without a real event (pings do not count) before it is given up: a trace
+the node does not know, or whose events another reader takes, would otherwise stay 'live' for ever."""
+
+
+_WHY = "without an answer (an unknown trace, or another reader took its events); not counted as a failure"
 
 
 class Controller(TrafficControl):
@@ -45,6 +51,7 @@ class Controller(TrafficControl):
         self.demo_interval = demo_interval
         self.demo_driver = self.demo
         self._groups = itertools.count(1)
+        self.attach_idle = ATTACH_IDLE
         self.gate = IngestGate()
         """Shared ingest budget: all streams together get a slice, then the UI gets a gap."""
         self.notify: Callable[[str, str], None] = lambda msg, severity: None
@@ -330,18 +337,37 @@ class Controller(TrafficControl):
 
     async def _run(self, agent: SSEOxyGent, request: Any, attach_trace: str = "") -> None:
         trace = request.current_trace_id if request is not None else attach_trace
+        idle = None if request is not None else self.attach_idle
+        bound = asyncio.timeout(idle)
         try:
             stream = agent.stream(request) if request is not None else agent.attach(attach_trace)
             n = 0
             gate = self.gate
             add = self.store.add_event
-            async for ev in stream:
-                if not gate.open():  # the slice is spent: the UI gets its gap before more ingest
-                    await gate.admit()
-                add(ev)
-                n += 1
-                if n % YIELD_EVERY == 0:  # and one flooding node must not starve the other streams
-                    await asyncio.sleep(0)
+            loop = asyncio.get_running_loop()
+            async with bound:
+                async for ev in stream:
+                    if idle is not None and ev.type != "ping":
+                        if ev.type == "close":  # an attach judges its own end (below), not the store
+                            break
+                        bound.reschedule(loop.time() + idle)
+                    if not gate.open():  # the slice is spent: the UI gets its gap before more ingest
+                        await gate.admit()
+                    add(ev)
+                    n += 1
+                    if n % YIELD_EVERY == 0:  # and one flooding node must not starve the other streams
+                        await asyncio.sleep(0)
+            closer = getattr(stream, "aclose", None)  # after a break: release the connection now
+            if closer is not None:
+                await closer()
+        except TimeoutError:
+            if not bound.expired():
+                self._finish(agent.name, trace, RunState.FAILED, f"{agent.name}: timed out")
+                return
+            self._finish(
+                agent.name, trace, RunState.CANCELED, f"attach ended: nothing received for {idle:g}s {_WHY}"
+            )
+            return
         except asyncio.CancelledError:
             self._finish(
                 agent.name,
@@ -356,6 +382,10 @@ class Controller(TrafficControl):
         except Exception as exc:  # never let one run take the app down
             log.exception("run %s on %s crashed", trace, agent.name)
             self._finish(agent.name, trace, RunState.FAILED, f"internal error: {exc!r}")
+            return
+        run = self.store.get_run(agent.name, trace)
+        if request is None and run is not None and not run.answer and not run.error_calls():
+            self._finish(agent.name, trace, RunState.CANCELED, f"attach ended: the stream closed {_WHY}")
             return
         self._finish(agent.name, trace, None, "")
 

@@ -77,6 +77,11 @@ def test_version_wall_time() -> None:
         ["watch"],
         ["replay", "/nope.jsonl"],
         ["export"],
+        ["export", "/nope.jsonl"],
+        ["--them", "x"],
+        ["sim", "--node", "3"],
+        ["replya", "foo"],
+        ["--theme", "nope"],
         ["sim", "--port", "99999"],
     ],
 )
@@ -146,3 +151,45 @@ def test_sim_then_watch_end_to_end(tmp_path: Path) -> None:
     probes = [json.loads(x) for x in res.stdout.splitlines() if '"probe"' in x]
     assert len(probes) == 2 and all(p["ok"] for p in probes)
     assert sim.returncode == 0
+
+
+def test_dashboard_on_a_pipe_exits_2_at_once() -> None:
+    """`oxytui --demo | cat` used to draw a full-screen UI into the pipe at 60% CPU for ever."""
+    t = time.perf_counter()
+    res = run("--demo")  # capture_output: stdout is a pipe
+    assert res.returncode == 2 and res.stdout == ""
+    assert res.stderr == (
+        "oxytui: the dashboard needs a terminal, but stdout is not one "
+        "(use `oxytui watch` for headless checks)\n"
+    )
+    assert time.perf_counter() - t < 30
+
+
+def test_typo_of_a_subcommand_is_suggested() -> None:
+    res = run("replya", "foo")
+    assert res.returncode == 2 and res.stderr == "oxytui: unknown command 'replya' (did you mean 'replay'?)\n"
+
+
+def test_replay_no_ui_into_a_closed_pipe(tmp_path: Path) -> None:
+    """`oxytui replay --no-ui | head -1`: head exits after one line; the writer must end quietly."""
+    path = tmp_path / "r.jsonl"
+    with Recorder(path) as rec:
+        for i in range(3000):
+            msg = SSEMessage(
+                "message", f'{{"type":"think","content":"step {i} {"x" * 80}"}}', str(i), None, 30
+            )
+            rec.wire_tap("n", "T", msg, 100.0 + i / 1000)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OXYTUI_CONFIG_DIR": "/nonexistent-oxytui-cfg"}
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "oxytui.cli", "replay", str(path), "--no-ui"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert writer.stdout is not None
+    head = subprocess.run(["head", "-1"], stdin=writer.stdout, capture_output=True, timeout=60)
+    writer.stdout.close()  # only head holds the read end now: once it exits, writes fail with EPIPE
+    _, err = writer.communicate(timeout=60)
+    assert head.stdout.decode().count("\n") == 1 and "step 0" in head.stdout.decode()
+    assert writer.returncode == 0, err
+    assert b"Traceback" not in err and b"BrokenPipe" not in err and b"Exception ignored" not in err

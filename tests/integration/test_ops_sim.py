@@ -107,7 +107,8 @@ async def test_watch_over_the_sim_cluster() -> None:
     states = {n: s.state for n, s in w.nodes.items()}
     dead = list(cluster.urls)[-1]
     assert states.pop(dead) == "down" and set(states.values()) == {"up"}
-    assert w.success_rate == 4 / 6 and code == 0
+    assert w.success_rate == 4 / 6  # above --fail-below 0.6, but a node ended down: that fails it
+    assert code == 1 and f"down or never checked: {dead}" in err.getvalue()
     assert TOKEN not in out.getvalue()
     metrics = w.metrics_text()
     assert f'oxytui_node_up{{node="{dead}"}} 0' in metrics

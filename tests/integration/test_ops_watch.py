@@ -180,3 +180,37 @@ def test_interval_precedence() -> None:
     assert (w.nodes["a"].every, w.nodes["b"].every) == (5.0, 30.0)
     w = Watcher(Settings(nodes=nodes), WatchOptions(every=2.0), io.StringIO(), io.StringIO())
     assert (w.nodes["a"].every, w.nodes["b"].every) == (2.0, 2.0)  # the command line wins
+
+
+async def test_a_failed_call_inside_a_probe_fails_it() -> None:
+    """The agent answers "Final answer (via boom): boom tool failed ...": the probe still failed."""
+    async with ScriptedServer() as boom:
+        boom.on("GET", "/check_alive", Json({"alive": 1}))
+        boom.on("POST", "/sse/chat", Replay((CAPTURES / "math_boom.sse").read_bytes(), chunk_size=500))
+        out, err = io.StringIO(), io.StringIO()
+        opts = WatchOptions(probe="boom", every=0.01, count=1, json=True, fail_below=0.9, timeout=5)
+        w = Watcher(settings(("boom", boom.url)), opts, out, err)
+        code = await w.run()
+    by = {(o["node"], o["kind"]): o for o in lines(out)}
+    probe = by[("boom", "probe")]
+    assert probe["ok"] is False and probe["detail"].startswith("call boom failed: boom tool failed")
+    assert by[("boom", "state")]["to"] == "degraded"
+    assert w.success_rate == 0.0 and code == 1
+
+
+async def test_a_down_node_fails_fail_below_even_without_a_probe() -> None:
+    """Issue 13: a probe on one node, none on the dead one: its failed checks count, and down fails."""
+    async with ScriptedServer() as good:
+        healthy(good)
+        dead = f"http://127.0.0.1:{free_port()}"
+        nodes = [
+            NodeConfig(name="good", url=good.url, probe_query="add 2 3"),
+            NodeConfig(name="us-stage-dead-01", url=dead),
+        ]
+        out, err = io.StringIO(), io.StringIO()
+        opts = WatchOptions(every=0.01, count=1, fail_below=0.5, timeout=5)
+        w = Watcher(Settings(nodes=nodes), opts, out, err)
+        code = await w.run()
+    assert "us-stage-dead-01 state unknown -> down" in out.getvalue()
+    assert w.success_rate == 0.5  # good's probe (1/1) and dead's /check_alive (0/1)
+    assert code == 1 and "down or never checked: us-stage-dead-01" in err.getvalue()

@@ -68,7 +68,7 @@ class _Feed:
     def ev(self, cls: type[OxyEvent], node: str, trace: str, dt: float = 0.05, **kw: Any) -> None:
         self.t += dt
         self.n += 1
-        kind = cls.__dataclass_fields__["type"].default
+        kind = cls().type
         raw = kw.pop("raw", None) or {
             "type": kind,
             "content": {k: v for k, v in kw.items() if k not in ("current_trace_id",)},

@@ -69,3 +69,29 @@ async def test_replay_of_damaged_recording_says_where(tmp_path: Path) -> None:
         await until(pilot, lambda: replay.controller is not None and replay.controller.finished)
         assert replay.controller.damage is not None
         assert replay.store.get_run("n", "t") is not None
+
+
+async def test_replay_is_marked_quits_at_once_and_has_no_chat_keys(tmp_path: Path) -> None:
+    """Issue 13, 9: REPLAY (not DEMO), no quit question for runs still live in the recording, no chat."""
+    from oxytui.client.sse import SSEMessage
+    from oxytui.ops.record import Recorder
+    from oxytui.tui.widgets.chat import ChatInput
+
+    path = tmp_path / "live.jsonl"
+    with Recorder(path) as rec:  # a run that never finished: it stays live at the end of the replay
+        rec.mark("start", "n", "T", 1.0, query="slow 9")
+        rec.wire_tap("n", "T", SSEMessage("message", '{"type":"think","content":"hm"}', "1", None, 30), 1.5)
+    replay = make_replay_app(Settings(), path, speed=0)
+    async with replay.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: replay.controller is not None and replay.controller.finished)
+        assert len(replay.store.live_runs()) == 1
+        top = str(replay.main.query_one("#topbar").render())
+        assert top.startswith(" oxytui  REPLAY ") and "DEMO" not in top, top
+        target = replay.main.chat.target
+        await pilot.press("c", "ctrl+o")
+        assert not isinstance(replay.focused, ChatInput) and replay.main.chat.target == target
+        footer_keys = {b.binding.action for b in replay.screen.active_bindings.values() if b.enabled}
+        assert "focus_chat" not in footer_keys and "chat_target" not in footer_keys
+        await pilot.press("q")
+        await until(pilot, lambda: not replay.is_running or replay.return_code is not None, 5)
+        assert type(replay.screen).__name__ != "ConfirmScreen"

@@ -61,27 +61,31 @@ async def test_idle_gate_admits_at_once_and_cancel_is_safe() -> None:
     assert gate.open()
 
 
-async def test_gc_freeze_steps_and_unfreeze_when_idle_or_at_the_latest() -> None:
+async def test_app_leaves_the_hosts_gc_state_as_it_found_it() -> None:
+    """The host froze objects and chose thresholds before starting the app: after the app ran (and
+    collected under load) the same objects are frozen, the thresholds are the host's, GC is on."""
     import gc
 
     from oxytui.config import Settings
-    from oxytui.tui.app import GC_UNFREEZE_IDLE, GC_UNFREEZE_MAX, OxyApp
+    from oxytui.tui.app import OxyApp
+    from oxytui.tui.gctuning import RUNNING_THRESHOLDS
 
-    app = OxyApp(Settings(), controller=object())  # no transport: only the collector steps matter
-    async with app.run_test(size=(100, 30)):
-        app._gc_step()
-        assert gc.get_freeze_count() > 0
-        app.store.start_run("n", "T", "q", 0.0, 0.0)  # a live run: no early unfreeze
-        app._gc_steps = GC_UNFREEZE_IDLE
-        app._gc_step()
-        assert gc.get_freeze_count() > 0
-        app._gc_steps = GC_UNFREEZE_MAX - 1
-        app._gc_step()
-        assert gc.get_freeze_count() == 0 and app._gc_steps == 0
-        app._gc_step()
-        app.store.finish_run("n", "T", 1.0, 1.0)
-        app._gc_steps = GC_UNFREEZE_IDLE - 1  # idle: back after 30 steps
-        app._gc_step()
-        assert gc.get_freeze_count() == 0
-        app._gc_step()
-    assert gc.get_freeze_count() == 0  # unmount gives everything back
+    before = gc.get_threshold()
+    host_objects = [[i] for i in range(1000)]
+    gc.freeze()  # the host's own frozen objects
+    frozen = gc.get_freeze_count()
+    gc.set_threshold(900, 11, 12)
+    try:
+        app = OxyApp(Settings(), controller=object())  # no transport: only the collector settings matter
+        async with app.run_test(size=(100, 30)) as pilot:
+            assert gc.get_threshold() == RUNNING_THRESHOLDS and gc.isenabled()
+            garbage = [[[j] for j in range(100)] for _ in range(2000)]  # allocations under load
+            del garbage
+            await pilot.pause()
+        assert gc.get_threshold() == (900, 11, 12) and gc.isenabled()
+        tracked = {id(o) for o in gc.get_objects()}  # generations 0-2: frozen objects are not listed
+        assert not any(id(o) in tracked for o in host_objects), "the host's frozen objects were unfrozen"
+        assert 0 < gc.get_freeze_count() <= frozen  # frozen objects may die meanwhile, none are added
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2] / "oxytui"
 ALLOWED: dict[str, set[str]] = {
     "common": set(),  # stdlib-only helpers every layer shares
     "client": {"common"},
-    "runs": {"client", "common"},  # until percentile moves to a dependency-free home (issue 10)
+    "runs": {"common"},
     "sim": {"client", "common"},
     "ops": {"client", "runs", "config", "common"},
     "config": {"common"},

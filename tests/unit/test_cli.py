@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from oxytui import __version__
-from oxytui.cli import main
+from oxytui.cli import main, parsers
 from oxytui.client.sse import SSEMessage
 from oxytui.config import Settings
 from oxytui.ops.record import Recorder
@@ -27,7 +27,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def fake_tui(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Stand-in for oxytui.tui.app so dispatch is tested without starting Textual."""
+    """Stand-in for oxytui.tui.app so dispatch is tested without starting Textual (on a 'terminal')."""
+    monkeypatch.setattr("oxytui.cli.stdout_is_terminal", lambda: True)
     calls: list[Any] = []
     mod = types.ModuleType("oxytui.tui.app")
     mod.run_app = lambda settings: calls.append(settings) or 0  # type: ignore[attr-defined]
@@ -176,3 +177,149 @@ def test_export_subcommand(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     out = tmp_path / "run.json"
     assert main(["export", str(path), "--format", "run", "-o", str(out)]) == 0
     assert json.loads(out.read_text())["answer"] == "5"
+
+
+# --- strictness (issue 13, point 10) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--them", "x"], "unrecognized arguments: --them"),
+        (["--read"], "unrecognized arguments: --read"),
+        (["sim", "--node", "3"], "unrecognized arguments: --node"),
+        (["watch", "http://a:1", "--fail-bel", "0.5"], "unrecognized arguments: --fail-bel"),
+        (["replay", "x.jsonl", "--spe", "2"], "unrecognized arguments: --spe"),
+        (["export", "x.jsonl", "--form", "csv"], "unrecognized arguments: --form"),
+    ],
+)
+def test_flag_prefixes_are_refused(
+    argv: list[str], words: str, capsys: pytest.CaptureFixture[str], fake_tui: list[Any]
+) -> None:
+    assert main(argv) == 2
+    assert words in one_error_line(capsys) and fake_tui == []
+
+
+def test_every_flag_has_help_text() -> None:
+    for name, parser in parsers().items():
+        assert not parser.allow_abbrev, name
+        for action in parser._actions:
+            assert action.help, f"oxytui {name} {action.option_strings or action.dest}: no help"
+
+
+@pytest.mark.parametrize(("word", "cmd"), [("replya", "replay"), ("wacth", "watch"), ("exprot", "export")])
+def test_unknown_first_word_suggests_the_subcommand(
+    word: str, cmd: str, capsys: pytest.CaptureFixture[str], fake_tui: list[Any]
+) -> None:
+    assert main([word, "foo"]) == 2
+    assert one_error_line(capsys) == f"oxytui: unknown command {word!r} (did you mean {cmd!r}?)"
+    assert fake_tui == []
+
+
+def test_unknown_theme_exits_2_from_each_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], fake_tui: list[Any]
+) -> None:
+    assert main(["--theme", "nope"]) == 2
+    line = one_error_line(capsys)
+    assert line.startswith("oxytui: --theme: unknown theme 'nope' (available: ")
+    assert "oxytui-light" in line and "textual-dark" in line
+    monkeypatch.setenv("OXYTUI_THEME", "nope2")
+    assert main([]) == 2
+    assert "environment OXYTUI_THEME: unknown theme 'nope2'" in one_error_line(capsys)
+    monkeypatch.delenv("OXYTUI_THEME")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[ui]\nread_only = true\ntheme = "nope3"\n')
+    assert main(["--config", str(cfg)]) == 2
+    assert one_error_line(capsys).startswith(
+        f"oxytui: config error: {cfg}:3: ui.theme: unknown theme 'nope3'"
+    )
+    assert main(["replay", str(_recording(tmp_path / "r.jsonl")), "--theme", "nope"]) == 2
+    assert "unknown theme 'nope'" in one_error_line(capsys)
+    assert fake_tui == []
+
+
+def test_user_theme_is_known(tmp_path: Path, fake_tui: list[Any]) -> None:
+    themes = tmp_path / "cfg" / "themes"
+    themes.mkdir(parents=True)
+    (themes / "mine.toml").write_text('name = "mine"\nprimary = "#336699"\n')
+    assert main(["--theme", "mine"]) == 0
+    assert fake_tui[0].theme == "mine"
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        (
+            'pause_lg = "space"',
+            "keys.pause_lg: unknown binding id (valid ids: call_tree, chat_target, event_detail, filter,",
+        ),
+        ('filter = "q"', "keys.filter: key 'q' is bound twice: quit and filter"),
+        ('help = "p"', "keys.help: key 'p' is bound twice: pause_log and help"),
+        ('filter = "ctrl+p"', "keys.filter: key 'ctrl+p' is reserved for the command palette"),
+        ('quit = "x"\nfilter = "x"', "keys.filter: key 'x' is bound twice: quit and filter"),
+    ],
+)
+def test_bad_key_bindings_exit_2_naming_them(
+    keys: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_tui: list[Any]
+) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f"[ui]\nread_only = true\n\n[keys]\n{keys}\n")
+    assert main(["--config", str(cfg)]) == 2
+    line = one_error_line(capsys)
+    lineno = 5 + keys.count("\n")  # the line of the entry that clashes
+    assert line.startswith(f"oxytui: config error: {cfg}:{lineno}: ") and expected in line, line
+    assert fake_tui == []
+
+
+def test_key_bindings_are_normalized_and_swaps_allowed(tmp_path: Path, fake_tui: list[Any]) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[keys]\nhelp = "f1, ?"\nquit = "p"\npause_log = "q"\nfilter = "Ctrl+f"\n')
+    assert main(["--config", str(cfg)]) == 0
+    assert fake_tui[0].keys == {"help": "f1,question_mark", "quit": "p", "pause_log": "q", "filter": "ctrl+f"}
+
+
+def test_replay_keys_clash_only_in_replay(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_tui: list[Any]
+) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[keys]\npause_log = "space"\n')
+    assert main(["--config", str(cfg)]) == 0  # live: space is free
+    rec = _recording(tmp_path / "r.jsonl")
+    assert main(["replay", str(rec), "--config", str(cfg)]) == 2
+    assert "key 'space' is bound twice: pause_log and replay_toggle" in one_error_line(capsys)
+
+
+def test_dashboard_refuses_a_pipe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], fake_tui: list[Any]
+) -> None:
+    monkeypatch.setattr("oxytui.cli.stdout_is_terminal", lambda: False)
+    assert main(["--demo"]) == 2
+    assert one_error_line(capsys) == (
+        "oxytui: the dashboard needs a terminal, but stdout is not one "
+        "(use `oxytui watch` for headless checks)"
+    )
+    assert main(["replay", str(_recording(tmp_path / "r.jsonl"))]) == 2
+    assert "use --no-ui" in one_error_line(capsys)
+    assert fake_tui == []
+
+
+def test_export_run_implies_format_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _recording(tmp_path / "r.jsonl")
+    assert main(["export", str(path), "--run", "T"]) == 0
+    assert json.loads(capsys.readouterr().out)["answer"] == "5"
+    assert main(["export", str(path), "--run", "T", "--format", "csv"]) == 2
+    assert "cannot be combined with --format csv" in one_error_line(capsys)
+
+
+@pytest.mark.parametrize("sub", ["replay", "export"])
+def test_missing_file_is_exit_2_everywhere(
+    sub: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([sub, str(tmp_path / "nope.jsonl")]) == 2
+    assert f"oxytui {sub}: cannot read recording" in one_error_line(capsys)
+
+
+def test_export_unwritable_output_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _recording(tmp_path / "r.jsonl")
+    assert main(["export", str(path), "-o", "/proc/oxytui-nope/x.json"]) == 2
+    assert "oxytui export: -o: cannot create" in one_error_line(capsys)

@@ -9,6 +9,7 @@ import pytest
 from oxytui.client.events import event_from_comment, event_from_message
 from oxytui.client.sse import SSEComment, SSEDecoder
 from oxytui.runs import CallStatus, RunState, RunStore, is_error_output, one_line
+from oxytui.runs.calltree import MAX_DEPTH, Run
 from oxytui.runs.store import ALL, NodeStatus
 
 
@@ -64,14 +65,51 @@ def test_stream_rows_coalesce(captures_dir: Path) -> None:
     assert "I should call math_agent" in streams[0].detail()["text"]
 
 
-def test_boom_is_error_run_still_completes(captures_dir: Path) -> None:
+def test_a_failed_call_fails_the_run_and_the_health(captures_dir: Path) -> None:
+    """The agent still answers ("Final answer (via boom): boom tool failed ..."), but a call inside the
+    run failed: the run is failed, so success rates, probes and node status count it (issue 13, 2)."""
     store = RunStore()
+    store.add_node("math")
+    store.set_alive("math", True, 99.0)
     feed_capture(store, captures_dir / "math_boom.sse", "math", "B")
     run = store.get_run("math", "B")
-    assert run is not None and run.state is RunState.COMPLETED
+    assert run is not None and run.state is RunState.FAILED
+    assert run.answer.startswith("Final answer (via boom)")  # the answer is kept
+    assert run.error.startswith("call boom failed: boom tool failed")
     errs = run.error_calls()
     assert [c.callee for c in errs] == ["boom"]
     assert any(r.error for r in store.log.rows)
+    st = store.stats["math"]
+    assert (st.completed, st.failed, st.success_total, st.success_rolling) == (0, 1, 0.0, 0.0)
+    assert store.stats[ALL].failed == 1
+    assert store.status("math") is NodeStatus.DEGRADED
+
+
+def test_an_error_event_fails_an_answered_run() -> None:
+    store = RunStore()
+    run = store.start_run("n", "T", "q", 1.0, 1.0)
+    run.answer = "42"
+    run.error = "RemoteError: upstream hiccup"  # what an `error` event leaves behind
+    store.finish_run("n", "T", 2.0, 2.0)
+    assert run.state is RunState.FAILED and store.stats["n"].failed == 1
+
+
+def test_an_explicit_outcome_is_kept_unless_a_call_failed() -> None:
+    """Recordings carry the state the recorder saw; a replay applies today's rule to the same events."""
+    store = RunStore()
+    run = store.start_run("n", "T", "q", 1.0, 1.0)
+    assert store.finish_run("n", "T", 2.0, 2.0, state=RunState.COMPLETED) is run
+    assert run.state is RunState.COMPLETED  # explicit and nothing failed inside
+    run = store.start_run("n", "T2", "q", 3.0, 3.0)
+    call = dict(
+        caller="agent", callee="boom", category="tool", call_stack=["user", "agent", "boom"], mono=3.1
+    )
+    run.on_tool_call(node_id="X", arguments={}, **call)  # type: ignore[arg-type]
+    run.on_observation(node_id="X", output="boom tool failed on purpose", **call)  # type: ignore[arg-type]
+    run.answer = "Final answer (via boom): boom tool failed on purpose"
+    store.finish_run("n", "T2", 4.0, 4.0, state=RunState.COMPLETED)
+    assert run.state is RunState.FAILED and run.error == "call boom failed: boom tool failed on purpose"
+    assert store.finish_run("n", "T3", 5.0, 5.0, state=RunState.CANCELED) is None
 
 
 def test_remote_down_marks_call_error(captures_dir: Path) -> None:
@@ -203,3 +241,49 @@ def test_view_timeline_parse_and_gantt() -> None:
     ]
     assert gantt(entries, 21) == [(0, 21), (10, 11)]
     assert parse_view({"code": 404}) == [] and parse_view("x") == []
+
+
+def _nest(run: Run, names: list[str], node_id: str) -> None:
+    run.on_tool_call(
+        node_id=node_id,
+        caller=names[-2],
+        callee=names[-1],
+        category="agent",
+        call_stack=names,
+        arguments={},
+        mono=0.0,
+    )
+
+
+def test_call_tree_depth_is_capped_with_a_marker() -> None:
+    run = Run("n", "t")
+    names = ["user"] + [f"a{i}" for i in range(3 * MAX_DEPTH)]
+    for i in range(1, len(names)):
+        _nest(run, names[: i + 1], f"N{i}")
+    calls = run.walk()
+    assert len(calls) == 3 * MAX_DEPTH and calls[0].level == 0 and not calls[0].clipped
+    assert [c.level for c in calls[:MAX_DEPTH]] == list(range(MAX_DEPTH))  # true nesting up to the cap
+    assert all(c.level == MAX_DEPTH - 1 and c.clipped for c in calls[MAX_DEPTH:])  # then flattened, marked
+    assert run.clipped == 2 * MAX_DEPTH
+    assert all(c.parent is calls[MAX_DEPTH - 2] for c in calls[MAX_DEPTH - 1 :])
+
+
+def test_call_tree_parent_is_longest_known_prefix() -> None:
+    run = Run("n", "t")
+    _nest(run, ["user", "master"], "M")
+    _nest(run, ["user", "master", "remote", "math", "add"], "A")  # intermediate hops without own calls
+    _nest(run, ["user", "other", "x"], "X")  # no known prefix: a root
+    _nest(run, ["user", "master", "remote"], "R")
+    _nest(run, ["user", "master", "remote", "math"], "Q")
+    by_id = run.calls
+    assert by_id["A"].parent is by_id["M"] and by_id["X"].parent is None
+    assert by_id["R"].parent is by_id["M"] and by_id["Q"].parent is by_id["R"]
+    assert [c.node_id for c in run.roots] == ["M", "X"]
+
+
+def test_printable_is_the_strict_line_for_printed_output() -> None:
+    from oxytui.runs.sanitize import printable
+
+    s = printable("a\x1b]0;t\x07b\u200bc\u202ed\ne\u00a0f" + "x" * 500, 40)
+    assert s.isprintable() and len(s) == 40 and s.endswith("…") and s.startswith("a ]0;t b c d e f")
+    assert printable({"k": "v\x9b"}, 40) == '{"k": "v�"}'

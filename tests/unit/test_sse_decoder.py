@@ -195,3 +195,33 @@ def test_fuzz_chunking_never_changes_the_result(data: bytes, cuts: list[int]) ->
        limit=st.integers(min_value=1, max_value=64))  # fmt: skip
 def test_fuzz_only_too_large_is_raised_and_chunking_agrees(data: bytes, cuts: list[int], limit: int) -> None:
     assert run_limited(chunked(data, cuts), limit) == run_limited([data], limit)
+
+
+_frame_part = st.sampled_from(
+    [b"x", b"\r", b"\n", b"\r\n", b"\0", b"\xff", b"id: ", b": ping\r\n", b"data: 1\r\n", b"retry: 7\r\n"]
+)  # fmt: skip
+
+
+@st.composite
+def oxygent_runs(draw: st.DrawFn) -> bytes:
+    """Runs of OxyGent-framed events (the bulk fast path's input), some with one small defect each."""
+    out = []
+    for _ in range(draw(st.integers(min_value=1, max_value=8))):
+        sid = draw(st.sampled_from([b"a1", b"", b"\xff\xfe", b"i" * 300]))
+        data = draw(st.sampled_from([b'{"type": "stream"}', b"", b"a\rb", b"x" * 5000, b"\xe2\x80\xa8"]))
+        frame = b"id: %s\r\nevent: %s\r\ndata: %s\r\nretry: 3000\r\n\r\n" % (
+            sid, draw(st.sampled_from([b"message", b"close", b""])), data,
+        )  # fmt: skip
+        if draw(st.booleans()):
+            at = draw(st.integers(min_value=0, max_value=len(frame)))
+            frame = frame[:at] + draw(_frame_part) + frame[at:]
+        out.append(frame)
+    return b"".join(out)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=oxygent_runs(), cuts=st.lists(st.integers(min_value=0, max_value=2000), max_size=4))
+def test_fuzz_oxygent_framed_runs_match_the_reference(data: bytes, cuts: list[int]) -> None:
+    whole = decode([data])
+    assert whole == reference_parse(data)
+    assert decode(chunked(data, cuts)) == whole

@@ -12,7 +12,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input
 
 from oxytui.runs import ALL, Run, RunStore
-from oxytui.tui.text import literal, spinner, theme_style
+from oxytui.tui.text import literal, pane_title, plain, spinner, theme_style
 from oxytui.tui.widgets.calltree import CallTree
 from oxytui.tui.widgets.chat import ChatPane
 from oxytui.tui.widgets.eventlog import EventLogView
@@ -56,6 +56,8 @@ class MainScreen(Screen[None]):
         self.read_only = read_only
         self.utc = utc
         self.demo = demo
+        self.marker = "DEMO" if demo else ""
+        """Shown reversed at the left of the top bar: what this screen is not (live nodes): DEMO, REPLAY."""
         self.focus_key = ALL
         self.pinned_run: Run | None = None
         self.chat_runs: list[Run] = []
@@ -190,15 +192,15 @@ class MainScreen(Screen[None]):
             if run.node == key:
                 running |= run.running_agents()
         self.org.show(key, info.org if info else None, running)
-        self.org.border_subtitle = key
+        self.org.border_subtitle = literal(key, limit=40)
 
     def _sync_topbar(self, now: float, frame: int) -> None:
         up, probed, total = self.store.count_up()
         live = self.store.live_runs()
         t = Text(no_wrap=True, end="")
         t.append(" oxytui ", "bold reverse")
-        if self.demo:
-            t.append(" DEMO ", theme_style(self.app, "bold reverse $warning"))
+        if self.marker:
+            t.append(f" {self.marker} ", theme_style(self.app, "bold reverse $warning"))
         t.append("  ")
         if probed < total:
             t.append(f"{spinner(frame)} connecting {probed}/{total} · ", theme_style(self.app, "$warning"))
@@ -218,7 +220,7 @@ class MainScreen(Screen[None]):
         if rec is not None:
             t.append("  ·  ")
             if rec.error:
-                t.append(f"REC FAILED: {rec.error[:60]}", theme_style(self.app, "bold $error"))
+                t.append(f"REC FAILED: {plain(rec.error, 60)}", theme_style(self.app, "bold $error"))
             else:
                 t.append(f"● REC {rec.events:,}", theme_style(self.app, "bold $error"))
         otlp = getattr(self.app.controller, "otlp", None)  # type: ignore[attr-defined]
@@ -230,7 +232,7 @@ class MainScreen(Screen[None]):
         status = getattr(self.app.controller, "status_text", None)  # type: ignore[attr-defined]
         if status is not None:
             t.append("  ·  ")
-            t.append(status(), theme_style(self.app, "bold $accent"))
+            t.append(plain(status(), 80), theme_style(self.app, "bold $accent"))
         self.query_one("#topbar", TopBar).set_text(t)
 
     def sync_titles(self) -> None:
@@ -247,8 +249,9 @@ class MainScreen(Screen[None]):
             sub.append(f" · {len(view.hidden_types) + len(view.hidden_nodes)} hidden", "dim")
         self.query_one("#log-pane").border_subtitle = sub
         scope = "all nodes" if self.focus_key == ALL else self.focus_key
-        self.query_one("#log-pane").border_title = f"Live events · {scope}"
-        self.calls.border_subtitle = self.calls.status_line(self.app.clock(), self.app.frame())  # type: ignore[attr-defined]
+        self.query_one("#log-pane").border_title = pane_title("Live events", scope)
+        status = self.calls.status_line(self.app.clock(), self.app.frame())  # type: ignore[attr-defined]
+        self.calls.border_subtitle = literal(status, limit=80)
 
     def show_timeline(self, on: bool) -> None:
         """Switch the call-tree pane between the tree and the selected run's server-side timeline."""

@@ -6,10 +6,10 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Label, Sparkline, Static
+from textual.widgets import Label, Static
 
 from oxytui.runs import ALL, RunStore
-from oxytui.tui.text import fmt_pct, fmt_secs, literal
+from oxytui.tui.text import fmt_pct, fmt_secs, literal, plain, theme_style
 
 COLS = [
     ("node", 9),
@@ -27,12 +27,56 @@ NARROW_DROP = {"tot", "avg", "p50", "ttfe"}
 """Columns left out on a narrow terminal: the essentials only."""
 
 
+EIGHTHS = " ▁▂▃▄▅▆▇█"
+
+
+def bar_rows(values: list[float], width: int, rows: int = 2) -> list[str]:
+    """Bars scaled from zero (not from the minimum: 502 and 508 ms are nearly the same height), one column
+    per value (one run is one bar, never stretched over the width), the newest ``width`` values, left
+    aligned; zero or no data is no bar. Top row first."""
+    shown = values[-width:] if width > 0 else []
+    top = max(shown, default=0.0)
+    cols = []
+    for v in shown:
+        eighths = 0 if top <= 0 or v <= 0 else max(1, round(v / top * rows * 8))
+        cols.append(eighths)
+    out = []
+    for r in range(rows):
+        base = (rows - 1 - r) * 8
+        out.append("".join(EIGHTHS[min(8, max(0, h - base))] for h in cols))
+    return out
+
+
+class BarChart(Static):
+    """A small bar chart that does not lie (see :func:`bar_rows`); says so when there is nothing to draw."""
+
+    DEFAULT_CSS = "BarChart { height: 2; }"
+
+    def __init__(self, *, empty: str = "no data yet", id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.values: list[float] = []
+        self.empty = empty
+
+    def set_values(self, values: list[float]) -> None:
+        if values != self.values:
+            self.values = list(values)
+            self.refresh()
+
+    def render(self) -> Text:
+        width = self.size.width or 60
+        if not any(v > 0 for v in self.values):
+            return Text(f"({self.empty})", style="dim", no_wrap=True, end="")
+        style = theme_style(self.app, "$primary")
+        rows = bar_rows(self.values, width, max(1, self.size.height or 2))
+        return Text("\n".join(rows), style, no_wrap=True, overflow="crop", end="")
+
+
 class StatsPane(Vertical):
     DEFAULT_CSS = """
     StatsPane { height: 1fr; }
     StatsPane #stats-table { height: auto; }
     StatsPane Label { color: $text-muted; height: 1; }
-    StatsPane Sparkline { height: 2; margin-bottom: 0; }
+    StatsPane BarChart { height: 2; margin-bottom: 0; }
     """
 
     def __init__(self, store: RunStore, *, id: str | None = None) -> None:
@@ -44,9 +88,9 @@ class StatsPane(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(id="stats-table")
         yield Label("latency (last runs)", id="lat-label")
-        yield Sparkline([], id="lat-spark", summary_function=max)
+        yield BarChart(empty="no finished runs yet", id="lat-spark")
         yield Label("events/s (last 60 s)", id="rate-label")
-        yield Sparkline([], id="rate-spark", summary_function=max)
+        yield BarChart(empty="no events in the last 60 s", id="rate-spark")
 
     def on_resize(self) -> None:
         self.sync(self.app.clock())  # type: ignore[attr-defined]
@@ -56,14 +100,16 @@ class StatsPane(Vertical):
         st = self.store.stats.get(self.focus_key) or self.store.stats[ALL]
         lat = st.latency_series(60)
         rate = st.rate_series(now)
-        self.query_one("#lat-spark", Sparkline).data = lat or [0.0]
-        self.query_one("#rate-spark", Sparkline).data = rate
-        label = "all nodes" if self.focus_key == ALL else self.focus_key
-        self._label(
-            "#lat-label",
-            f"latency, last {len(lat)} runs · {label} · max {fmt_secs(max(lat) if lat else None)}",
-        )
-        self._label("#rate-label", f"events/s, last 60 s · {label} · peak {max(rate) if rate else 0:.0f}")
+        width = self.query_one("#lat-spark", BarChart).size.width or 60
+        lat = lat[-width:]
+        self.query_one("#lat-spark", BarChart).set_values(lat)
+        self.query_one("#rate-spark", BarChart).set_values(rate[-width:])
+        label = "all nodes" if self.focus_key == ALL else plain(self.focus_key, 30)
+        runs = f"last {len(lat)} run{'' if len(lat) == 1 else 's'}"
+        scale = f"bars 0–{fmt_secs(max(lat))}" if lat else "no runs"
+        self._label("#lat-label", f"latency, {runs} · {label} · {scale}")
+        peak = max(rate[-width:], default=0.0)
+        self._label("#rate-label", f"events/s, last {min(60, width)} s · {label} · bars 0–{peak:.0f}/s")
 
     def _rows_changed(self) -> bool:
         """A layout pass only when the table's height changes (nodes added/removed), not every refresh."""

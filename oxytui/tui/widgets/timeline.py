@@ -15,13 +15,23 @@ from oxytui.tui.text import fmt_secs, literal, theme_style
 NAME_W = 28
 
 
+def axis_label(seconds: float) -> str:
+    """The axis end: below a millisecond in tenths of one, so a 0.4 ms run never reads "0ms"."""
+    if 0 < seconds < 0.0095:
+        return f"{seconds * 1000:.1f}ms"
+    return fmt_secs(seconds)
+
+
 def timeline_text(app: App[Any], entries: list[TimelineEntry], note: str, width: int = 60) -> Text:
-    """One row per record: indented callee, type, bar on a ``width``-cell axis, duration ("open": no end)."""
+    """An axis row (0 … span), then one row per record: indented callee, type, bar on a ``width``-cell axis
+    from zero, duration ("open": no end). A record that took no time is a tick, not a bar."""
     body = Text(no_wrap=True, end="")
     if not entries:
         body.append(note or "empty: the node has no /view records for this trace", "dim")
         return body
     width = max(10, width)
+    end = axis_label(span_of(entries))
+    body.append(" " * (NAME_W + 7) + "0" + end.rjust(width - 1) + "\n", "dim")
     for i, (e, (off, length)) in enumerate(zip(entries, gantt(entries, width), strict=True)):
         if i:
             body.append("\n")
@@ -31,7 +41,12 @@ def timeline_text(app: App[Any], entries: list[TimelineEntry], note: str, width:
         )
         body.append(f" {e.node_type[:5]:<5} ", "dim")
         body.append(" " * off)
-        body.append("█" * length, theme_style(app, "$primary" if e.end is not None else "$warning"))
+        style = theme_style(app, "$primary" if e.end is not None else "$warning")
+        if e.end is not None and e.end <= e.start:
+            length = 1
+            body.append("│", style)
+        else:
+            body.append("█" * length, style)
         body.append(" " * max(0, width + 1 - off - length))
         dur = "open" if e.end is None else fmt_secs(e.end - e.start)
         body.append(f" {dur:>6}")

@@ -8,8 +8,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label, Static
 
-from oxytui.runs import ALL, RunStore
-from oxytui.tui.text import fmt_pct, fmt_secs, literal, theme_style
+from oxytui.runs import ALL, NodeStats, RunStore
+from oxytui.tui.text import fmt_pct, fmt_secs, literal, plain, theme_style
 
 COLS = [
     ("node", 9),
@@ -86,6 +86,8 @@ class StatsPane(Vertical):
         super().__init__(id=id)
         self.store = store
         self.focus_key = ALL
+        self.everyone = True
+        """Everyone's runs (traffic included) or only the runs this dashboard started (key ``e``)."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="stats-table")
@@ -99,7 +101,8 @@ class StatsPane(Vertical):
 
     def sync(self, now: float) -> None:
         self.query_one("#stats-table", Static).update(self._table(now), layout=self._rows_changed())
-        st = self.store.stats.get(self.focus_key) or self.store.stats[ALL]
+        stats = self.stats_map()
+        st = stats.get(self.focus_key) or stats[ALL]
         lat = st.latency_series(60)
         rate = st.rate_series(now)
         width = self.query_one("#lat-spark", BarChart).size.width or 60
@@ -111,7 +114,7 @@ class StatsPane(Vertical):
             chart.empty = empty
             chart.refresh()
         chart.set_values(rate[-width:])
-        label = "all nodes" if self.focus_key == ALL else self.focus_key
+        label = "all nodes" if self.focus_key == ALL else plain(self.focus_key, 30)
         runs = f"last {len(lat)} run{'' if len(lat) == 1 else 's'}"
         scale = f"bars 0–{fmt_secs(max(lat))}" if lat else "no runs"
         self._label("#lat-label", f"latency, {runs} · {label} · {scale}")
@@ -122,7 +125,12 @@ class StatsPane(Vertical):
         """Runs here, not one streamed event, and some came from other clients (traffic: read from the
         node's records, no event stream): a rate of 0 would say something false; "—" and :data:`NO_STREAM`."""
         st, own = self.store.stats.get(key), self.store.own_stats.get(key)
-        return st is not None and st.runs > (own.runs if own is not None else 0) and not st.events
+        if not self.everyone or st is None:  # only this dashboard's runs: no traffic among them
+            return False
+        return st.runs > (own.runs if own is not None else 0) and not st.events
+
+    def stats_map(self) -> dict[str, NodeStats]:
+        return self.store.stats if self.everyone else self.store.own_stats
 
     def _rows_changed(self) -> bool:
         """A layout pass only when the table's height changes (nodes added/removed), not every refresh."""
@@ -141,7 +149,7 @@ class StatsPane(Vertical):
         for col, width in cols[1:]:
             out.append(" " + col.rjust(width), "bold")
         for key in [ALL, *self.store.nodes]:
-            st = self.store.stats.get(key)
+            st = self.stats_map().get(key)
             if st is None:
                 continue
             p50, p95, p99 = st.latency_percentiles()

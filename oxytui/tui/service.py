@@ -321,7 +321,7 @@ class Controller(TrafficControl):
             if source == "user":  # a follow-up continues the node's conversation (probes/demo: fresh)
                 fields, conv = self.conversations.next_turn(agent.name)
             request = agent.build_request(query, **fields)
-            trace = request.current_trace_id
+            trace = request.current_trace_id or ""  # build_request always draws one
             run = self.store.start_run(agent.name, trace, query, time.monotonic(), time.time(), group=group)
             if conv is not None:
                 run.conversation, run.turn = conv.group_id, conv.turns

@@ -353,7 +353,7 @@ class RunStore:
             run.answer = content if isinstance(content, str) else one_line(content, 100_000)
             self._row(ev, kind, node, "you", run.answer, is_error_output(content))
         elif kind == "think":
-            run.think = one_line(ev.content, 500)
+            run.think = one_line(getattr(ev, "content", ""), 500)  # duck-typed: a think may lack it
             self._row(ev, kind, getattr(ev, "agent", ""), "", ev.summary)
         elif kind == "error":
             run.error = one_line(ev.message, 500)

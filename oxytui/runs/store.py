@@ -353,7 +353,9 @@ class RunStore:
             run.answer = content if isinstance(content, str) else one_line(content, 100_000)
             self._row(ev, kind, node, "you", run.answer, is_error_output(content))
         elif kind == "think":
-            run.think = one_line(getattr(ev, "content", ""), 500)  # duck-typed: a think may lack it
+            think = getattr(ev, "content", None)  # duck-typed events: a think may lack it
+            if think:
+                run.think = one_line(think, 500)
             self._row(ev, kind, getattr(ev, "agent", ""), "", ev.summary)
         elif kind == "error":
             run.error = one_line(ev.message, 500)

@@ -5,6 +5,12 @@ real use. Measured: keypress-to-render latency (``n``, next node, pressed every 
 injection to the first frame the compositor produces after the key's action ran), events received vs
 events the nodes emitted (dropped), event-log rows dropped by the configured cap, peak RSS, RSS after
 1,000,000 events. Run: ``python benchmarks/bench_dashboard.py [seconds]``.
+
+Switches (environment): ``OXYTUI_BENCH_OTLP=URL`` exports every finished run to that OTLP/HTTP endpoint;
+``OXYTUI_BENCH_TRAFFIC=0`` turns the fleet-traffic watcher off, ``=1`` keeps it on *and* has other users
+start ``OXYTUI_BENCH_USERS`` runs/s (default 1) on every load node over plain HTTP, so the watcher polls and
+stitches runs the dashboard did not start (unset: the app's default, watcher on, no other users);
+``OXYTUI_BENCH_FLOOD=N`` sizes the flood phase.
 """
 
 from __future__ import annotations
@@ -44,15 +50,15 @@ def status_kb(key: str) -> float:
 
 
 class Farm:
-    def __init__(self, rate: float) -> None:
-        self.rate = rate
+    def __init__(self, rate: float, users: float = 0.0) -> None:
+        self.rate, self.users = rate, users
         self.proc: asyncio.subprocess.Process | None = None
         self.urls: dict[str, str] = {}
 
     async def start(self, prefix: str) -> dict[str, str]:
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, str(Path(__file__).with_name("sim_farm.py")), str(NODES), str(self.rate),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=str(REPO),
+            str(self.users), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=str(REPO),
         )  # fmt: skip
         assert self.proc.stdout is not None
         line = await asyncio.wait_for(self.proc.stdout.readline(), 60)
@@ -101,13 +107,17 @@ async def measure(seconds: float) -> dict[str, Any]:
     from oxytui.config import NodeConfig, Settings
     from oxytui.tui.app import OxyApp
 
-    farm, flood = Farm(RATE), Farm(0.0)
+    switch = os.environ.get("OXYTUI_BENCH_TRAFFIC")  # "0": watcher off; "1": on, with other users' runs
+    users = float(os.environ.get("OXYTUI_BENCH_USERS", 1.0)) if switch == "1" else 0.0
+    farm, flood = Farm(RATE, users), Farm(0.0)
     urls = await farm.start("")
     from oxytui.config import OtlpConfig
 
     sink = os.environ.get("OXYTUI_BENCH_OTLP")  # an OTLP/HTTP endpoint: export every finished run there
     otlp = OtlpConfig(enabled=True, endpoint=sink) if sink else OtlpConfig()
-    app = OxyApp(Settings(nodes=[NodeConfig(name=n, url=u) for n, u in urls.items()], seed=1, otlp=otlp))
+    nodes = [NodeConfig(name=n, url=u) for n, u in urls.items()]
+    traffic = {"traffic": switch != "0"} if switch in ("0", "1") else {}
+    app = OxyApp(Settings(nodes=nodes, seed=1, otlp=otlp, **traffic))  # type: ignore[arg-type]
     received = {"n": 0}
     store_add = app.store.add_event
 
@@ -134,7 +144,10 @@ async def measure(seconds: float) -> dict[str, Any]:
         next_node(step)
 
     app.action_next_node = timed_next_node  # type: ignore[method-assign]
-    out: dict[str, Any] = {"nodes": NODES, "rate": RATE, "seconds": seconds, "otlp": otlp.enabled}
+    out: dict[str, Any] = {
+        "nodes": NODES, "rate": RATE, "seconds": seconds, "otlp": otlp.enabled,
+        "traffic": app.settings.traffic, "users_per_s": users,
+    }  # fmt: skip
     gc_pauses: list[tuple[int, float]] = []
     gc_start = [0.0]
 
@@ -196,6 +209,15 @@ async def measure(seconds: float) -> dict[str, Any]:
             while controller.tasks and time.monotonic() < limit:  # let the last runs finish  # noqa: ASYNC110
                 await asyncio.sleep(0.1)
             stats = await farm.stats()
+            out["users"] = stats.pop("users", None)
+            watcher = getattr(controller, "traffic", None)
+            if watcher is not None:
+                fleet = list(watcher.fleet.runs.values())
+                out["traffic_runs"] = {
+                    "traffic": sum(1 for r in fleet if r.source == "traffic"),
+                    "all": len(fleet),
+                    "ended": sum(1 for r in fleet if r.ended),
+                }
             if controller.otlp.on:
                 out["otlp_stats"] = controller.otlp.exporter.stats.summary()
             emitted = sum(s.get("events_emitted", 0) for s in stats.values())
@@ -289,8 +311,16 @@ def summarise(res: dict[str, Any]) -> str:
         ["RSS after 1M events (MB) / peak", f"{f(mil['rss_mb_after'])} / {f(mil['peak_rss_mb'])}", "bounded"],
         ["log rows kept / dropped by cap", f"{mil['log_rows']:,} / {mil['log_rows_dropped_by_cap']:,}", ""],
     ]  # fmt: skip
+    if res.get("traffic_runs"):
+        t = res["traffic_runs"]
+        seen = f"{t['traffic']:,} / {t['all']:,} / {t['ended']:,}; users' runs done {res.get('users')}"
+        rows.insert(2, ["traffic watcher: runs in its model (others' / all / ended)", seen, ""])
+    if res.get("otlp_stats"):
+        rows.insert(2, ["OTLP export", str(res["otlp_stats"]), ""])
+    mode = f"traffic {'on' if res.get('traffic') else 'off'}, {res.get('users_per_s', 0):g} user runs/s/node"
     head = (
-        f"### {res['nodes']} sim nodes x {res['rate']:.0f} ev/s for {res['seconds']:.0f} s, headless Pilot\n"
+        f"### {res['nodes']} sim nodes x {res['rate']:.0f} ev/s for {res['seconds']:.0f} s, headless Pilot"
+        f" ({mode}, OTLP {'on' if res.get('otlp') else 'off'})\n"
     )
     return head + "\n" + table(["measure", "value", "target"], rows) + "\n"
 

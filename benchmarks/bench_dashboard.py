@@ -8,8 +8,9 @@ events the nodes emitted (dropped), event-log rows dropped by the configured cap
 
 Switches (environment): ``OXYTUI_BENCH_OTLP=URL`` exports every finished run to that OTLP/HTTP endpoint;
 ``OXYTUI_BENCH_TRAFFIC=0`` turns the fleet-traffic watcher off, ``=1`` keeps it on *and* has other users
-start ``OXYTUI_BENCH_USERS`` runs/s (default 1) on every load node over plain HTTP, so the watcher polls and
-stitches runs the dashboard did not start (unset: the app's default, watcher on, no other users);
+start ``OXYTUI_BENCH_USERS`` runs/s (default 1; set it with ``=0`` to load the nodes without the watcher) on
+every load node over plain HTTP, so the watcher polls and stitches runs the dashboard did not start (unset:
+the app's default, watcher on, no other users);
 ``OXYTUI_BENCH_FLOOD=N`` sizes the flood phase.
 """
 
@@ -108,7 +109,7 @@ async def measure(seconds: float) -> dict[str, Any]:
     from oxytui.tui.app import OxyApp
 
     switch = os.environ.get("OXYTUI_BENCH_TRAFFIC")  # "0": watcher off; "1": on, with other users' runs
-    users = float(os.environ.get("OXYTUI_BENCH_USERS", 1.0)) if switch == "1" else 0.0
+    users = float(os.environ.get("OXYTUI_BENCH_USERS", 1.0 if switch == "1" else 0.0))
     farm, flood = Farm(RATE, users), Farm(0.0)
     urls = await farm.start("")
     from oxytui.config import OtlpConfig

@@ -1,9 +1,12 @@
 """``bench_dashboard.py`` in several modes side by side: interleaved fresh processes, repeated.
 
-Modes: ``off`` (traffic watcher off), ``traffic`` (watcher on + other users' runs on every node),
-``traffic+otlp`` (the same, every finished run exported to a local OTLP/HTTP receiver this script starts
-on 127.0.0.1 in its own process). Run: ``python benchmarks/bench_dashboard_modes.py [seconds] [rounds]``
-(default 25 s, 2 rounds; the flood phase is cut to 20,000 events unless ``OXYTUI_BENCH_FLOOD`` says).
+Modes: ``off`` (traffic watcher off), ``off+users`` (watcher off, other users' runs on the nodes: what
+the busier farm costs on the shared cores without the watcher), ``traffic`` (watcher on + other users'
+runs on every node), ``traffic+otlp`` (the same, every finished run exported to a local OTLP/HTTP
+receiver this script starts on 127.0.0.1 in its own process).
+Run: ``python benchmarks/bench_dashboard_modes.py [seconds] [rounds] [modes]`` (default 25 s, 2 rounds,
+every mode; ``modes`` like ``off,traffic``); the flood phase is cut to 20,000 events unless
+``OXYTUI_BENCH_FLOOD`` says.
 Writes ``results/dashboard_modes.json``.
 """
 
@@ -26,6 +29,7 @@ from harness import REPO, table  # noqa: E402
 
 MODES: dict[str, dict[str, str]] = {
     "off": {"OXYTUI_BENCH_TRAFFIC": "0"},
+    "off+users": {"OXYTUI_BENCH_TRAFFIC": "0", "OXYTUI_BENCH_USERS": "1"},
     "traffic": {"OXYTUI_BENCH_TRAFFIC": "1"},
     "traffic+otlp": {"OXYTUI_BENCH_TRAFFIC": "1", "OXYTUI_BENCH_OTLP": "<sink>"},
 }
@@ -50,15 +54,18 @@ def wait_port(port: int) -> None:
 def main() -> None:
     seconds = sys.argv[1] if len(sys.argv) > 1 else "25"
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+    only = sys.argv[3].split(",") if len(sys.argv) > 3 else list(MODES)
     port = free_port()
     sink = subprocess.Popen([sys.executable, "-c", COLLECTOR, str(port)])
     results: list[dict[str, Any]] = []
     try:
         wait_port(port)
         for r in range(rounds):
-            for mode, extra in MODES.items():
+            for mode in only:
+                extra = MODES[mode]
                 env = dict(os.environ, OXYTUI_BENCH_FLOOD=os.environ.get("OXYTUI_BENCH_FLOOD", "20000"))
-                env.pop("OXYTUI_BENCH_OTLP", None)
+                for key in ("OXYTUI_BENCH_OTLP", "OXYTUI_BENCH_USERS", "OXYTUI_BENCH_TRAFFIC"):
+                    env.pop(key, None)
                 url = f"http://127.0.0.1:{port}"
                 env.update({k: (url if v == "<sink>" else v) for k, v in extra.items()})
                 before, t0 = load(), time.strftime("%H:%M:%S", time.gmtime())

@@ -58,6 +58,9 @@ class TrafficOptions:
     """Seconds between re-probes of a node that keeps no run records."""
     max_pending: int = 256
     """Traces per node awaiting ``/view``; beyond it the oldest are given up (counted)."""
+    anchor_wait: float = 60.0
+    """Seconds a run seen only on a hop's callee node waits for its entry record (the caller node's
+    records may lag) while other watched nodes are asked; then it ends "unknown"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +135,8 @@ class TrafficWatcher:
         self._open: dict[str, set[str]] = {}
         """trace id -> nodes still polling it (the run ends when the set empties)."""
         self._searched: OrderedDict[str, None] = OrderedDict()
+        self._anchor_since: dict[str, float] = {}
+        """trace id -> when the other nodes were first asked for its entry record."""
 
     # --- public -------------------------------------------------------------------------------------
 
@@ -288,6 +293,9 @@ class TrafficWatcher:
         backfill: bool = False,
     ) -> None:
         if trace in nw.pending:
+            p = nw.pending[trace]
+            if not search and p.search:  # the node lists it after all: a full poll, not a look-up
+                p.search, p.running = False, running
             return
         nw.pending[trace] = _Pending(since=now, running=running, search=search, backfill=backfill)
         self._open.setdefault(trace, set()).add(nw.name)
@@ -348,17 +356,43 @@ class TrafficWatcher:
         waiting.discard(node)
         if gave_up:
             self._open.pop(trace, None)
+            self._anchor_since.pop(trace, None)
             for other in self.nodes.values():
                 other.pending.pop(trace, None)
             self._emit(self.fleet.finish(trace, self.wall(), gave_up=True))
             return
-        if not waiting and not self._search_hops(trace):
-            self._open.pop(trace, None)
-            self._emit(self.fleet.finish(trace, self.wall()))
+        if waiting:
+            return
+        verdict = self._settle(trace)
+        if verdict == "wait":
+            return
+        self._open.pop(trace, None)
+        self._anchor_since.pop(trace, None)
+        self._emit(self.fleet.finish(trace, self.wall(), gave_up=verdict == "unknown"))
+
+    def _settle(self, trace: str) -> str:
+        """Every node is done with ``trace``: "done", "wait" (other nodes asked) or "unknown".
+
+        A run not anchored yet (only a hop's callee side seen: its entry call is on a caller node whose
+        records may lag) asks the other watched nodes again on each of their ticks, for ``anchor_wait``
+        seconds; an anchored run whose hop shows no callee side asks them once."""
+        run = self.fleet.get(trace)
+        if run is None:
+            return "done"
+        if not run.anchored:
+            others = [nw for n, nw in self.nodes.items() if n not in run.records and not nw.no_records]
+            if not others:
+                return "done"  # nobody else to ask: the run is what we can see
+            now = self.mono()
+            if now - self._anchor_since.setdefault(trace, now) > self.opts.anchor_wait:
+                return "unknown"
+            for nw in others:
+                self._pend(nw, trace, now, running=False, search=True)
+            return "wait"
+        return "wait" if self._search_hops(trace) else "done"
 
     def _search_hops(self, trace: str) -> bool:
-        """A hop whose callee side nobody showed yet, or a callee side whose caller (the run's entry) nobody
-        showed yet: ask the other nodes once; True if asked."""
+        """A hop whose callee side nobody showed yet: ask the other nodes once; True if asked."""
         run = self.fleet.get(trace)
         if run is None or trace in self._searched:
             return False
@@ -367,7 +401,7 @@ class TrafficWatcher:
             self._searched.popitem(last=False)
         have = set(run.records)
         lonely = [c for c in run.walk() if c.node_type == "agent" and not c.children and not c.hop]
-        if not lonely and run.root is not None:  # no entry call: we hold only a callee side, find the caller
+        if not lonely:
             return False
         others = [nw for name, nw in self.nodes.items() if name not in have and not nw.no_records]
         now = self.mono()

@@ -111,17 +111,24 @@ class Fleet:
             if node not in run.listed:
                 run.listed.add(node)
                 run.version += 1
-            if not run.query and t.query:
-                run.query = one_line(t.query, 500)
+            if t.query:
+                run._queries[node] = one_line(t.query, 500)
+                if not run.query or node == run.start_node:
+                    run.query = run._queries[node]
             if t.output and (not run.answer or node == run.start_node):
                 run.answer = t.output
             start = _clamp(clock.to_wall(t.create_time), received_wall)
             if t.running:
+                run._live = True
                 run.backfill = False  # in flight somewhere: news after all
+            elif first:
+                run._old.add(node)
             if new and run.source is Source.TRAFFIC:
                 run.backfill = first and not t.running
                 run.start_wall = start
-                events.append(FleetEvent("run_start", run, start if start is not None else received_wall))
+            if node == run.start_node and start is not None and not run._announced:
+                run.start_wall = start
+            events += self._release(run, [])
         self.version += 1
         return events
 
@@ -131,10 +138,8 @@ class Fleet:
         """One node's records of a trace: merged into its run; ``call_start``/``call_end`` once per call."""
         self.skipped += view.skipped
         self.dropped += view.dropped
-        run, new = self._run(view.trace_id, received_wall)
+        run, _ = self._run(view.trace_id, received_wall)
         events: list[FleetEvent] = []
-        if new and run.source is Source.TRAFFIC:
-            events.append(FleetEvent("run_start", run, received_wall))
         clock = self.clock(node)
         newest = max((r.create_time for r in view.records if r.create_time), default=None)
         clock.observe(date, received_wall, newest)
@@ -144,12 +149,8 @@ class Fleet:
                 mine[rec.node_id] = rec
                 run._tree = None
                 run.version += 1
-            if not rec.father_id and (not run.start_node or rec.caller == "user"):
-                run.start_node = node
-                when = _clamp(clock.to_wall(rec.create_time), received_wall)
-                run.start_wall = when if when is not None else run.start_wall
-                if rec.state is not None and not run.answer:
-                    run.answer = rec.raw_output[:4000]
+            if not rec.father_id and (not run.rooted or rec.caller == "user"):
+                self._anchor(run, node, rec, received_wall)
         for rec in view.records:
             if rec.node_id not in run._started:
                 run._started.add(rec.node_id)
@@ -165,7 +166,46 @@ class Fleet:
             when = _clamp(self.clock(side.node).to_wall(side.update_time), received_wall)
             events.append(FleetEvent("call_end", run, when or received_wall, side))
         self.version += 1
-        return events
+        return self._release(run, events)
+
+    def _anchor(self, run: FleetRun, node: str, root: NodeRecord, received_wall: float) -> None:
+        """The entry call's record: the run started on ``node``, with that node's query and start time
+        (provisional values from a hop's callee node are replaced), and is news unless that node's
+        first poll already listed it finished."""
+        run.rooted, run.start_node = True, node
+        run.query = run._queries.get(node) or one_line(_query_of(root), 500) or run.query
+        when = _clamp(self.clock(node).to_wall(root.create_time), received_wall)
+        run.start_wall = when if when is not None else run.start_wall
+        if root.state is not None and root.raw_output:
+            run.answer = root.raw_output[:4000]
+        if not run._announced and run.source is Source.TRAFFIC:
+            run.backfill = node in run._old and not run._live
+        run.version += 1
+
+    def _release(self, run: FleetRun, events: list[FleetEvent], force: bool = False) -> list[FleetEvent]:
+        """Traffic events wait until the run is anchored (or ``force``: it ends unanchored); then
+        ``run_start`` first and the held calls parents first, so the start node, the query and the call
+        tree are right from the first event on."""
+        if run.source is not Source.TRAFFIC:
+            return events
+        if not (run.anchored or force):
+            run._held += events
+            return []
+        out: list[FleetEvent] = []
+        if not run._announced:
+            run._announced = True
+            wall = run.start_wall if run.start_wall is not None else run.first_seen
+            out.append(FleetEvent("run_start", run, wall))
+        if not run._held:
+            return out + events
+        held, run._held = run._held + events, []
+        order = {c.node_id: i for i, c in enumerate(run.walk())}
+
+        def rank(e: FleetEvent) -> int:
+            return order.get(e.record.node_id, len(order)) if e.record is not None else -1
+
+        out += sorted((e for e in held if e.kind == "call_start"), key=rank)
+        return out + [e for e in held if e.kind != "call_start"]
 
     def finish(self, trace_id: str, received_wall: float, gave_up: bool = False) -> list[FleetEvent]:
         """The watcher is done with a trace (every record stated, seen once more; or it gave up)."""
@@ -180,12 +220,19 @@ class Fleet:
         run.end_wall = end if end is not None else received_wall
         run.version += 1
         self.version += 1
-        return [FleetEvent("run_end", run, run.end_wall)]
+        return [*self._release(run, [], force=True), FleetEvent("run_end", run, run.end_wall)]
 
     def recent(self, n: int | None = None) -> list[FleetRun]:
         """Runs newest first."""
         runs = list(reversed(self.runs.values()))
         return runs if n is None else runs[:n]
+
+
+def _query_of(rec: NodeRecord) -> str:
+    """The entry record's ``query`` argument (its input is written when it finishes)."""
+    value = rec.decoded_input() if rec.raw_input else None
+    query = value.get("query") if isinstance(value, dict) else None
+    return query if isinstance(query, str) else ""
 
 
 def _clamp(wall: float | None, received: float) -> float | None:

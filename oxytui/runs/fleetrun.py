@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from oxytui.common.state import OxyState
 
@@ -148,9 +148,28 @@ class FleetRun:
     """Recent history, not news: already finished when a node's first poll listed it (so before the
     watcher started). The dashboard shows it; ``watch`` neither prints nor counts it."""
     version: int = 0
+    rooted: bool = False
+    """The entry call's record (``father_node_id`` empty) was seen: :attr:`start_node`, :attr:`query` and
+    :attr:`start_wall` come from the node holding it (a remote hop's callee node lists the caller's trace
+    too, with the hop's sub-query; see :attr:`anchored`)."""
     _started: set[str] = field(default_factory=set)
     _finished: set[str] = field(default_factory=set)
     _tree: list[FleetCall] | None = None
+    _queries: dict[str, str] = field(default_factory=dict)
+    """node -> the query its history lists (the entry node's is the run's)."""
+    _old: set[str] = field(default_factory=set)
+    """Nodes whose first poll listed the run as finished (backfill there)."""
+    _live: bool = False
+    """Some node listed the run in flight."""
+    _held: list[Any] = field(default_factory=list)
+    """Events of a traffic run not anchored yet (``FleetEvent``), released when it is."""
+    _announced: bool = False
+
+    @property
+    def anchored(self) -> bool:
+        """Its start node is known: the entry record was seen, or this dashboard started it. Traffic
+        events wait until then (else a run first seen on a hop's callee node is keyed there)."""
+        return self.rooted or self.source is not Source.TRAFFIC
 
     @property
     def nodes(self) -> list[str]:

@@ -72,7 +72,9 @@ def test_in_flight_then_finished_events_once() -> None:
     assert hist == []  # which node started them is known from the entry record (in the view) only
     events = fleet.apply_view("master", view("view_master_inflight", "master"), WALL, DATE)
     kinds = [e.kind for e in events]
-    assert kinds[0] == "run_start" and kinds.count("call_start") == 3 and kinds.count("call_end") == 1  # only the first llm finished
+    assert (
+        kinds[0] == "run_start" and kinds.count("call_start") == 3 and kinds.count("call_end") == 1
+    )  # only the first llm finished
     run = fleet.get("TRremoteSlow0001")
     assert run is not None and run.state is FleetState.RUNNING and run.duration is None
     assert fleet.apply_view("master", view("view_master_inflight", "master"), WALL, DATE) == []  # no repeats

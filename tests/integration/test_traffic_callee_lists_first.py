@@ -133,7 +133,7 @@ async def test_run_first_listed_by_the_callee_node_is_reported_once_on_the_calle
 
 
 async def test_entry_record_never_seen_ends_unknown_after_the_bound(nodes: dict[str, Node]) -> None:
-    events, watcher = await watch(nodes, master_lists=False)
+    events, _ = await watch(nodes, master_lists=False)
     (end,) = [e for e in events if e.run.trace_id == TRACE and e.kind == "run_end"]
     assert end.run.state is FleetState.UNKNOWN and not end.run.anchored
     tally = TrafficTally()

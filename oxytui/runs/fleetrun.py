@@ -161,7 +161,7 @@ class FleetRun:
     """Nodes whose first poll listed the run as finished (backfill there)."""
     _live: bool = False
     """Some node listed the run in flight."""
-    _held: list[Any] = field(default_factory=list)
+    _held: list[Any] = field(default_factory=list, repr=False)
     """Events of a traffic run not anchored yet (``FleetEvent``), released when it is."""
     _announced: bool = False
 

@@ -11,7 +11,10 @@ whose events (run/call start and end) are handed to ``on_events``.
 
 A run that made a remote hop is finished only once the hop's other side was looked for on the other
 watched nodes (a ``/view`` of an unknown trace is an empty list), so a failure on the callee node is
-never missed because the caller node finished first.
+never missed because the caller node finished first. The other way round (real OxyGent finishes a hop's
+callee records before the caller node lists the trace), a run seen only on a callee node ends only once
+its entry record was found on another watched node (asked on each of its ticks, for ``anchor_wait``;
+then "unknown"): it belongs to the node that started it, with that node's query.
 """
 
 from __future__ import annotations
@@ -380,16 +383,19 @@ class TrafficWatcher:
         if run is None:
             return "done"
         if not run.anchored:
-            others = [nw for n, nw in self.nodes.items() if n not in run.records and not nw.no_records]
-            if not others:
-                return "done"  # nobody else to ask: the run is what we can see
             now = self.mono()
             if now - self._anchor_since.setdefault(trace, now) > self.opts.anchor_wait:
                 return "unknown"
-            for nw in others:
-                self._pend(nw, trace, now, running=False, search=True)
-            return "wait"
+            return "wait" if self._ask_others(trace, set(run.records)) else "done"  # else: all we see
         return "wait" if self._search_hops(trace) else "done"
+
+    def _ask_others(self, trace: str, have: set[str]) -> bool:
+        """Look ``trace`` up on every watched node not in ``have``; False when there is none."""
+        others = [nw for name, nw in self.nodes.items() if name not in have and not nw.no_records]
+        now = self.mono()
+        for nw in others:
+            self._pend(nw, trace, now, running=False, search=True)
+        return bool(others)
 
     def _search_hops(self, trace: str) -> bool:
         """A hop whose callee side nobody showed yet: ask the other nodes once; True if asked."""
@@ -399,15 +405,8 @@ class TrafficWatcher:
         self._searched[trace] = None
         while len(self._searched) > _SEEN_CAP:
             self._searched.popitem(last=False)
-        have = set(run.records)
         lonely = [c for c in run.walk() if c.node_type == "agent" and not c.children and not c.hop]
-        if not lonely:
-            return False
-        others = [nw for name, nw in self.nodes.items() if name not in have and not nw.no_records]
-        now = self.mono()
-        for nw in others:
-            self._pend(nw, trace, now, running=False, search=True)
-        return bool(others)
+        return bool(lonely) and self._ask_others(trace, set(run.records))
 
     def _emit(self, events: list[FleetEvent]) -> None:
         if events:

@@ -111,22 +111,14 @@ class Fleet:
             if node not in run.listed:
                 run.listed.add(node)
                 run.version += 1
-            if t.query:
-                run._queries[node] = one_line(t.query, 500)
-                if not run.query or node == run.start_node:
-                    run.query = run._queries[node]
+            run.listed_on(node, one_line(t.query, 500) if t.query else "", t.running, first)
             if t.output and (not run.answer or node == run.start_node):
                 run.answer = t.output
             start = _clamp(clock.to_wall(t.create_time), received_wall)
-            if t.running:
-                run._live = True
-                run.backfill = False  # in flight somewhere: news after all
-            elif first:
-                run._old.add(node)
             if new and run.source is Source.TRAFFIC:
                 run.backfill = first and not t.running
                 run.start_wall = start
-            if node == run.start_node and start is not None and not run._announced:
+            if node == run.start_node and start is not None and not run.announced:
                 run.start_wall = start
             events += self._release(run, [])
         self.version += 1
@@ -143,24 +135,19 @@ class Fleet:
         clock = self.clock(node)
         newest = max((r.create_time for r in view.records if r.create_time), default=None)
         clock.observe(date, received_wall, newest)
-        mine = run.records.setdefault(node, {})
+        run.records.setdefault(node, {})  # listed among the run's nodes even before any record
         for rec in view.records:
-            if mine.get(rec.node_id) != rec:
-                mine[rec.node_id] = rec
-                run._tree = None
-                run.version += 1
+            run.put_record(node, rec)
             if not rec.father_id and (not run.rooted or rec.caller == "user"):
                 self._anchor(run, node, rec, received_wall)
         for rec in view.records:
-            if rec.node_id not in run._started:
-                run._started.add(rec.node_id)
+            if run.first_start(rec.node_id):
                 when = _clamp(clock.to_wall(rec.create_time), received_wall)
                 events.append(FleetEvent("call_start", run, when or received_wall, rec))
         for call in run.walk():
             side = call.record if call.record.state is not None else call.caller_record
-            if side is None or side.state is None or call.node_id in run._finished:
+            if side is None or side.state is None or not run.first_finish(call.node_id):
                 continue
-            run._finished.add(call.node_id)
             failed = side.state in FAILED_STATES
             self.callees.add(call.node_type, call.callee, side.node, failed, side.duration, side.total_tokens)
             when = _clamp(self.clock(side.node).to_wall(side.update_time), received_wall)
@@ -172,15 +159,11 @@ class Fleet:
         """The entry call's record: the run started on ``node``, with that node's query and start time
         (provisional values from a hop's callee node are replaced), and is news unless that node's
         first poll already listed it finished."""
-        run.rooted, run.start_node = True, node
-        run.query = run._queries.get(node) or one_line(_query_of(root), 500) or run.query
+        run.anchor(node, one_line(_query_of(root), 500))
         when = _clamp(self.clock(node).to_wall(root.create_time), received_wall)
         run.start_wall = when if when is not None else run.start_wall
         if root.state is not None and root.raw_output:
             run.answer = root.raw_output[:4000]
-        if not run._announced and run.source is Source.TRAFFIC:
-            run.backfill = node in run._old and not run._live
-        run.version += 1
 
     def _release(self, run: FleetRun, events: list[FleetEvent], force: bool = False) -> list[FleetEvent]:
         """Traffic events wait until the run is anchored (or ``force``: it ends unanchored); then
@@ -189,16 +172,16 @@ class Fleet:
         if run.source is not Source.TRAFFIC:
             return events
         if not (run.anchored or force):
-            run._held += events
+            run.hold(events)
             return []
+        first, held = run.release()
         out: list[FleetEvent] = []
-        if not run._announced:
-            run._announced = True
+        if first:
             wall = run.start_wall if run.start_wall is not None else run.first_seen
             out.append(FleetEvent("run_start", run, wall))
-        if not run._held:
+        if not held:
             return out + events
-        held, run._held = run._held + events, []
+        held += events
         order = {c.node_id: i for i, c in enumerate(run.walk())}
 
         def rank(e: FleetEvent) -> int:

@@ -236,6 +236,65 @@ class FleetRun:
             count[rec.node_id] = count.get(rec.node_id, 0) + 1
         return sum(1 for n in count.values() if n > 1)
 
+    def put_record(self, node: str, rec: NodeRecord) -> None:
+        """Keep ``node``'s ``rec``; a new or changed record bumps ``version`` and drops the cached tree."""
+        mine = self.records.setdefault(node, {})
+        if mine.get(rec.node_id) != rec:
+            mine[rec.node_id] = rec
+            self._tree = None
+            self.version += 1
+
+    def first_start(self, node_id: str) -> bool:
+        """True only the first time this call is seen (so its ``call_start`` is reported once)."""
+        if node_id in self._started:
+            return False
+        self._started.add(node_id)
+        return True
+
+    def first_finish(self, node_id: str) -> bool:
+        """True only the first time this call is seen finished (so its ``call_end`` is reported once)."""
+        if node_id in self._finished:
+            return False
+        self._finished.add(node_id)
+        return True
+
+    def listed_on(self, node: str, query: str, running: bool, first: bool) -> None:
+        """``node``'s history lists the run: its query kept per node (the entry node's is the run's),
+        whether it was in flight, or already finished at that node's first poll."""
+        if query:
+            self._queries[node] = query
+            if not self.query or node == self.start_node:
+                self.query = query
+        if running:
+            self._live = True
+            self.backfill = False  # in flight somewhere: news after all
+        elif first:
+            self._old.add(node)
+
+    def anchor(self, node: str, root_query: str) -> None:
+        """The entry record is on ``node``: the run started there, with that node's query; it is recent
+        history only if that node's first poll listed it finished (and nobody saw it in flight)."""
+        self.rooted, self.start_node = True, node
+        self.query = self._queries.get(node) or root_query or self.query
+        if not self._announced and self.source is Source.TRAFFIC:
+            self.backfill = node in self._old and not self._live
+        self.version += 1
+
+    def hold(self, events: list[Any]) -> None:
+        """Events of a run not anchored yet, kept for :meth:`release`."""
+        self._held += events
+
+    def release(self) -> tuple[bool, list[Any]]:
+        """``(first, held)``: True the first time (its ``run_start`` is due), and the events held."""
+        first, self._announced = not self._announced, True
+        held, self._held = self._held, []
+        return first, held
+
+    @property
+    def announced(self) -> bool:
+        """Its ``run_start`` went out."""
+        return self._announced
+
     def calls(self) -> list[FleetCall]:
         """Roots of the stitched call tree (cached until the records change)."""
         if self._tree is None:

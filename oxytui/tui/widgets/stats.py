@@ -83,6 +83,7 @@ class StatsPane(Vertical):
         super().__init__(id=id)
         self.store = store
         self.focus_key = ALL
+        self._label_texts: dict[str, str] = {}  # selector -> text shown, so unchanged labels skip update()
         self.everyone = True
         """Everyone's runs (traffic included) or only the runs this dashboard started (key ``e``)."""
 
@@ -160,7 +161,6 @@ class StatsPane(Vertical):
         return out
 
     def _label(self, selector: str, text: str) -> None:
-        widget = self.query_one(selector, Label)
-        if getattr(widget, "_oxy_text", None) != text:
-            widget._oxy_text = text  # type: ignore[attr-defined]
-            widget.update(Text(text))
+        if self._label_texts.get(selector) != text:
+            self._label_texts[selector] = text
+            self.query_one(selector, Label).update(Text(text))

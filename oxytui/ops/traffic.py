@@ -140,6 +140,8 @@ class TrafficWatcher:
         self._searched: OrderedDict[str, None] = OrderedDict()
         self._anchor_since: dict[str, float] = {}
         """trace id -> when the other nodes were first asked for its entry record."""
+        self._unseen: set[str] = set()
+        """Open traces a node stopped following before its records ended (they end "unknown")."""
 
     # --- public -------------------------------------------------------------------------------------
 
@@ -208,10 +210,11 @@ class TrafficWatcher:
         return nw
 
     def _forget(self, name: str) -> None:
+        """A node left the dashboard: what it was still showing never ended for us (a search: not there)."""
         nw = self.nodes.pop(name, None)
         if nw is not None:
-            for trace in list(nw.pending):
-                self._done(name, trace)
+            for trace, p in list(nw.pending.items()):
+                self._done(name, trace, unseen=not p.search)
 
     async def _tick(self, agent: SSEOxyGent, nw: _NodeWatch) -> None:
         changed = await self._poll_history(agent, nw)
@@ -324,8 +327,8 @@ class TrafficWatcher:
             p.last = now
             try:
                 got = await fetch_view(agent, trace)
-            except NoRunRecords:
-                self._done(nw.name, trace)
+            except NoRunRecords:  # its records vanished: a search means "not here", else we never saw it end
+                self._done(nw.name, trace, unseen=not p.search)
                 continue
             except RemoteBodyTooLarge:  # it will not shrink: say "unknown" now, not after give_up_after
                 self._done(nw.name, trace, gave_up=True)
@@ -349,7 +352,9 @@ class TrafficWatcher:
                 p.confirmed = True
         return changed
 
-    def _done(self, node: str, trace: str, gave_up: bool = False) -> None:
+    def _done(self, node: str, trace: str, gave_up: bool = False, unseen: bool = False) -> None:
+        """``node`` is done with ``trace``; ``gave_up``: end the run "unknown" now; ``unseen``: this node
+        stopped looking before its records ended, so the run ends "unknown" once the others are done."""
         nw = self.nodes.get(node)
         if nw is not None:
             nw.pending.pop(trace, None)
@@ -357,20 +362,24 @@ class TrafficWatcher:
         if waiting is None:
             return
         waiting.discard(node)
+        if unseen:
+            self._unseen.add(trace)
         if gave_up:
             self._open.pop(trace, None)
             self._anchor_since.pop(trace, None)
+            self._unseen.discard(trace)
             for other in self.nodes.values():
                 other.pending.pop(trace, None)
             self._emit(self.fleet.finish(trace, self.wall(), gave_up=True))
             return
         if waiting:
             return
-        verdict = self._settle(trace)
+        verdict = "unknown" if trace in self._unseen else self._settle(trace)
         if verdict == "wait":
             return
         self._open.pop(trace, None)
         self._anchor_since.pop(trace, None)
+        self._unseen.discard(trace)
         self._emit(self.fleet.finish(trace, self.wall(), gave_up=verdict == "unknown"))
 
     def _settle(self, trace: str) -> str:

@@ -191,10 +191,12 @@ class Fleet:
         return out + [e for e in held if e.kind != "call_start"]
 
     def finish(self, trace_id: str, received_wall: float, gave_up: bool = False) -> list[FleetEvent]:
-        """The watcher is done with a trace (every record stated, seen once more; or it gave up)."""
+        """The watcher is done with a trace (every record stated, seen once more; or it gave up). A record
+        still without a state means nobody saw the run end: it ends "unknown", never "completed"."""
         run = self.runs.get(trace_id)
         if run is None or run.ended or run.gave_up:
             return []
+        gave_up = gave_up or any(r.state is None for r in run.all_records())
         run.ended, run.gave_up = not gave_up, gave_up
         root = run.root
         end = None

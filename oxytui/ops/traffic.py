@@ -61,6 +61,9 @@ class TrafficOptions:
     """Seconds between re-probes of a node that keeps no run records."""
     max_pending: int = 256
     """Traces per node awaiting ``/view``; beyond it the oldest are given up (counted)."""
+    search_wait: float = 20.0
+    """Seconds a look-up of a hop's other side on another node may stay unanswered (that node is down
+    or slow): then it counts as "not there"."""
     anchor_wait: float = 60.0
     """Seconds a run seen only on a hop's callee node waits for its entry record (the caller node's
     records may lag) while other watched nodes are asked; then it ends "unknown"."""
@@ -102,6 +105,8 @@ class _NodeWatch:
     due: float = 0.0
     first: bool = True
     no_records: bool = False
+    down: bool = False
+    """Its last history poll failed: not asked to look traces up until it answers again."""
     signature: tuple[tuple[str, bool], ...] = ()
     seen: OrderedDict[str, bool] = field(default_factory=OrderedDict)
     pending: dict[str, _Pending] = field(default_factory=dict)
@@ -140,6 +145,8 @@ class TrafficWatcher:
         self._searched: OrderedDict[str, None] = OrderedDict()
         self._anchor_since: dict[str, float] = {}
         """trace id -> when the other nodes were first asked for its entry record."""
+        self._unseen: set[str] = set()
+        """Open traces a node stopped following before its records ended (they end "unknown")."""
 
     # --- public -------------------------------------------------------------------------------------
 
@@ -208,13 +215,16 @@ class TrafficWatcher:
         return nw
 
     def _forget(self, name: str) -> None:
+        """A node left the dashboard: what it was still showing never ended for us (a search: not there)."""
         nw = self.nodes.pop(name, None)
         if nw is not None:
-            for trace in list(nw.pending):
-                self._done(name, trace)
+            for trace, p in list(nw.pending.items()):
+                self._done(name, trace, unseen=not p.search)
 
     async def _tick(self, agent: SSEOxyGent, nw: _NodeWatch) -> None:
+        self._expire(nw)  # every tick: a node that stops answering must not keep its runs open
         changed = await self._poll_history(agent, nw)
+        nw.down = changed is None and not nw.no_records
         if nw.no_records:
             nw.due = self.mono() + self.opts.no_records_every
             return
@@ -307,10 +317,18 @@ class TrafficWatcher:
             self.overflow += 1
             self._done(nw.name, oldest, gave_up=True)
 
+    def _expire(self, nw: _NodeWatch) -> None:
+        """Give up on traces unfinished for ``give_up_after``; a look-up unanswered for ``search_wait``
+        means "not there"."""
+        now = self.mono()
+        for trace, p in list(nw.pending.items()):
+            if p.search and now - p.since > self.opts.search_wait:
+                self._done(nw.name, trace)
+            elif now - p.since > self.opts.give_up_after:
+                self._done(nw.name, trace, gave_up=True)
+
     async def _poll_views(self, agent: SSEOxyGent, nw: _NodeWatch) -> bool:
         now = self.mono()
-        for trace in [k for k, p in nw.pending.items() if now - p.since > self.opts.give_up_after]:
-            self._done(nw.name, trace, gave_up=True)
         # in-flight first, then the least recently polled; among never-polled the newest (under overload the
         # oldest wait and are given up at max_pending, rather than everything shown late); history last
         order = sorted(
@@ -324,8 +342,8 @@ class TrafficWatcher:
             p.last = now
             try:
                 got = await fetch_view(agent, trace)
-            except NoRunRecords:
-                self._done(nw.name, trace)
+            except NoRunRecords:  # its records vanished: a search means "not here", else we never saw it end
+                self._done(nw.name, trace, unseen=not p.search)
                 continue
             except RemoteBodyTooLarge:  # it will not shrink: say "unknown" now, not after give_up_after
                 self._done(nw.name, trace, gave_up=True)
@@ -338,6 +356,7 @@ class TrafficWatcher:
             if p.search and not view.records:
                 self._done(nw.name, trace)
                 continue
+            p.search = False  # found here: followed until its records end, no look-up deadline
             events = self.fleet.apply_view(agent.name, view, self.wall(), got.date)
             changed |= bool(events)
             self._emit(events)
@@ -349,7 +368,9 @@ class TrafficWatcher:
                 p.confirmed = True
         return changed
 
-    def _done(self, node: str, trace: str, gave_up: bool = False) -> None:
+    def _done(self, node: str, trace: str, gave_up: bool = False, unseen: bool = False) -> None:
+        """``node`` is done with ``trace``; ``gave_up``: end the run "unknown" now; ``unseen``: this node
+        stopped looking before its records ended, so the run ends "unknown" once the others are done."""
         nw = self.nodes.get(node)
         if nw is not None:
             nw.pending.pop(trace, None)
@@ -357,20 +378,24 @@ class TrafficWatcher:
         if waiting is None:
             return
         waiting.discard(node)
+        if unseen:
+            self._unseen.add(trace)
         if gave_up:
             self._open.pop(trace, None)
             self._anchor_since.pop(trace, None)
+            self._unseen.discard(trace)
             for other in self.nodes.values():
                 other.pending.pop(trace, None)
             self._emit(self.fleet.finish(trace, self.wall(), gave_up=True))
             return
         if waiting:
             return
-        verdict = self._settle(trace)
+        verdict = "unknown" if trace in self._unseen else self._settle(trace)
         if verdict == "wait":
             return
         self._open.pop(trace, None)
         self._anchor_since.pop(trace, None)
+        self._unseen.discard(trace)
         self._emit(self.fleet.finish(trace, self.wall(), gave_up=verdict == "unknown"))
 
     def _settle(self, trace: str) -> str:
@@ -391,7 +416,9 @@ class TrafficWatcher:
 
     def _ask_others(self, trace: str, have: set[str]) -> bool:
         """Look ``trace`` up on every watched node not in ``have``; False when there is none."""
-        others = [nw for name, nw in self.nodes.items() if name not in have and not nw.no_records]
+        others = [
+            nw for name, nw in self.nodes.items() if name not in have and not (nw.no_records or nw.down)
+        ]
         now = self.mono()
         for nw in others:
             self._pend(nw, trace, now, running=False, search=True)

@@ -36,7 +36,8 @@ class FleetEvent:
 
 
 class Fleet:
-    """Every distributed run by trace id, each node's clock, and per-callee stats. Bounded by ``max_runs``."""
+    """Every distributed run by trace id, each node's clock, and per-callee stats. Bounded by ``max_runs``
+    (the oldest runs go first, ended or not)."""
 
     def __init__(self, max_runs: int = 2000) -> None:
         self.runs: OrderedDict[str, FleetRun] = OrderedDict()
@@ -65,17 +66,15 @@ class Fleet:
         if run is not None:
             return run, False
         run = self.runs[trace_id] = FleetRun(trace_id=trace_id, first_seen=wall)
-        while len(self.runs) > self.max_runs:
-            for key, old in self.runs.items():
-                if old.ended or old.gave_up:
-                    del self.runs[key]
-                    break
-            else:
-                break
+        while len(self.runs) > self.max_runs:  # the oldest, whatever its state: a claimed run (chat, probe,
+            self.runs.popitem(last=False)  # demo) is ended only by the traffic watcher, which may be off
         return run, True
 
-    def claim(self, trace_id: str, source: Source, node: str, query: str, wall: float) -> FleetRun:
-        """A run this dashboard started: traffic sightings of the same trace id merge into it."""
+    def claim(self, trace_id: str, source: Source, node: str, query: str, wall: float) -> FleetRun | None:
+        """A run this dashboard started: traffic sightings of the same trace id merge into it. A run
+        without a trace id cannot be merged with anything: None, not kept."""
+        if not trace_id:
+            return None
         run, _ = self._run(trace_id, wall)
         run.source, run.start_node = source, run.start_node or node
         run.query = run.query or one_line(query, 500)
@@ -191,10 +190,12 @@ class Fleet:
         return out + [e for e in held if e.kind != "call_start"]
 
     def finish(self, trace_id: str, received_wall: float, gave_up: bool = False) -> list[FleetEvent]:
-        """The watcher is done with a trace (every record stated, seen once more; or it gave up)."""
+        """The watcher is done with a trace (every record stated, seen once more; or it gave up). A record
+        still without a state means nobody saw the run end: it ends "unknown", never "completed"."""
         run = self.runs.get(trace_id)
         if run is None or run.ended or run.gave_up:
             return []
+        gave_up = gave_up or any(r.state is None for r in run.all_records())
         run.ended, run.gave_up = not gave_up, gave_up
         root = run.root
         end = None

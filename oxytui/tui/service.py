@@ -347,6 +347,7 @@ class Controller(TrafficControl):
         agent = self.pool.get(node)
         if agent is None:
             raise KeyError(f"no node named {node!r}")
+        self.store.replace_traffic(trace_id)  # seen by the traffic watcher already: this run replaces it
         self.store.start_run(node, trace_id, "(attached)", time.monotonic(), time.time())
         self.fleet.claim(trace_id, Source.MINE, node, "(attached)", time.time())
         self._mark("start", node, trace_id, query="(attached)")

@@ -138,6 +138,16 @@ def test_runs_are_bounded() -> None:
     assert fleet.get("T19").state is FleetState.COMPLETED  # type: ignore[union-attr]
 
 
+def test_claimed_runs_nobody_ends_stay_bounded() -> None:
+    """Chat/probe/demo runs are claimed and only the traffic watcher ends runs: with traffic off (or
+    record-less nodes) nothing ends them, yet the fleet keeps at most ``max_runs`` (the oldest go)."""
+    fleet = Fleet(max_runs=5)
+    for i in range(50):
+        fleet.claim(f"P{i}", Source.PROBE, "n", "probe", WALL + i)
+    assert len(fleet.runs) == 5 and list(fleet.runs) == [f"P{i}" for i in range(45, 50)]
+    assert fleet.claim("", Source.MINE, "n", "q", WALL) is None and "" not in fleet.runs
+
+
 def test_traffic_runs_feed_the_store_log_and_stats() -> None:
     from oxytui.runs import ALL, RunState, RunStore
     from oxytui.runs.fleetlog import apply_fleet_events

@@ -11,12 +11,14 @@ from pathlib import Path
 
 from textual.app import App
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.widgets import Input
 
 from oxytui.config import Settings
 from oxytui.runs import ALL, Run, RunStore
 from oxytui.runs.timeline import TimelineEntry, parse_view
 from oxytui.tui.commands import OxyCommands
+from oxytui.tui.control import DashboardController, Transport
 from oxytui.tui.gctuning import GCTuning
 from oxytui.tui.keys import APP_BINDINGS
 from oxytui.tui.screens.dialogs import ConfirmScreen, EventDetailScreen, HelpScreen, TogglesScreen
@@ -42,7 +44,7 @@ class OxyApp(App[int]):
         settings: Settings | None = None,
         *,
         store: RunStore | None = None,
-        controller: object | None = None,
+        controller: DashboardController | None = None,
         frozen: bool = False,
         clock: Callable[[], float] | None = None,
         user_theme_dir: Path | None = None,
@@ -62,6 +64,8 @@ class OxyApp(App[int]):
         themes, self.theme_errors = user_themes(user_theme_dir)
         for theme in themes:
             self.register_theme(theme)
+        self.user_theme_names = frozenset(t.name for t in themes)
+        """The user's own theme files: offered in the palette next to the shipped ``oxytui-*`` ones."""
         self._wanted_theme = self.settings.theme
         self.main: MainScreen | None = None
 
@@ -89,23 +93,27 @@ class OxyApp(App[int]):
         if self.controller is None and not self.frozen:
             from oxytui.tui.service import Controller
 
-            self.controller = Controller(self.store, self.settings)
+            self.controller = Controller(self.store, self.settings, notify=self.controller_notice)
         self.main = MainScreen(self.store, read_only=self.settings.read_only, utc=self.frozen, demo=demo)
         await self.push_screen(self.main)
         self.main.flush(self.clock(), self.frame(), force=True)
-        if self.controller is not None and hasattr(self.controller, "start"):
-            self.run_worker(self._start_controller(), exclusive=True, group="controller")
+        if self.controller is not None:
+            self.run_worker(self._start_controller(self.controller), exclusive=True, group="controller")
         self.set_interval(TICK, self._tick)
         if not self.frozen:
             self.gc_tuning.apply()  # rarer collector passes over the store; undone in on_unmount
 
-    async def _start_controller(self) -> None:
-        if hasattr(self.controller, "notify"):
-            self.controller.notify = lambda msg, severity="information": self.notify(  # type: ignore[union-attr]
-                msg, severity=severity, timeout=8
-            )
+    def controller_notice(self, message: str, severity: SeverityLevel = "information") -> None:
+        """The controllers' :class:`~oxytui.tui.control.Notify`: a toast that stays a little longer."""
+        self.notify(message, severity=severity, timeout=8)
+
+    def transport(self) -> Transport | None:
+        """The live side of the controller; None in a snapshot or a replay."""
+        return self.controller.transport if self.controller is not None else None
+
+    async def _start_controller(self, controller: DashboardController) -> None:
         try:
-            await self.controller.start()  # type: ignore[union-attr]
+            await controller.start()
         except Exception as exc:  # e.g. ports in use for the demo cluster: say so, keep the UI
             self.notify(f"could not start: {exc}", severity="error", timeout=10)
 
@@ -122,8 +130,8 @@ class OxyApp(App[int]):
         """Live runs the user started (chat, fan-out, attach); demo-driver and probe runs do not count:
         they are cancelled silently on quit. Without a live controller every live run counts."""
         ctl = self.controller
-        if ctl is not None and hasattr(ctl, "live_user"):
-            return int(ctl.live_user())
+        if ctl is not None:
+            return ctl.live_user()
         return len(self.store.live_runs())
 
     async def action_quit_app(self) -> None:
@@ -147,7 +155,7 @@ class OxyApp(App[int]):
     async def on_unmount(self) -> None:
         """However the app ends (quit, ctrl+c, test harness), close the transport and the demo cluster."""
         ctl, self.controller = self.controller, None
-        if ctl is not None and hasattr(ctl, "aclose"):
+        if ctl is not None:
             await ctl.aclose()
         self.gc_tuning.restore()  # the process may go on (tests, embedding): the host's thresholds back
 
@@ -157,7 +165,7 @@ class OxyApp(App[int]):
 
     async def _close_and_exit(self) -> None:
         ctl, self.controller = self.controller, None
-        if ctl is not None and hasattr(ctl, "aclose"):
+        if ctl is not None:
             await ctl.aclose()
         self.exit(0)
 
@@ -246,8 +254,8 @@ class OxyApp(App[int]):
 
     async def fetch_timeline(self, run: Run) -> tuple[list[TimelineEntry], str]:
         """The run's ``/view`` records as timeline entries, or none and a note saying why."""
-        ctl = self.controller
-        if ctl is None or not hasattr(ctl, "fetch_view"):
+        ctl = self.transport()
+        if ctl is None:
             return [], "no live node to ask for /view (snapshot or replay)"
         try:
             data = await ctl.fetch_view(run.node, run.trace_id)
@@ -326,15 +334,15 @@ class OxyApp(App[int]):
         controller's default (first live node), shown in the chat hint line."""
         if key != ALL:
             return key
-        ctl = self.controller
-        node = ctl.default_node() if ctl is not None and hasattr(ctl, "default_node") else None
+        ctl = self.transport()
+        node = ctl.default_node() if ctl is not None else None
         return f"{node} (first live node)" if node else ""
 
     def send_prompt(self, text: str) -> None:
         main = self._main()
         chat = main.chat
-        ctl = self.controller
-        if ctl is None or not hasattr(ctl, "send"):
+        ctl = self.transport()
+        if ctl is None:
             self.notify("no transport (snapshot mode)", severity="warning")
             return
         focused = None if main.focus_key == ALL else main.focus_key

@@ -47,7 +47,7 @@ class OxyCommands(Provider):
         for name in list(app.store.nodes):
             cmds.append((f"Remove node {name}", partial(remove_node, app, name), "stop watching this node"))
         for theme in sorted(app.available_themes):
-            if theme.startswith("oxytui") or theme in getattr(app, "user_theme_names", ()):
+            if theme.startswith("oxytui") or theme in app.user_theme_names:
                 cmds.append((f"Theme: {theme}", partial(set_theme, app, theme), "switch the colour theme"))
         for wid, title in PANES.items():
             cmds.append((f"Toggle pane: {title}", partial(toggle_pane, app, wid), "show or hide this pane"))
@@ -76,8 +76,8 @@ def add_node(app: OxyApp) -> None:
         if len(parts) != 2 or not parts[1].startswith(("http://", "https://")):
             app.notify("expected: NAME http://host:port", severity="error")
             return
-        ctl = app.controller
-        if ctl is None or not hasattr(ctl, "add_node"):
+        ctl = app.transport()
+        if ctl is None:
             app.store.add_node(parts[0], parts[1])
             return
         try:
@@ -89,8 +89,8 @@ def add_node(app: OxyApp) -> None:
 
 
 def remove_node(app: OxyApp, name: str) -> None:
-    ctl = app.controller
-    if ctl is not None and hasattr(ctl, "remove_node"):
+    ctl = app.transport()
+    if ctl is not None:
         ctl.remove_node(name)
     else:
         app.store.remove_node(name)
@@ -103,8 +103,8 @@ def clear_log(app: OxyApp) -> None:
 
 
 async def refresh_orgs(app: OxyApp) -> None:
-    ctl = app.controller
-    if ctl is not None and hasattr(ctl, "refresh_orgs"):
+    ctl = app.transport()
+    if ctl is not None:
         await ctl.refresh_orgs()
         app.notify("organizations refreshed")
 
@@ -120,8 +120,8 @@ def toggle_pane(app: OxyApp, wid: str) -> None:
 
 
 def toggle_demo(app: OxyApp) -> None:
-    ctl = app.controller
-    if ctl is not None and hasattr(ctl, "demo_driver"):
+    ctl = app.transport()
+    if ctl is not None:
         ctl.demo_driver = not ctl.demo_driver
         app.notify(f"demo driver {'on' if ctl.demo_driver else 'off'}")
 
@@ -139,8 +139,8 @@ def export(app: OxyApp, what: str, fmt: str) -> None:
 
 
 def toggle_recording(app: OxyApp) -> None:
-    ctl = app.controller
-    if ctl is None or not hasattr(ctl, "toggle_recording"):
+    ctl = app.transport()
+    if ctl is None:
         app.notify("recording needs live nodes", severity="warning")
         return
     try:
@@ -150,12 +150,12 @@ def toggle_recording(app: OxyApp) -> None:
 
 
 def toggle_otlp(app: OxyApp) -> None:
-    ctl = app.controller
-    if ctl is None or not hasattr(ctl, "toggle_otlp"):
+    ctl = app.transport()
+    if ctl is None:
         app.notify("OTLP export needs live nodes", severity="warning")
         return
     msg = ctl.toggle_otlp()
-    on = bool(getattr(getattr(ctl, "otlp", None), "on", False))
+    on = ctl.otlp.on
     app.notify(msg, severity="information" if on or "off" in msg else "warning")
 
 
@@ -168,8 +168,8 @@ def attach_trace(app: OxyApp) -> None:
             if value:
                 app.notify("expected: NODE TRACE_ID", severity="error")
             return
-        ctl = app.controller
-        if ctl is None or not hasattr(ctl, "attach"):
+        ctl = app.transport()
+        if ctl is None:
             app.notify("no transport", severity="warning")
             return
         try:

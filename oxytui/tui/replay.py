@@ -13,15 +13,27 @@ from textual.events import Mount
 from oxytui.config import Settings
 from oxytui.runs import RunStore
 from oxytui.tui.app import OxyApp
+from oxytui.tui.control import Notify, Transport, no_notify
 from oxytui.tui.keys import REPLAY_BINDINGS
 
 
 class ReplayController:
-    """Stands where the live controller stands: ``start``/``aclose`` plus replay controls for the keys."""
+    """Stands where the live controller stands (a :class:`~oxytui.tui.control.DashboardController`
+    without a transport), plus replay controls for the keys."""
 
     demo = False
+    transport: Transport | None = None
+    """Nothing live behind a recording: no prompts, no /view, no recording of it again."""
 
-    def __init__(self, store: RunStore, path: Path, speed: float = 1.0, step: bool = False) -> None:
+    def __init__(
+        self,
+        store: RunStore,
+        path: Path,
+        speed: float = 1.0,
+        step: bool = False,
+        *,
+        notify: Notify = no_notify,
+    ) -> None:
         self.store = store
         self.path = path
         self.speed = speed
@@ -31,7 +43,7 @@ class ReplayController:
         self.finished = False
         self.tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._task: asyncio.Task[None] | None = None
-        self.notify: Any = lambda msg, severity="information": None
+        self.notify = notify
 
     async def start(self) -> None:
         from oxytui.ops.replay import Replayer, load
@@ -97,6 +109,14 @@ class ReplayApp(OxyApp):
     """The dashboard over a recording: marked REPLAY (not DEMO), quits without asking, no chat keys."""
 
     BINDINGS = REPLAY_BINDINGS
+
+    def __init__(self, settings: Settings, path: Path, speed: float = 1.0, step: bool = False) -> None:
+        settings = settings.model_copy(update={"read_only": True, "demo": False, "record": None})
+        store = RunStore(log_cap=settings.log_cap)
+        replay = ReplayController(store, path, speed, step, notify=self.controller_notice)
+        super().__init__(settings, store=store, controller=replay, clock=lambda: store.last_mono)
+        self.replay = replay
+
     NO_ACTIONS = frozenset({"focus_chat", "chat_target"})
     """Chat bindings: disabled and hidden from the footer (nothing can be sent to a recording)."""
 
@@ -110,34 +130,24 @@ class ReplayApp(OxyApp):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return action not in self.NO_ACTIONS and super().check_action(action, parameters)
 
-    def _replay(self) -> ReplayController:
-        assert isinstance(self.controller, ReplayController)
-        return self.controller
-
     def action_replay_toggle(self) -> None:
-        self._replay().toggle()
+        self.replay.toggle()
 
     def action_replay_step(self) -> None:
-        self._replay().step()
+        self.replay.step()
 
     def action_replay_jump(self, delta: float) -> None:
-        self._replay().jump(delta)
+        self.replay.jump(delta)
 
 
 def make_replay_app(
     settings: Settings, path: Path | str, speed: float = 1.0, step: bool = False
 ) -> ReplayApp:
-    settings = settings.model_copy(update={"read_only": True, "demo": False, "record": None})
-    store = RunStore(log_cap=settings.log_cap)
-    ctl = ReplayController(store, Path(path), speed, step)
-    app = ReplayApp(settings, store=store, controller=ctl, clock=lambda: store.last_mono)
-    ctl.notify = lambda msg, severity="information": app.notify(msg, severity=severity, timeout=8)
-    return app
+    return ReplayApp(settings, Path(path), speed, step)
 
 
 def run_replay(settings: Settings, path: Path | str, speed: float = 1.0, step: bool = False) -> int:
     """Entry point for ``oxytui replay FILE``: 0 after a clean replay, 1 when the recording was damaged."""
     app = make_replay_app(settings, path, speed, step)
-    ctl = app.controller
     app.run()
-    return 1 if isinstance(ctl, ReplayController) and ctl.damage is not None else 0
+    return 1 if app.replay.damage is not None else 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -20,6 +21,9 @@ from oxytui.tui.widgets.nodes import NodesTable
 from oxytui.tui.widgets.org import OrgTree
 from oxytui.tui.widgets.stats import StatsPane
 from oxytui.tui.widgets.timeline import TimelinePane
+
+if TYPE_CHECKING:
+    from oxytui.tui.app import OxyApp
 
 NARROW_BELOW = 130
 SLOW_EVERY = 0.5
@@ -78,6 +82,11 @@ class MainScreen(Screen[None]):
         self.timeline = TimelinePane(id="timeline")
         self.timeline_on = False
         """The call-tree pane shows the server-side timeline (``v``) instead of the tree."""
+
+    @property
+    def oxy(self) -> OxyApp:
+        """The app, typed (this screen only ever runs inside :class:`~oxytui.tui.app.OxyApp`)."""
+        return cast("OxyApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
@@ -143,7 +152,7 @@ class MainScreen(Screen[None]):
                 self.nodes.refresh_rows()
                 self.stats.focus_key = self.focus_key
                 self.stats.sync(now)
-                self.chat.set_target(self.chat.target, self.app.chat_focus_label(self.focus_key))  # type: ignore[attr-defined]
+                self.chat.set_target(self.chat.target, self.oxy.chat_focus_label(self.focus_key))
         if self._trees_dirty and trees:  # a change skipped now is caught up within TREE_EVERY
             self._trees_dirty = False
             self._tree_at, self._tree_run = wall, run
@@ -216,23 +225,24 @@ class MainScreen(Screen[None]):
             t.append(f" ({log.dropped:,} dropped)", "dim")
         if self.read_only:
             t.append("  ·  READ-ONLY", theme_style(self.app, "bold $error"))
-        rec = getattr(self.app.controller, "recorder", None)  # type: ignore[attr-defined]
+        transport = self.oxy.transport()
+        rec = transport.recorder if transport is not None else None
         if rec is not None:
             t.append("  ·  ")
             if rec.error:
                 t.append(f"REC FAILED: {rec.error[:60]}", theme_style(self.app, "bold $error"))
             else:
                 t.append(f"● REC {rec.events:,}", theme_style(self.app, "bold $error"))
-        otlp = getattr(self.app.controller, "otlp", None)  # type: ignore[attr-defined]
-        marker = otlp.marker() if otlp is not None else ""
+        marker = transport.otlp.marker() if transport is not None else ""
         if marker:
             bad = "(" in marker
             t.append("  ·  ")
             t.append(marker, theme_style(self.app, "bold $error" if bad else "$success"))
-        status = getattr(self.app.controller, "status_text", None)  # type: ignore[attr-defined]
-        if status is not None:
+        ctl = self.oxy.controller
+        status = ctl.status_text() if ctl is not None else ""
+        if status:
             t.append("  ·  ")
-            t.append(status(), theme_style(self.app, "bold $accent"))
+            t.append(status, theme_style(self.app, "bold $accent"))
         self.query_one("#topbar", TopBar).set_text(t)
 
     def sync_titles(self) -> None:
@@ -250,7 +260,7 @@ class MainScreen(Screen[None]):
         self.query_one("#log-pane").border_subtitle = sub  # type: ignore[assignment]
         scope = "all nodes" if self.focus_key == ALL else self.focus_key
         self.query_one("#log-pane").border_title = f"Live events · {scope}"
-        self.calls.border_subtitle = self.calls.status_line(self.app.clock(), self.app.frame())  # type: ignore[attr-defined]
+        self.calls.border_subtitle = self.calls.status_line(self.oxy.clock(), self.oxy.frame())
 
     def show_timeline(self, on: bool) -> None:
         """Switch the call-tree pane between the tree and the selected run's server-side timeline."""
@@ -271,7 +281,7 @@ class MainScreen(Screen[None]):
         view.node_filter = None if key == ALL else key
         view.rebuild()
         chat = self.chat
-        chat.set_target(chat.target, self.app.chat_focus_label(key))  # type: ignore[attr-defined]
+        chat.set_target(chat.target, self.oxy.chat_focus_label(key))
         self.sync_titles()
         self._version = -1  # the other panes follow on the next tick: the key's own frame stays cheap
         self._slow_at = 0.0
@@ -284,7 +294,7 @@ class MainScreen(Screen[None]):
         run = self.store.get_run(event.row.node, event.row.trace_id)
         if run is not None:
             self.pinned_run = run
-            self.calls.show_run(run, self.app.clock(), self.app.frame())  # type: ignore[attr-defined]
+            self.calls.show_run(run, self.oxy.clock(), self.oxy.frame())
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "log-filter":

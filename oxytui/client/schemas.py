@@ -9,10 +9,11 @@ from __future__ import annotations
 import copy
 import secrets
 from collections.abc import Awaitable, Callable
-from enum import Enum, auto
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationError
+
+from oxytui.common.state import OxyState
 
 from .errors import RemoteProtocolError
 
@@ -38,19 +39,6 @@ def generate_uuid(length: int = 16) -> str:
     """A random id in OxyGent's format (16 chars for trace/node ids, 22 for request ids)."""
     choice = secrets.choice
     return "".join(choice(_ALPHABET) for _ in range(length))
-
-
-class OxyState(Enum):
-    """OxyGent's node states, plus ``ERROR`` (used by the SSEOxyGent spec's examples)."""
-
-    CREATED = auto()
-    RUNNING = auto()
-    COMPLETED = auto()
-    FAILED = auto()
-    PAUSED = auto()
-    SKIPPED = auto()
-    CANCELED = auto()
-    ERROR = auto()
 
 
 class OxyRequest(BaseModel):

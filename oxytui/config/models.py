@@ -25,13 +25,16 @@ class ConfigError(Exception):
         line: int | None = None,
         field: str | None = None,
     ) -> None:
+        from oxytui.runs.sanitize import printable  # only on the error path: keeps config import light
+
         self.file, self.line, self.field = file, line, field
-        self.reason = " ".join(str(message).split())
+        self.reason = printable(" ".join(str(message).split()), 1000)
         where = ""
         if file is not None:
             where = f"{file}:{line}: " if line else f"{file}: "
         what = f"{field}: " if field else ""
-        super().__init__(f"{where}{what}{self.reason}")
+        # file names and values come from files and command lines: nothing a terminal would interpret
+        super().__init__(printable(f"{where}{what}{self.reason}", 2000))
 
 
 class NodeConfig(BaseModel):
@@ -83,6 +86,8 @@ class Settings(BaseModel):
     """Binding id -> key(s), e.g. ``{"pause_log": "space"}``; see the help screen for ids."""
     otlp: OtlpConfig = Field(default_factory=OtlpConfig)
     config_path: Path | None = None
+    notes: list[str] = Field(default_factory=list)
+    """Warnings found while loading (e.g. a token file others can read): printed and shown, not fatal."""
     traffic: bool = True
     """Watch every run on every node (``/history_with_ratings`` + ``/view``), not only ours."""
     traffic_every: float = 2.0

@@ -26,22 +26,30 @@ def parse_duration(value: str | float | int) -> float:
     return seconds
 
 
+_USERINFO = re.compile(r"(?<=//)[^/?#]*@")
+
+
 def check_url(url: str, *, production: bool = False) -> str:
-    """Return ``url`` without a trailing slash, or raise ValueError saying why it is unusable."""
+    """Return ``url`` without a trailing slash, or raise ValueError saying why it is unusable.
+
+    Messages never repeat a password: any ``user:password@`` part is shown as ``***@``."""
     text = str(url).strip()
+    shown = _USERINFO.sub("***@", text)
+    if shown != text:
+        raise ValueError("invalid URL: credentials in URLs are not allowed (use token_env or token_file)")
     try:
         parts = urlsplit(text)
         port = parts.port
     except ValueError as exc:
-        raise ValueError(f"invalid URL {text!r}: {exc}") from None
+        raise ValueError(f"invalid URL {shown!r}: {exc}") from None
     if parts.scheme not in ("http", "https"):
-        raise ValueError(f"invalid URL {text!r}: scheme must be http or https")
+        raise ValueError(f"invalid URL {shown!r}: scheme must be http or https")
     if not parts.hostname:
-        raise ValueError(f"invalid URL {text!r}: no host")
+        raise ValueError(f"invalid URL {shown!r}: no host")
     if parts.username or parts.password:
         raise ValueError("invalid URL: credentials in URLs are not allowed (use token_env or token_file)")
     if production and parts.scheme != "https":
-        raise ValueError(f"production nodes require https, got {text!r}")
+        raise ValueError(f"production nodes require https, got {shown!r}")
     del port
     return text.rstrip("/")
 

@@ -14,6 +14,7 @@ from typing import Any, get_args
 
 from pydantic import SecretStr, ValidationError
 
+from .files import CONFIG_LIMIT, FileRefused, read_capped, read_token
 from .models import Balancing, ConfigError, NodeConfig, OtlpConfig, ProfileName
 from .parse import check_url, find_line, parse_duration
 
@@ -39,9 +40,11 @@ class ConfigSource:
 def read_config_file(path: Path) -> tuple[dict[str, Any], str]:
     """Parse a TOML file; unreadable or invalid files raise a one-line :class:`ConfigError`."""
     try:
-        raw = path.read_bytes()
+        raw, _mode = read_capped(path, CONFIG_LIMIT)
     except OSError as exc:
         raise ConfigError(f"cannot read config file: {exc.strerror or exc}", file=path) from None
+    except FileRefused as exc:
+        raise ConfigError(f"config file refused: {exc}", file=path) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -54,11 +57,13 @@ def read_config_file(path: Path) -> tuple[dict[str, Any], str]:
         line = int(m.group(1)) if m else None
         reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg) if m else msg
         raise ConfigError(f"invalid TOML: {reason}", file=path, line=line) from None
+    except RecursionError:  # tomllib recurses per nesting level: a 2,000-deep array ends here
+        raise ConfigError("invalid TOML: arrays or tables nested too deeply", file=path) from None
     return data, text
 
 
 def _resolve_token(
-    node: dict[str, Any], src: ConfigSource, i: int, env: Mapping[str, str]
+    node: dict[str, Any], src: ConfigSource, i: int, env: Mapping[str, str], notes: list[str]
 ) -> SecretStr | None:
     where = f"nodes[{i}]"
     token_env, token_file = node.get("token_env"), node.get("token_file")
@@ -72,25 +77,42 @@ def _resolve_token(
             raise src.error(
                 f"environment variable {token_env} is not set", "nodes", "token_env", i, f"{where}.token_env"
             )
-        return SecretStr(value.strip())
+        value = value.strip()
+        if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
+            raise src.error(
+                f"environment variable {token_env} holds control characters (a token is one line)",
+                "nodes",
+                "token_env",
+                i,
+                f"{where}.token_env",
+            )
+        return SecretStr(value)
     if token_file is not None:
         p = Path(str(token_file)).expanduser()
         if not p.is_absolute() and src.path is not None:
             p = src.path.parent / p
         try:
-            value = p.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            value, shared = read_token(p)
+        except OSError as exc:
             raise src.error(
-                f"cannot read token file {p}: {reason}", "nodes", "token_file", i, f"{where}.token_file"
+                f"cannot read token file {p}: {exc.strerror or type(exc).__name__}",
+                "nodes",
+                "token_file",
+                i,
+                f"{where}.token_file",
             ) from None
-        if not value:
-            raise src.error(f"token file {p} is empty", "nodes", "token_file", i, f"{where}.token_file")
+        except FileRefused as exc:
+            field = f"{where}.token_file"
+            raise src.error(f"token file {p}: {exc}", "nodes", "token_file", i, field) from None
+        if shared:
+            notes.append(f"token file {p} can be read by group/others (restrict it: chmod 600 {p})")
         return SecretStr(value)
     return None
 
 
-def _node_from_table(node: Any, src: ConfigSource, i: int, env: Mapping[str, str]) -> NodeConfig:
+def _node_from_table(
+    node: Any, src: ConfigSource, i: int, env: Mapping[str, str], notes: list[str]
+) -> NodeConfig:
     where = f"nodes[{i}]"
     if not isinstance(node, dict):
         raise src.error("each [[nodes]] entry must be a table", "nodes", None, i, where)
@@ -136,7 +158,7 @@ def _node_from_table(node: Any, src: ConfigSource, i: int, env: Mapping[str, str
             fields["probe_every"] = parse_duration(fields["probe_every"])
         except ValueError as exc:
             raise src.error(str(exc), "nodes", "probe_every", i, f"{where}.probe_every") from None
-    fields["token"] = _resolve_token(node, src, i, env)
+    fields["token"] = _resolve_token(node, src, i, env, notes)
     try:
         return NodeConfig(**fields)
     except ValidationError as exc:
@@ -157,7 +179,8 @@ def apply_file(data: dict[str, Any], src: ConfigSource, out: dict[str, Any], env
     nodes = data.get("nodes", [])
     if not isinstance(nodes, list):
         raise src.error("must be an array of tables: [[nodes]]", None, "nodes", field="nodes")
-    out["nodes"] = [_node_from_table(n, src, i, env) for i, n in enumerate(nodes)]
+    notes: list[str] = out.setdefault("notes", [])
+    out["nodes"] = [_node_from_table(n, src, i, env, notes) for i, n in enumerate(nodes)]
     ui = data.get("ui", {})
     if not isinstance(ui, dict):
         raise src.error("must be a table: [ui]", None, "ui", field="ui")

@@ -19,6 +19,7 @@ from typing import IO, Any
 from oxytui.client.events import OxyEvent, event_from_comment, event_from_message
 from oxytui.client.sse import SSEComment, SSEMessage
 from oxytui.redact import scrub_text, scrub_value
+from oxytui.runs.sanitize import printable
 
 from .record import Damage, Record, read_recording, remember_configured_tokens
 
@@ -214,8 +215,7 @@ class Replayer:
 
 
 def _safe(text: str, limit: int = 200) -> str:
-    out = "".join(ch if ch.isprintable() else " " for ch in scrub_text(text))
-    return out if len(out) <= limit else out[: limit - 1] + "…"
+    return printable(scrub_text(text), limit)
 
 
 def format_item(item: ReplayItem) -> str:

@@ -27,6 +27,7 @@ from typing import IO, Any
 
 from oxytui.redact import remember_settings, scrub_text, scrub_value
 from oxytui.runs import clean
+from oxytui.runs.sanitize import printable
 
 from .metrics import Family, FleetMetrics, Histogram
 
@@ -122,8 +123,7 @@ async def run_probe(agent: Any, query: str, deadline: float) -> ProbeResult:
 
 
 def _safe(text: Any, limit: int = 160) -> str:
-    s = "".join(ch if ch.isprintable() else " " for ch in str(text))
-    return s if len(s) <= limit else s[: limit - 1] + "…"
+    return printable(str(text), limit)
 
 
 def _stamp(wall: float) -> str:

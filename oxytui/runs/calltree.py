@@ -3,6 +3,10 @@
 Pairs are matched by ``node_id``; nesting follows ``call_stack``, which keeps growing across remote hops
 (``["user", "master_agent", "math_agent", "add"]``), so a forwarded remote call lands under the master-side
 SSEOxyGent call that delegated it.
+
+Building is iterative and linear in the stack length (a hostile node may nest thousands of calls), and the
+tree is at most :data:`MAX_DEPTH` levels deep: calls nested deeper hang flattened under the last allowed
+level with ``clipped`` set, so every consumer (widget, export) may walk it without a recursion limit.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from typing import Any
 
 from .errors import is_error_output
 from .sanitize import one_line
+
+MAX_DEPTH = 64
+"""Levels of the call tree (root calls are level 0); deeper calls are attached at level MAX_DEPTH - 1."""
 
 
 class RunState(StrEnum):
@@ -45,6 +52,10 @@ class Call:
     output_preview: str = ""
     children: list[Call] = field(default_factory=list)
     parent: Call | None = None
+    level: int = 0
+    """Depth in the tree (0: a root call); never above ``MAX_DEPTH - 1``."""
+    clipped: bool = False
+    """Nested deeper than ``MAX_DEPTH`` really: shown flattened at the last level (a marker says so)."""
 
     def duration(self, now: float) -> float:
         return (self.end if self.end is not None else now) - self.start
@@ -77,7 +88,12 @@ class Run:
     """"traffic" for a run someone else started (seen in the nodes' records); "" for ours."""
     calls: dict[str, Call] = field(default_factory=dict)
     roots: list[Call] = field(default_factory=list)
-    _by_stack: dict[tuple[str, ...], Call] = field(default_factory=dict)
+    clipped: int = 0
+    """Calls nested deeper than :data:`MAX_DEPTH` (attached flattened at the last level)."""
+    _trie: dict[tuple[int, str], int] = field(default_factory=dict)
+    """Call-stack prefixes as a trie of ids: (prefix id, next name) -> id; id 0 is the empty stack."""
+    _at: dict[int, Call] = field(default_factory=dict)
+    """Prefix id -> the latest call whose full stack it is."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -159,18 +175,30 @@ class Run:
         return call
 
     def _attach(self, call: Call) -> None:
-        stack = call.call_stack
-        parent = None
-        for cut in range(len(stack) - 1, 0, -1):
-            parent = self._by_stack.get(stack[:cut])
-            if parent is not None:
-                break
+        """Parent = the call owning the longest proper prefix of this call's stack (one trie walk)."""
+        trie, at = self._trie, self._at
+        parent: Call | None = None
+        node = 0
+        last = len(call.call_stack) - 1
+        for i, name in enumerate(call.call_stack):
+            nxt = trie.get((node, name))
+            if nxt is None:
+                nxt = len(trie) + 1
+                trie[(node, name)] = nxt
+            node = nxt
+            if i < last and (owner := at.get(node)) is not None:
+                parent = owner
+        at[node] = call
         if parent is None:
             self.roots.append(call)
-        else:
-            call.parent = parent
-            parent.children.append(call)
-        self._by_stack[stack] = call
+            return
+        if parent.level >= MAX_DEPTH - 1 and parent.parent is not None:
+            call.clipped = True  # too deep: a sibling of its parent, at the last level
+            self.clipped += 1
+            parent = parent.parent
+        call.parent = parent
+        call.level = parent.level + 1
+        parent.children.append(call)
 
     def walk(self) -> list[Call]:
         """Every call in tree order (depth first)."""

@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from oxytui.client.records import HistoryPage, NodeRecord, TraceView
+if TYPE_CHECKING:
+    from oxytui.client.records import HistoryPage, NodeRecord, TraceView
 
 from .callees import CalleeStats
 from .clock import NodeClock

@@ -7,9 +7,10 @@ finish, marked ``source="traffic"``; times come from the node's records through 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from oxytui.client.records import NodeRecord
+if TYPE_CHECKING:
+    from oxytui.client.records import NodeRecord
 
 from .calltree import CallStatus, RunState
 from .fleet import FleetEvent

@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from oxytui.client.records import NodeRecord
-from oxytui.client.schemas import OxyState
+from oxytui.common.state import OxyState
+
+if TYPE_CHECKING:
+    from oxytui.client.records import NodeRecord
 
 from .errors import is_error_output
 

@@ -1,7 +1,9 @@
-"""One place that makes untrusted remote text safe to show: no control characters, bounded length.
+"""One place that makes untrusted remote or file text safe to show: no control characters, bounded length.
 
-Rendering code must still build ``rich.text.Text`` objects (never markup strings); this only removes what a
-terminal would interpret (ESC, BEL, C1 controls, bidi overrides) and keeps everything else literal.
+Every sanitizer of the package lives here (the dashboard's ``tui/text.py``, the headless printers of
+``oxytui.ops`` call these). Rendering code must still build ``rich.text.Text`` objects (never markup
+strings); this only removes what a terminal would interpret (ESC, BEL, C1 controls, bidi overrides) and
+keeps everything else literal. :func:`printable` is the strict form for plain-text output lines.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import re
 from typing import Any
 
 # C0 controls except \t and \n, DEL, C1 controls, and bidi/format overrides that can reorder a line.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _LINEBREAKS = re.compile("[\r\n\u2028\u2029\x85\t]+")
 
 
@@ -36,6 +38,17 @@ def one_line(value: Any, limit: int = 200) -> str:
         text = text[: limit * 4]
     text = _LINEBREAKS.sub(" ", text)
     text = clean(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def printable(value: Any, limit: int = 200) -> str:
+    """One line of only ``str.isprintable`` characters (others become spaces): for printed output, where
+    zero-width and other format characters are as unwelcome as controls."""
+    text = value if isinstance(value, str) else one_line(value, limit * 4)
+    if len(text) > limit * 4:
+        text = text[: limit * 4]
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() else " " for ch in text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

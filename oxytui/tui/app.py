@@ -5,6 +5,8 @@ Kept thin: panes live in ``widgets/``, dialogs in ``screens/``, palette commands
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +25,7 @@ from oxytui.tui.gctuning import GCTuning
 from oxytui.tui.keys import APP_BINDINGS
 from oxytui.tui.screens.dialogs import ConfirmScreen, EventDetailScreen, HelpScreen, TogglesScreen
 from oxytui.tui.screens.main import MainScreen
+from oxytui.tui.text import notice, pane_title, plain
 from oxytui.tui.themes import builtin_themes, user_themes
 from oxytui.tui.widgets.chat import TARGETS, ChatInput
 from oxytui.tui.widgets.eventlog import ALL_TYPES, EventLogView
@@ -31,6 +34,21 @@ TICK = 0.1
 """Seconds between redraws: bursts of events are coalesced into one refresh per tick."""
 TIMELINE_EVERY = 1.0
 """Seconds between ``/view`` fetches while the timeline pane shows a live run."""
+TERMINAL_CHECK_EVERY = 0.5
+"""Seconds between checks that the terminal is still there (see ``OxyApp._check_terminal``)."""
+
+
+def _tty_fds() -> list[int]:
+    """The process's stdin/stdout descriptors that are terminals now."""
+    fds = []
+    for stream in (sys.__stdin__, sys.__stdout__):
+        try:
+            fd = stream.fileno() if stream is not None else -1
+        except (OSError, ValueError):
+            continue
+        if fd >= 0 and os.isatty(fd):
+            fds.append(fd)
+    return fds
 
 
 class OxyApp(App[int]):
@@ -67,6 +85,8 @@ class OxyApp(App[int]):
         self.user_theme_names = frozenset(t.name for t in themes)
         """The user's own theme files: offered in the palette next to the shipped ``oxytui-*`` ones."""
         self._wanted_theme = self.settings.theme
+        self._ttys: list[int] = []
+        self._terminal_lost = False
         self.main: MainScreen | None = None
 
     # --- clock ------------------------------------------------------------------------------------------
@@ -76,6 +96,21 @@ class OxyApp(App[int]):
 
     def frame(self) -> int:
         return 0 if self.frozen else int(time.monotonic() * 5)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification passes here: messages carry node names, file names and exception text, so
+        they are shown without markup and cleaned of control/bidi characters (Textual's default parses)."""
+        super().notify(
+            notice(message), title=plain(title, 80), severity=severity, timeout=timeout, markup=markup
+        )
 
     # --- lifecycle ----------------------------------------------------------------------------------------
 
@@ -89,6 +124,8 @@ class OxyApp(App[int]):
             self.notify(f"unknown theme {self._wanted_theme!r}; using oxytui-dark", severity="warning")
         for err in self.theme_errors:
             self.notify(err, title="theme file skipped", severity="warning")
+        for note in self.settings.notes:
+            self.notify(note, title="configuration", severity="warning")
         demo = self.settings.demo or not self.settings.nodes
         if self.controller is None and not self.frozen:
             from oxytui.tui.service import Controller
@@ -100,8 +137,20 @@ class OxyApp(App[int]):
         if self.controller is not None:
             self.run_worker(self._start_controller(self.controller), exclusive=True, group="controller")
         self.set_interval(TICK, self._tick)
+        self._ttys = [] if self.is_headless else _tty_fds()
+        if self._ttys:
+            self.set_interval(TERMINAL_CHECK_EVERY, self._check_terminal)
         if not self.frozen:
             self.gc_tuning.apply()  # rarer collector passes over the store; undone in on_unmount
+
+    def _check_terminal(self) -> None:
+        """Leave (controller closed, recording flushed) once the terminal is gone. SIGHUP may never come
+        (``nohup``, wrappers, some SSH drops), and Textual's input thread then spins on EOF for ever; a
+        hung-up terminal fails ``isatty`` (its ioctl returns EIO), so that is what is checked."""
+        if self._terminal_lost or all(os.isatty(fd) for fd in self._ttys):
+            return
+        self._terminal_lost = True
+        self.run_worker(self._close_and_exit(), group="quit")
 
     def controller_notice(self, message: str, severity: SeverityLevel = "information") -> None:
         """The controllers' :class:`~oxytui.tui.control.Notify`: a toast that stays a little longer."""
@@ -249,7 +298,7 @@ class OxyApp(App[int]):
             main.timeline.show(None, [], "no run selected — pick an event in the log", time.monotonic())
             return
         entries, note = await self.fetch_timeline(run)
-        main.timeline.border_title = f"Server timeline (/view) · {run.node} · v: call tree"
+        main.timeline.border_title = pane_title("Server timeline (/view)", run.node, "v: call tree")
         main.timeline.show(run.key, entries, note, time.monotonic())
 
     async def fetch_timeline(self, run: Run) -> tuple[list[TimelineEntry], str]:

@@ -7,6 +7,10 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.markup import escape
+
+from oxytui.tui.text import plain
 
 if TYPE_CHECKING:
     from oxytui.tui.app import OxyApp
@@ -45,43 +49,52 @@ class OxyCommands(Provider):
             ("Show help", app.action_help, "keys and binding ids"),
         ]
         for name in list(app.store.nodes):
-            cmds.append((f"Remove node {name}", partial(remove_node, app, name), "stop watching this node"))
+            remove = partial(remove_node, app, name)
+            cmds.append((f"Remove node {plain(name, 60)}", remove, "stop watching this node"))
         for theme in sorted(app.available_themes):
             if theme.startswith("oxytui") or theme in app.user_theme_names:
-                cmds.append((f"Theme: {theme}", partial(set_theme, app, theme), "switch the colour theme"))
+                pick = partial(set_theme, app, theme)
+                cmds.append((f"Theme: {plain(theme, 60)}", pick, "switch the colour theme"))
         for wid, title in PANES.items():
             cmds.append((f"Toggle pane: {title}", partial(toggle_pane, app, wid), "show or hide this pane"))
         return cmds
 
     async def discover(self) -> Hits:
         for name, cb, help_text in self._commands():
-            yield DiscoveryHit(name, cb, help=help_text)
+            yield DiscoveryHit(Content(name), cb, text=name, help=help_text)
 
     async def search(self, query: str) -> Hits:
+        """Command names carry node and theme names (from recordings and files): Textual's highlighter
+        parses markup, so it gets the name with markup escaped."""
         matcher = self.matcher(query)
         for name, cb, help_text in self._commands():
             score = matcher.match(name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), cb, help=help_text)
+                yield Hit(score, matcher.highlight(escape(name)), cb, text=name, help=help_text)
 
 
 def add_node(app: OxyApp) -> None:
-    from oxytui.config import NodeConfig
+    from oxytui.config import NodeConfig, check_url
     from oxytui.tui.screens.dialogs import PromptScreen
 
     def done(value: str | None) -> None:
         if not value:
             return
         parts = value.split()
-        if len(parts) != 2 or not parts[1].startswith(("http://", "https://")):
+        if len(parts) != 2:
             app.notify("expected: NAME http://host:port", severity="error")
+            return
+        try:  # the same rules as the config file and the command line (no user:password@ in URLs)
+            url = check_url(parts[1])
+        except ValueError as exc:
+            app.notify(str(exc), severity="error")
             return
         ctl = app.transport()
         if ctl is None:
-            app.store.add_node(parts[0], parts[1])
+            app.store.add_node(parts[0], url)
             return
         try:
-            ctl.add_node(NodeConfig(name=parts[0], url=parts[1]))
+            ctl.add_node(NodeConfig(name=parts[0], url=url))
         except Exception as exc:
             app.notify(str(exc), severity="error")
 

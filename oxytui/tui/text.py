@@ -1,4 +1,9 @@
-"""Rendering helpers: every piece of remote text becomes a literal ``rich.text.Text`` (never markup)."""
+"""Rendering helpers: every piece of remote or file text becomes display text here (never markup).
+
+The one place for it: :func:`literal` (a ``rich.text.Text`` for cells, labels, border and card titles),
+:func:`plain` (a safe single-line ``str`` for fixed-width formatting) and :func:`notice` (notification
+text). All three go through :mod:`oxytui.runs.sanitize`, so markup stays literal and control, bidi and
+OSC/ESC sequences are inert wherever they came from (node, recording, theme file, config)."""
 
 from __future__ import annotations
 
@@ -41,7 +46,7 @@ TYPE_STYLE = {
 }
 
 
-def literal(value: Any, style: str = "", *, limit: int = 200, multiline: bool = False) -> Text:
+def literal(value: Any, style: str | Style = "", *, limit: int = 200, multiline: bool = False) -> Text:
     """A ``Text`` holding ``value`` verbatim (cleaned of control characters): markup is not parsed."""
     if multiline:
         s = clean(value if isinstance(value, str) else one_line(value, limit))
@@ -50,6 +55,24 @@ def literal(value: Any, style: str = "", *, limit: int = 200, multiline: bool = 
     else:
         s = one_line(value, limit)
     return Text(s, style=style, no_wrap=not multiline, end="")
+
+
+def plain(value: Any, limit: int = 200) -> str:
+    """One display-safe line as a ``str`` (for padding/cutting before it goes into a ``Text``)."""
+    return one_line(value, limit)
+
+
+def notice(value: Any, limit: int = 600) -> str:
+    """Notification text: control/bidi characters replaced, line breaks kept, bounded length.
+
+    Notifications are shown without markup (see ``OxyApp.notify``), so ``[`` stays literal too."""
+    s = clean(value if isinstance(value, str) else one_line(value, limit))
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def pane_title(*parts: Any, limit: int = 60) -> Text:
+    """A border or card title: fixed words and untrusted values (node, trace) joined with " · ", literal."""
+    return literal(" · ".join(plain(p, limit) for p in parts if p not in (None, "")), limit=limit * 2)
 
 
 def fmt_secs(s: float | None) -> str:

@@ -1,5 +1,8 @@
 """Theme files (TOML) -> Textual ``Theme`` objects: the built-in ones shipped in the wheel, plus the
-user's own from ``<user config dir>/oxytui/themes/*.toml``."""
+user's own from ``<config dir>/themes/*.toml`` (``OXYTUI_CONFIG_DIR`` honoured).
+
+A user file is checked completely when it loads (size, nesting, every colour, the generated colour
+system), so a bad one is skipped with a notice instead of crashing the app when it is selected."""
 
 from __future__ import annotations
 
@@ -8,9 +11,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 from oxytui.config import user_themes_dir
+from oxytui.config.files import THEME_LIMIT, FileRefused, read_capped
 
 _FIELDS = (
     "primary",
@@ -36,26 +41,38 @@ def theme_from_dict(data: dict[str, Any], source: str = "<theme>") -> Theme:
     if not isinstance(name, str) or not name or not isinstance(data.get("primary"), str):
         raise ThemeError(f"{source}: a theme needs string fields 'name' and 'primary'")
     kwargs: dict[str, Any] = {k: str(data[k]) for k in _FIELDS if k in data}
+    for key, value in kwargs.items():
+        try:
+            Color.parse(value)
+        except ColorParseError:
+            raise ThemeError(f"{source}: {key}: not a colour: {value[:40]!r}") from None
     variables = data.get("variables", {})
     if not isinstance(variables, dict):
         raise ThemeError(f"{source}: [variables] must be a table")
     try:
-        return Theme(
+        theme = Theme(
             name=name,
             dark=bool(data.get("dark", True)),
             text_alpha=float(data.get("text_alpha", 0.95)),
             variables={str(k): str(v) for k, v in variables.items()},
             **kwargs,
         )
-    except (TypeError, ValueError) as exc:
+        theme.to_color_system().generate()  # what selecting it does: fail now, not then
+    except Exception as exc:  # Textual raises several kinds here; any of them means "unusable theme"
         raise ThemeError(f"{source}: {exc}") from None
+    return theme
 
 
 def load_theme_file(path: Path) -> Theme:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raw, _mode = read_capped(path, THEME_LIMIT)
+        data = tomllib.loads(raw.decode("utf-8"))
+    except OSError as exc:
+        raise ThemeError(f"{path}: {exc.strerror or exc}") from None
+    except (FileRefused, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ThemeError(f"{path}: {exc}") from None
+    except RecursionError:  # tomllib recurses per nesting level
+        raise ThemeError(f"{path}: invalid TOML: arrays or tables nested too deeply") from None
     return theme_from_dict(data, str(path))
 
 

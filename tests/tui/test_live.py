@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from oxytui.config import NodeConfig, Settings
-from oxytui.runs import RunState
+from oxytui.runs import ALL, RunState
 from oxytui.sim import NodeKnobs, SimCluster
 from oxytui.tui.app import OxyApp
 from oxytui.tui.screens.dialogs import ConfirmScreen
@@ -39,6 +39,20 @@ async def until(pilot, cond: Callable[[], bool], limit: float = 10.0) -> None:  
         await pilot.pause(0.05)
 
 
+async def focus_node(pilot, app: OxyApp, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Press ``n`` until ``name`` is the focused node (bounded): the node table fills on the refresh tick,
+    so a key pressed before it has rows does nothing."""
+    for _ in range(20):
+        if app.main.focus_key == name:
+            return
+        await pilot.press("n")
+        try:
+            await until(pilot, lambda: app.main.focus_key != ALL, limit=1.0)
+        except AssertionError:
+            continue
+    raise AssertionError(f"could not focus {name}")
+
+
 async def test_connects_and_shows_status(cluster: SimCluster) -> None:
     app = make_app(cluster)
     async with app.run_test(size=SIZE) as pilot:
@@ -55,9 +69,7 @@ async def test_chat_send_streams_answer_to_focused_node(cluster: SimCluster) -> 
     app = make_app(cluster)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.store.count_up()[1] == 3)
-        await pilot.press("n", "n")  # all -> master_agent -> math_agent
-        await pilot.pause()
-        assert app.main.focus_key == "math_agent"
+        await focus_node(pilot, app, "math_agent")
         await pilot.press("c", *"add 2 3", "enter")
         await until(pilot, lambda: bool(app.main.chat_runs) and not app.main.chat_runs[0].live)
         run = app.main.chat_runs[0]
@@ -93,7 +105,8 @@ async def test_quit_while_live_asks_then_cancels_on_node(cluster: SimCluster) ->
     app = make_app(cluster)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.store.count_up()[1] == 3)
-        await pilot.press("n", "n", "c", *"slow 5", "enter")
+        await focus_node(pilot, app, "math_agent")
+        await pilot.press("c", *"slow 5", "enter")
         await until(pilot, lambda: bool(app.main.chat_runs) and app.main.chat_runs[0].events > 0)
         trace = app.main.chat_runs[0].trace_id
         await pilot.press("escape", "q")
@@ -117,7 +130,8 @@ async def test_server_timeline_of_selected_run(cluster: SimCluster) -> None:
     app = make_app(cluster)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.store.count_up()[1] == 3)
-        await pilot.press("n", "c", *"remote add 2 3", "enter")
+        await focus_node(pilot, app, "master_agent")
+        await pilot.press("c", *"remote add 2 3", "enter")
         await until(pilot, lambda: bool(app.main.chat_runs) and not app.main.chat_runs[0].live)
         await pilot.press("escape", "v")  # the call-tree pane turns into the timeline
         pane = app.main.timeline
@@ -177,7 +191,8 @@ async def test_history_survives_restart(cluster: SimCluster, _private_data_dir) 
     app = make_app(cluster)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.store.count_up()[1] == 3)
-        await pilot.press("n", "n", "c", *"add 2 3", "enter")
+        await focus_node(pilot, app, "math_agent")
+        await pilot.press("c", *"add 2 3", "enter")
         await until(pilot, lambda: bool(app.main.chat_runs) and not app.main.chat_runs[0].live)
         trace = app.main.chat_runs[0].trace_id
     assert (_private_data_dir / "history.sqlite3").exists() or any(_private_data_dir.rglob("*.sqlite3"))
@@ -207,7 +222,8 @@ async def test_sim_hostile_text_is_inert(cluster: SimCluster) -> None:
     app = make_app(cluster)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.store.count_up()[1] == 3)
-        await pilot.press("n", "n", "c", *"hostile", "enter")
+        await focus_node(pilot, app, "math_agent")
+        await pilot.press("c", *"hostile", "enter")
         await until(pilot, lambda: bool(app.main.chat_runs) and not app.main.chat_runs[0].live)
         await pilot.press("escape")
         assert "[@click=app.quit]" in app.main.chat_runs[0].answer

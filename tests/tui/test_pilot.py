@@ -296,3 +296,18 @@ async def test_palette_add_and_remove_node() -> None:
         await until(pilot, lambda: "extra" in app.store.nodes and "extra" in app.main.nodes.key_list())
         await run_command(pilot, "remove node extra")
         await until(pilot, lambda: "extra" not in app.store.nodes)
+
+
+async def test_palette_add_node_refuses_credentials_and_never_shows_them() -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        for url in ("http://user:hunter2pw@127.0.0.1:9", "ftp://u:hunter2pw@h:x"):
+            await run_command(pilot, "add node")
+            await until(pilot, lambda: isinstance(app.screen, PromptScreen))
+            await pilot.press(*f"spy {url}", "enter")
+            await until(pilot, lambda: app.screen is app.main and bool(app._notifications))
+        assert "spy" not in app.store.nodes
+        messages = [n.message for n in app._notifications]
+        assert messages and all("credentials in URLs are not allowed" in m for m in messages)
+        assert not any("hunter2pw" in m for m in messages)
+        assert "hunter2pw" not in app.export_screenshot()

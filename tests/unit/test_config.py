@@ -238,3 +238,130 @@ def test_find_line_scans_tables() -> None:
     assert find_line(text, "ui", "theme") == 8
     assert find_line(text, "ui") == 7
     assert find_line(text, "missing", "x") is None
+
+
+# --- issue 9: token files, deep TOML, linear loading ----------------------------------------------------
+
+TOKEN_NODE = '[[nodes]]\nname = "a"\nurl = "http://a:1"\ntoken_file = "{}"\n'
+
+
+def _token_err(tmp_path: Path, target: str) -> str:
+    err = err_of(write(tmp_path, TOKEN_NODE.format(target)))
+    assert err.field == "nodes[0].token_file" and err.line == 4
+    return str(err)
+
+
+def test_token_file_fifo_and_devices_are_refused_without_hanging(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "t.fifo"
+    os.mkfifo(fifo)  # nobody writes: a plain open() would block for ever
+    assert "not a regular file (a FIFO)" in _token_err(tmp_path, str(fifo))
+    assert "not a regular file" in _token_err(tmp_path, "/dev/zero")
+    assert "not a regular file (a directory)" in _token_err(tmp_path, str(tmp_path))
+
+
+def test_token_file_size_cap(tmp_path: Path) -> None:
+    big = tmp_path / "big.token"
+    with big.open("wb") as fh:  # sparse: 1 GiB apparent size, no disk used
+        fh.truncate(1 << 30)
+    assert "too large (1,073,741,824 bytes" in _token_err(tmp_path, str(big))
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ("S3CR3T\nS3COND\n", "exactly one line"),
+        ("S3CR3T\r\nx", "exactly one line"),
+        ("\n", "is empty"),
+        ("S3C\x1bR3T\n", "control characters"),
+    ],
+)
+def test_token_file_must_be_one_line(tmp_path: Path, content: str, words: str) -> None:
+    tok = tmp_path / "t.token"
+    tok.write_text(content, newline="")
+    tok.chmod(0o600)
+    msg = _token_err(tmp_path, str(tok))
+    assert words in msg and "S3C" not in msg
+
+
+def test_token_file_trailing_newline_stripped_and_loose_mode_warned(tmp_path: Path) -> None:
+    tok = tmp_path / "t.token"
+    tok.write_text("sekrit-123\r\n", newline="")
+    tok.chmod(0o600)
+    notes: list[str] = []
+    s = load_settings(ns(config=str(write(tmp_path, TOKEN_NODE.format(tok)))), env={}, warn=notes.append)
+    assert s.nodes[0].token is not None and s.nodes[0].token.get_secret_value() == "sekrit-123"
+    assert notes == [] and s.notes == []
+    tok.chmod(0o640)
+    s = load_settings(ns(config=str(write(tmp_path, TOKEN_NODE.format(tok)))), env={}, warn=notes.append)
+    assert len(notes) == 1 and "can be read by group/others" in notes[0] and str(tok) in notes[0]
+    assert s.notes == notes and "sekrit" not in notes[0]
+
+
+def test_env_token_with_newline_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, '[[nodes]]\nname = "a"\nurl = "http://a:1"\ntoken_env = "T"\n')
+    err = err_of(path, {"T": "abc\ndef"})
+    assert err.field == "nodes[0].token_env" and "control characters" in str(err) and "abc" not in str(err)
+
+
+@pytest.mark.parametrize("where", ["value", "config"])
+def test_deeply_nested_toml_is_one_line_error(tmp_path: Path, where: str) -> None:
+    deep = "[" * 2000 + "]" * 2000
+    if where == "value":
+        path = write(tmp_path, f'[ui]\ntheme = "x"\n[keys]\nx = {deep}\n')
+    else:
+        path = write(tmp_path, f"x = {deep}\n")
+    err = err_of(path)
+    assert str(err).startswith(f"{path}") and "nested too deeply" in str(err)
+
+
+def test_config_file_fifo_and_devices_refused(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "c.fifo"
+    os.mkfifo(fifo)
+    assert "not a regular file" in str(err_of(fifo))
+    assert "not a regular file" in str(err_of(Path("/dev/zero")))
+
+
+def test_forty_thousand_nodes_load_and_duplicates_found_in_one_pass(tmp_path: Path) -> None:
+    from oxytui.config import first_duplicate
+
+    n = 40_000
+    text = "".join(f'[[nodes]]\nname = "n{i}"\nurl = "http://h{i}:1"\n' for i in range(n))
+    assert len(load(write(tmp_path, text)).nodes) == n
+    err = err_of(write(tmp_path, text + '[[nodes]]\nname = "n7"\nurl = "http://x:1"\n'))
+    assert "duplicate node name 'n7'" in str(err) and err.line == 3 * n + 2
+
+    class Name(str):
+        """Counts comparisons: a set needs ~none, a ``list.count`` per name needs n**2."""
+
+        eq = 0
+
+        def __eq__(self, other: object) -> bool:
+            Name.eq += 1
+            return str.__eq__(self, other)
+
+        __hash__ = str.__hash__
+
+    names = [Name(f"n{i}") for i in range(5_000)] + [Name("n3")]
+    assert first_duplicate(names) == ("n3", 5_000)
+    assert Name.eq < 50
+
+
+@pytest.mark.parametrize(
+    "url", ["http://u:pw-SECRET@h:1", "ftp://u:pw-SECRET@h", "http://u:pw-SECRET@h:bad/x"]
+)
+def test_url_errors_never_repeat_a_password(url: str) -> None:
+    from oxytui.config import check_url
+
+    with pytest.raises(ValueError) as info:
+        check_url(url)
+    assert "credentials" in str(info.value) and "pw-SECRET" not in str(info.value)
+
+
+def test_config_errors_never_carry_terminal_controls(tmp_path: Path) -> None:
+    path = write(tmp_path, TOKEN_NODE.format("\\u001b]0;PWNED\\u0007\\u202emissing.tok"))
+    err = str(err_of(path))
+    assert "PWNED" in err and err.isprintable() and "missing.tok" in err

@@ -16,11 +16,6 @@ from oxytui.runs import NodeStats
 HEAVY = ("aiohttp", "pydantic", "pydantic_core", "msgspec", "textual")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runs/fleet.py, fleetlog.py, fleetrun.py (merged from main) import oxytui.client.records/schemas, "
-    "which loads the whole client package; remove this mark once they import nothing from the client",
-)
 def test_importing_runs_loads_nothing_heavy() -> None:
     code = (
         "import json, sys; import oxytui.runs; "

@@ -9,6 +9,7 @@ import pytest
 from oxytui.client.events import event_from_comment, event_from_message
 from oxytui.client.sse import SSEComment, SSEDecoder
 from oxytui.runs import CallStatus, RunState, RunStore, is_error_output, one_line
+from oxytui.runs.calltree import MAX_DEPTH, Run
 from oxytui.runs.store import ALL, NodeStatus
 
 
@@ -240,3 +241,49 @@ def test_view_timeline_parse_and_gantt() -> None:
     ]
     assert gantt(entries, 21) == [(0, 21), (10, 11)]
     assert parse_view({"code": 404}) == [] and parse_view("x") == []
+
+
+def _nest(run: Run, names: list[str], node_id: str) -> None:
+    run.on_tool_call(
+        node_id=node_id,
+        caller=names[-2],
+        callee=names[-1],
+        category="agent",
+        call_stack=names,
+        arguments={},
+        mono=0.0,
+    )
+
+
+def test_call_tree_depth_is_capped_with_a_marker() -> None:
+    run = Run("n", "t")
+    names = ["user"] + [f"a{i}" for i in range(3 * MAX_DEPTH)]
+    for i in range(1, len(names)):
+        _nest(run, names[: i + 1], f"N{i}")
+    calls = run.walk()
+    assert len(calls) == 3 * MAX_DEPTH and calls[0].level == 0 and not calls[0].clipped
+    assert [c.level for c in calls[:MAX_DEPTH]] == list(range(MAX_DEPTH))  # true nesting up to the cap
+    assert all(c.level == MAX_DEPTH - 1 and c.clipped for c in calls[MAX_DEPTH:])  # then flattened, marked
+    assert run.clipped == 2 * MAX_DEPTH
+    assert all(c.parent is calls[MAX_DEPTH - 2] for c in calls[MAX_DEPTH - 1 :])
+
+
+def test_call_tree_parent_is_longest_known_prefix() -> None:
+    run = Run("n", "t")
+    _nest(run, ["user", "master"], "M")
+    _nest(run, ["user", "master", "remote", "math", "add"], "A")  # intermediate hops without own calls
+    _nest(run, ["user", "other", "x"], "X")  # no known prefix: a root
+    _nest(run, ["user", "master", "remote"], "R")
+    _nest(run, ["user", "master", "remote", "math"], "Q")
+    by_id = run.calls
+    assert by_id["A"].parent is by_id["M"] and by_id["X"].parent is None
+    assert by_id["R"].parent is by_id["M"] and by_id["Q"].parent is by_id["R"]
+    assert [c.node_id for c in run.roots] == ["M", "X"]
+
+
+def test_printable_is_the_strict_line_for_printed_output() -> None:
+    from oxytui.runs.sanitize import printable
+
+    s = printable("a\x1b]0;t\x07b\u200bc\u202ed\ne\u00a0f" + "x" * 500, 40)
+    assert s.isprintable() and len(s) == 40 and s.endswith("…") and s.startswith("a ]0;t b c d e f")
+    assert printable({"k": "v\x9b"}, 40) == '{"k": "v�"}'

@@ -32,7 +32,7 @@ class EventDetailScreen(ModalScreen[None]):
         row = self.row
         with Vertical(id="detail-box", classes="dialog"):
             head = Text(no_wrap=True)
-            head.append(f"{row.type}", "bold")
+            head.append_text(literal(row.type, "bold", limit=20))
             head.append(f"  {fmt_clock(row.wall, self.utc)}  node ")
             head.append_text(literal(row.node, "bold", limit=40))
             head.append("  trace ")
@@ -64,7 +64,7 @@ class TimelineScreen(ModalScreen[None]):
 
         body = timeline_text(self.app, self.entries, self.note)
         with Vertical(id="timeline-box", classes="dialog"):
-            yield Label(Text(self.title_text + f"  ·  span {fmt_secs(span_of(self.entries))}"))
+            yield Label(literal(f"{self.title_text}  ·  span {fmt_secs(span_of(self.entries))}", limit=160))
             with VerticalScroll():
                 yield Static(body)
             yield Label(Text("escape: close · times are the node's own create/update times", "dim"))
@@ -82,7 +82,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box", classes="dialog"):
-            yield Label(Text(self.question))
+            yield Label(literal(self.question, limit=300, multiline=True))
             with Horizontal(id="confirm-buttons"):
                 yield Button("Yes (y)", id="yes", variant="error")
                 yield Button("No (n)", id="no", variant="primary")
@@ -161,7 +161,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("does", ratio=1)
         table.add_column(Text("binding id: remap in config [keys]"), style="dim", no_wrap=True)
         for key, desc, bid in self.rows:
-            table.add_row(Text(key, "bold"), Text(desc), Text(bid))
+            table.add_row(literal(key, "bold", limit=40), Text(desc), Text(bid))  # keys: from the config
         for key, desc in HELP_EXTRA:
             table.add_row(Text(key, "bold"), Text(desc), Text(""))
         with Vertical(id="help-box", classes="dialog"):

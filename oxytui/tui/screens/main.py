@@ -13,7 +13,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input
 
 from oxytui.runs import ALL, Run, RunStore
-from oxytui.tui.text import literal, spinner, theme_style
+from oxytui.tui.text import literal, pane_title, plain, spinner, theme_style
 from oxytui.tui.widgets.calltree import CallTree
 from oxytui.tui.widgets.chat import ChatPane
 from oxytui.tui.widgets.eventlog import EventLogView
@@ -201,7 +201,7 @@ class MainScreen(Screen[None]):
             if run.node == key:
                 running |= run.running_agents()
         self.org.show(key, info.org if info else None, running)
-        self.org.border_subtitle = key
+        self.org.border_subtitle = literal(key, limit=40)
 
     def _sync_topbar(self, now: float, frame: int) -> None:
         up, probed, total = self.store.count_up()
@@ -230,7 +230,7 @@ class MainScreen(Screen[None]):
         if rec is not None:
             t.append("  ·  ")
             if rec.error:
-                t.append(f"REC FAILED: {rec.error[:60]}", theme_style(self.app, "bold $error"))
+                t.append(f"REC FAILED: {plain(rec.error, 60)}", theme_style(self.app, "bold $error"))
             else:
                 t.append(f"● REC {rec.events:,}", theme_style(self.app, "bold $error"))
         marker = transport.otlp.marker() if transport is not None else ""
@@ -242,7 +242,7 @@ class MainScreen(Screen[None]):
         status = ctl.status_text() if ctl is not None else ""
         if status:
             t.append("  ·  ")
-            t.append(status, theme_style(self.app, "bold $accent"))
+            t.append(plain(status, 80), theme_style(self.app, "bold $accent"))
         self.query_one("#topbar", TopBar).set_text(t)
 
     def sync_titles(self) -> None:
@@ -257,10 +257,11 @@ class MainScreen(Screen[None]):
             sub.append_text(literal(view.filter_text, limit=30))
         if view.hidden_types or view.hidden_nodes:
             sub.append(f" · {len(view.hidden_types) + len(view.hidden_nodes)} hidden", "dim")
-        self.query_one("#log-pane").border_subtitle = sub  # type: ignore[assignment]
+        self.query_one("#log-pane").border_subtitle = sub
         scope = "all nodes" if self.focus_key == ALL else self.focus_key
-        self.query_one("#log-pane").border_title = f"Live events · {scope}"
-        self.calls.border_subtitle = self.calls.status_line(self.oxy.clock(), self.oxy.frame())
+        self.query_one("#log-pane").border_title = pane_title("Live events", scope)
+        status = self.calls.status_line(self.oxy.clock(), self.oxy.frame())
+        self.calls.border_subtitle = literal(status, limit=80)
 
     def show_timeline(self, on: bool) -> None:
         """Switch the call-tree pane between the tree and the selected run's server-side timeline."""

@@ -1,4 +1,7 @@
-"""Call-stack tree of one run: nested tool_call/observation pairs across remote hops, updated live."""
+"""Call-stack tree of one run: nested tool_call/observation pairs across remote hops, updated live.
+
+The model caps nesting at ``MAX_DEPTH`` levels (Textual's tree builds its lines recursively, one frame per
+level); calls nested deeper carry a "⋯" marker and the root says how many were flattened."""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from oxytui.runs import Call, Run
-from oxytui.tui.text import RUN_STYLE, fmt_secs, literal, spinner, theme_style
+from oxytui.runs.calltree import MAX_DEPTH
+from oxytui.tui.text import RUN_STYLE, fmt_secs, literal, plain, spinner, theme_style
 
 
 class CallTree(Tree[Call]):
@@ -74,6 +78,8 @@ class CallTree(Tree[Call]):
         duration = "" if run.live else f" {fmt_secs(run.duration(now))}"
         style = theme_style(self.app, "bold " + RUN_STYLE[run.state.value])
         t.append(f"{run.state.value}{duration}", style)
+        if run.clipped:
+            t.append(f" · ⋯ {run.clipped:,} calls below level {MAX_DEPTH} shown flattened", "dim")
         return t
 
     def _label(self, call: Call, now: float, frame: int) -> Text:
@@ -84,8 +90,10 @@ class CallTree(Tree[Call]):
             t.append("✗ ", theme_style(self.app, "bold $error"))
         else:
             t.append("✓ ", theme_style(self.app, "$success"))
+        if call.clipped:
+            t.append("⋯ ", theme_style(self.app, "bold $warning"))
         t.append_text(literal(call.callee, "bold", limit=30))
-        t.append(f" {call.category}", "dim")
+        t.append(f" {plain(call.category, 20)}", "dim")
         if call.end is None:
             t.append(" running", theme_style(self.app, "$warning"))
         else:

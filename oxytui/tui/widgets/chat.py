@@ -65,7 +65,7 @@ class AnswerCard(Static):
         run = self.run
         self.set_class(run.live, "-live")
         self.set_class(run.state.value == "failed", "-failed")
-        self.border_title = run.node
+        self.border_title = literal(run.node, limit=40)
         icon = RUN_ICON[run.state.value] + " " if run.state.value in RUN_ICON else ""
         if run.live:
             icon = spinner(frame) + " "
@@ -128,7 +128,7 @@ class ChatPane(Vertical):
         }[target]
         if label != self._label:  # called on every slow tick: a Label update reflows the bar
             self._label = label
-            self.query_one("#chat-target", Label).update(Text(label))
+            self.query_one("#chat-target", Label).update(literal(label, limit=60))
 
     def show_runs(self, runs: list[Run], now: float, frame: int) -> None:
         """Up to ``MAX_CARDS`` runs side by side as cards; a wider fan-out as one line per node."""
@@ -175,8 +175,9 @@ class AnswerTable(Static):
             icon = spinner(frame) if run.live else RUN_ICON.get(state, "·")
             style = RUN_STYLE.get(state, "")
             body.append(f"{icon} ", theme_style(self.app, style))
-            body.append_text(literal(run.node, "bold", limit=16))
-            body.append(" " * max(1, 17 - len(run.node[:16])))
+            name = literal(run.node, "bold", limit=16)
+            body.append_text(name)
+            body.append(" " * max(1, 17 - name.cell_len))
             body.append(f"{fmt_secs(run.duration(now)):>6}  ", theme_style(self.app, "$primary"))
             text = run.answer or run.error or run.streamed[-200:] or "…"
             body.append_text(literal(text, theme_style(self.app, "$error") if run.error else "", limit=300))

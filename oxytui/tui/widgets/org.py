@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from oxytui.tui.text import literal, theme_style
+from oxytui.tui.text import literal, plain, theme_style
 
 _ICON = {"agent": "◆", "tool": "▪", "flow": "≋"}
 
@@ -46,7 +46,8 @@ class OrgTree(Tree[dict[str, Any]]):
         if depth > 30:
             return
         name = item.get("name")
-        kind = item.get("type") if isinstance(item.get("type"), str) else ""
+        kind = item.get("type")
+        kind = kind if isinstance(kind, str) else ""
         label = Text(no_wrap=True, end="")
         label.append(_ICON.get(kind, "·") + " ", theme_style(self.app, "$accent"))
         running = isinstance(name, str) and name in self._running_agents
@@ -54,7 +55,7 @@ class OrgTree(Tree[dict[str, Any]]):
             literal(name, "bold reverse" if running else ("bold" if kind == "agent" else ""), limit=40)
         )
         if kind:
-            label.append(f" {kind}", "dim")
+            label.append(f" {plain(kind, 20)}", "dim")
         if item.get("is_remote"):
             label.append(" ⇄ remote", theme_style(self.app, "$secondary"))
         if running:

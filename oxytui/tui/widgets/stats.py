@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import Label, Static
 
 from oxytui.runs import ALL, RunStore
-from oxytui.tui.text import fmt_pct, fmt_secs, literal, theme_style
+from oxytui.tui.text import fmt_pct, fmt_secs, literal, plain, theme_style
 
 COLS = [
     ("node", 9),
@@ -103,7 +103,7 @@ class StatsPane(Vertical):
         lat = lat[-width:]
         self.query_one("#lat-spark", BarChart).set_values(lat)
         self.query_one("#rate-spark", BarChart).set_values(rate[-width:])
-        label = "all nodes" if self.focus_key == ALL else self.focus_key
+        label = "all nodes" if self.focus_key == ALL else plain(self.focus_key, 30)
         runs = f"last {len(lat)} run{'' if len(lat) == 1 else 's'}"
         scale = f"bars 0–{fmt_secs(max(lat))}" if lat else "no runs"
         self._label("#lat-label", f"latency, {runs} · {label} · {scale}")

@@ -17,12 +17,13 @@ from textual.notifications import SeverityLevel
 from textual.widgets import Input
 
 from oxytui.config import Settings
-from oxytui.runs import ALL, Run, RunStore
+from oxytui.runs import ALL, Fleet, Run, RunStore
 from oxytui.runs.timeline import TimelineEntry, parse_view
 from oxytui.tui.commands import OxyCommands
 from oxytui.tui.control import DashboardController, Transport
 from oxytui.tui.gctuning import GCTuning
 from oxytui.tui.keys import APP_BINDINGS
+from oxytui.tui.runsdata import RunsData
 from oxytui.tui.screens.dialogs import ConfirmScreen, EventDetailScreen, HelpScreen, TogglesScreen
 from oxytui.tui.screens.main import MainScreen
 from oxytui.tui.text import notice, pane_title, plain
@@ -49,6 +50,13 @@ def _tty_fds() -> list[int]:
         if fd >= 0 and os.isatty(fd):
             fds.append(fd)
     return fds
+
+
+MAIN_ACTIONS = frozenset(
+    {"focus_chat", "filter", "pause_log", "next_node", "call_tree", "timeline", "log_toggles", "chat_target"}
+    | {"focus_log", "restore", "stats_scope"}
+)
+"""Actions that act on the main screen's panes."""
 
 
 class OxyApp(App[int]):
@@ -88,6 +96,9 @@ class OxyApp(App[int]):
         self._ttys: list[int] = []
         self._terminal_lost = False
         self.main: MainScreen | None = None
+        self.runs_data: RunsData | None = None
+        self.fleet: Fleet | None = None
+        """Fleet traffic without a live controller (snapshots); live, the controller's is used."""
 
     # --- clock ------------------------------------------------------------------------------------------
 
@@ -339,6 +350,27 @@ class OxyApp(App[int]):
                 )
             )
         self.push_screen(HelpScreen(rows))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The main screen's keys are off (and out of the footer) on full screens of their own (runs)."""
+        if action in MAIN_ACTIONS and getattr(self.screen, "main_actions_off", False):
+            return False
+        return True
+
+    def action_runs(self) -> None:
+        """``r``: every run from every source (see :mod:`oxytui.tui.screens.runs`); again: back."""
+        from oxytui.tui.screens.runs import toggle_runs
+
+        if self.runs_data is None:
+            self.runs_data = RunsData(self)
+        toggle_runs(self, self.runs_data, utc=self.frozen)
+
+    def action_stats_scope(self) -> None:
+        """``e``: the Stats pane counts everyone's runs (traffic included) or only this dashboard's."""
+        main = self._main()
+        main.stats.everyone = not main.stats.everyone
+        main.stats.border_title = "Stats · " + ("everyone's runs" if main.stats.everyone else "my runs")
+        main.flush(self.clock(), self.frame(), force=True)
 
     def action_log_toggles(self) -> None:
         view = self._main().log_view

@@ -14,6 +14,8 @@ APP_BINDINGS: list[Binding] = [
     Binding("t", "call_tree", "Call tree", id="call_tree"),
     Binding("v", "timeline", "Tree/timeline", show=False, id="timeline"),
     Binding("f", "log_toggles", "Types/nodes", id="log_toggles"),
+    Binding("r", "runs", "Runs", id="runs"),
+    Binding("e", "stats_scope", "Stats: mine/everyone's", show=False, id="stats_scope"),
     Binding("ctrl+o", "chat_target", "Target", id="chat_target", priority=True),
     Binding("l", "focus_log", "Log", show=False, id="focus_log"),
     Binding("question_mark", "help", "Help", id="help"),
@@ -44,5 +46,11 @@ HELP_EXTRA: list[tuple[str, str]] = [
         "only while a run you started (chat, fan-out, attach) is live; demo-driver and probe runs are "
         "cancelled silently on quit",
     ),
+    (
+        "r, then x n o / s S y b g",
+        "runs screen: filter by state, node, source or text; sort (or click a header), reverse; copy the "
+        "trace id; callees pane, per node/totals; enter: call tree, enter on a call: its input and output",
+    ),
+    ("⇢ (event log)", "a row of someone else's run, seen in the nodes' own records (traffic)"),
     ("ctrl+p", "command palette: add/remove node, theme, panes, clear log, export, demo driver"),
 ]

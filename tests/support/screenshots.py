@@ -16,13 +16,20 @@ from oxytui.config import Settings
 from oxytui.runs import RunStore
 from oxytui.tui.app import OxyApp
 from tests.support.fixed_feed import fill
+from tests.support.fixed_traffic import fill_traffic
 
 
-def fixed_app(theme: str = "oxytui-dark", *, live: bool = True, read_only: bool = False) -> OxyApp:
-    """The app in frozen mode over the fixed feed: same pixels every time (no clock, no network)."""
+def fixed_app(
+    theme: str = "oxytui-dark", *, live: bool = True, read_only: bool = False, traffic: bool = False
+) -> OxyApp:
+    """The app in frozen mode over the fixed feed: same pixels every time (no clock, no network).
+    ``traffic``: plus other people's runs from the nodes' records (:mod:`tests.support.fixed_traffic`)."""
     settings = Settings(demo=True, theme=theme, read_only=read_only)
     store = fill(RunStore(log_cap=settings.log_cap), live=live)
-    return OxyApp(settings, store=store, frozen=True, user_theme_dir=Path("/nonexistent"))
+    fleet = fill_traffic(store) if traffic else None
+    app = OxyApp(settings, store=store, frozen=True, user_theme_dir=Path("/nonexistent"))
+    app.fleet = fleet
+    return app
 
 
 async def _select_event(pilot: object, needle: str) -> None:
@@ -62,6 +69,17 @@ async def shot_help(pilot: object) -> None:
     await pilot.press("question_mark")  # type: ignore[attr-defined]
 
 
+async def shot_runs(pilot: object) -> None:
+    await pilot.press("r")  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def shot_runs_tree(pilot: object) -> None:
+    """The stitched tree of someone's remote hop (master -> math), from both nodes' records."""
+    await pilot.press("r", "slash", *"TRtrafficHop", "enter", "enter")  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
 async def shot_none(pilot: object) -> None:
     await pilot.pause()  # type: ignore[attr-defined]
 
@@ -76,10 +94,22 @@ SHOTS: dict[str, tuple[str, Callable[[object], Awaitable[None]]]] = {
 }
 
 
+TRAFFIC_SHOTS: dict[str, Callable[[object], Awaitable[None]]] = {
+    "runs": shot_runs,
+    "runs-tree": shot_runs_tree,
+}
+"""Pictures on the fixed feed plus fixed fleet traffic (other people's runs from the nodes' records)."""
+
+
 async def _shoot(
-    outdir: Path, name: str, theme: str, action: Callable[[object], Awaitable[None]], size: tuple[int, int]
+    outdir: Path,
+    name: str,
+    theme: str,
+    action: Callable[[object], Awaitable[None]],
+    size: tuple[int, int],
+    traffic: bool = False,
 ) -> Path:
-    app = fixed_app(theme)
+    app = fixed_app(theme, traffic=traffic)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         await action(pilot)
@@ -95,6 +125,8 @@ async def main_async(outdir: Path) -> list[Path]:
     for name, (theme, action) in SHOTS.items():
         out.append(await _shoot(outdir, name, theme, action, (160, 45)))
     out.append(await _shoot(outdir, "main-100x30", "oxytui-dark", shot_fanout, (100, 30)))
+    for name, action in TRAFFIC_SHOTS.items():
+        out.append(await _shoot(outdir, name, "oxytui-dark", action, (160, 45), traffic=True))
     return out
 
 

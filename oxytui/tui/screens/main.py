@@ -182,7 +182,7 @@ class MainScreen(Screen[None]):
         """Runs of the most recent request (a fan-out shows all its nodes): the chat's default view."""
         last = None
         for run in reversed(self.store.runs.values()):
-            if self.focus_key in (ALL, run.node):
+            if self.focus_key in (ALL, run.node) and run.source != "traffic":  # chat: our own runs only
                 last = run
                 break
         if last is None:

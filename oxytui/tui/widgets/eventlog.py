@@ -154,7 +154,10 @@ class EventLogView(ScrollView, can_focus=True):
         compact = self.size.width < 90
         clock = fmt_clock(row.wall, self.utc)
         t.append(clock[:8] if compact else clock, "dim")
-        t.append(" ")
+        if row.source == "traffic":  # someone else's run, seen in the nodes' records
+            t.append("⇢", theme_style(self.app, "$accent"))
+        else:
+            t.append(" ")
         t.append(f"{row.node[:10]:<10}" if compact else f"{row.node[:14]:<14}", "bold")
         t.append(" ")
         t.append(f"{row.type[:11]:<11}", theme_style(self.app, TYPE_STYLE.get(row.type, "")))

@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from oxytui.runs import ALL, RunStore
+from oxytui.tui.runsdata import find_fleet
 from oxytui.tui.text import STATUS_ICON, STATUS_STYLE, fmt_pct, fmt_secs, literal, theme_style
 
 
@@ -38,6 +39,9 @@ class NodesTable(DataTable[Text]):
         self.refresh_rows()
 
     def refresh_rows(self) -> None:
+        note = self.records_note()
+        if str(self.border_subtitle or "") != note:
+            self.border_subtitle = literal(note, limit=60) if note else ""
         keys = [ALL, *self.store.nodes]
         if keys != self._keys:
             cursor = self.cursor_row
@@ -80,13 +84,28 @@ class NodesTable(DataTable[Text]):
         url = self.store.nodes[key].url.removeprefix("http://").removeprefix("https://")
         cells = (
             Text(STATUS_ICON[status], style),
-            literal(key, limit=14),
+            self.name_cell(key),
             literal(url, "dim", limit=15),
             Text(ok),
             Text(p95),
             Text(active),
         )
         return cells[:2] + cells[3:] if self.compact else cells
+
+    def name_cell(self, key: str) -> Text:
+        """The node's name; ``⊘`` when it keeps no run records we can read (its traffic is not shown)."""
+        fleet = find_fleet(self.app)
+        if fleet is None or key not in fleet.no_records:
+            return literal(key, limit=14)
+        name = literal(key, limit=12)
+        name.append(" ⊘", theme_style(self.app, "bold $warning"))
+        return name
+
+    def records_note(self) -> str:
+        """For the pane's border: which nodes keep no run records (said here, not only once in a toast)."""
+        fleet = find_fleet(self.app)
+        missing = sorted(n for n in (fleet.no_records if fleet is not None else ()) if n in self.store.nodes)
+        return f"⊘ no run records: {', '.join(missing)}" if missing else ""
 
     def key_list(self) -> list[str]:
         return self._keys

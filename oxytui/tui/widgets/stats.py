@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label, Static
 
-from oxytui.runs import ALL, RunStore
+from oxytui.runs import ALL, NodeStats, RunStore
 from oxytui.tui.text import fmt_pct, fmt_secs, literal, plain, theme_style
 
 COLS = [
@@ -83,6 +83,8 @@ class StatsPane(Vertical):
         super().__init__(id=id)
         self.store = store
         self.focus_key = ALL
+        self.everyone = True
+        """Everyone's runs (traffic included) or only the runs this dashboard started (key ``e``)."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="stats-table")
@@ -96,7 +98,8 @@ class StatsPane(Vertical):
 
     def sync(self, now: float) -> None:
         self.query_one("#stats-table", Static).update(self._table(now), layout=self._rows_changed())
-        st = self.store.stats.get(self.focus_key) or self.store.stats[ALL]
+        stats = self.stats_map()
+        st = stats.get(self.focus_key) or stats[ALL]
         lat = st.latency_series(60)
         rate = st.rate_series(now)
         width = self.query_one("#lat-spark", BarChart).size.width or 60
@@ -109,6 +112,9 @@ class StatsPane(Vertical):
         self._label("#lat-label", f"latency, {runs} · {label} · {scale}")
         peak = max(rate[-width:], default=0.0)
         self._label("#rate-label", f"events/s, last {min(60, width)} s · {label} · bars 0–{peak:.0f}/s")
+
+    def stats_map(self) -> dict[str, NodeStats]:
+        return self.store.stats if self.everyone else self.store.own_stats
 
     def _rows_changed(self) -> bool:
         """A layout pass only when the table's height changes (nodes added/removed), not every refresh."""
@@ -127,7 +133,7 @@ class StatsPane(Vertical):
         for col, width in cols[1:]:
             out.append(" " + col.rjust(width), "bold")
         for key in [ALL, *self.store.nodes]:
-            st = self.store.stats.get(key)
+            st = self.stats_map().get(key)
             if st is None:
                 continue
             p50, p95, p99 = st.latency_percentiles()

@@ -10,8 +10,10 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 from textual.app import App
+from textual.binding import BindingType
 from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.widgets import Input
@@ -24,12 +26,12 @@ from oxytui.tui.control import DashboardController, Transport
 from oxytui.tui.gctuning import GCTuning
 from oxytui.tui.keys import APP_BINDINGS
 from oxytui.tui.runsdata import RunsData
-from oxytui.tui.screens.dialogs import ConfirmScreen, EventDetailScreen, HelpScreen, TogglesScreen
-from oxytui.tui.screens.main import MainScreen
+from oxytui.tui.screens.dashboard import DashboardScreen
+from oxytui.tui.screens.dialogs import ConfirmScreen, EventDetailScreen, HelpScreen
 from oxytui.tui.text import notice, pane_title, plain
 from oxytui.tui.themes import builtin_themes, user_themes
-from oxytui.tui.widgets.chat import TARGETS, ChatInput
-from oxytui.tui.widgets.eventlog import ALL_TYPES, EventLogView
+from oxytui.tui.widgets.chat import ChatInput
+from oxytui.tui.widgets.eventlog import EventLogView
 
 TICK = 0.1
 """Seconds between redraws: bursts of events are coalesced into one refresh per tick."""
@@ -52,17 +54,10 @@ def _tty_fds() -> list[int]:
     return fds
 
 
-MAIN_ACTIONS = frozenset(
-    {"focus_chat", "filter", "pause_log", "next_node", "call_tree", "timeline", "log_toggles", "chat_target"}
-    | {"focus_log", "restore", "stats_scope"}
-)
-"""Actions that act on the main screen's panes."""
-
-
 class OxyApp(App[int]):
     CSS_PATH = "oxytui.tcss"
     TITLE = "oxytui"
-    BINDINGS = APP_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = [*APP_BINDINGS]
     COMMANDS = App.COMMANDS | {OxyCommands}
 
     def __init__(
@@ -95,7 +90,7 @@ class OxyApp(App[int]):
         self._wanted_theme = self.settings.theme
         self._ttys: list[int] = []
         self._terminal_lost = False
-        self.main: MainScreen | None = None
+        self.main: DashboardScreen | None = None
         self.runs_data: RunsData | None = None
         self.fleet: Fleet | None = None
         """Fleet traffic without a live controller (snapshots); live, the controller's is used."""
@@ -137,14 +132,12 @@ class OxyApp(App[int]):
             self.notify(err, title="theme file skipped", severity="warning")
         for note in self.settings.notes:
             self.notify(note, title="configuration", severity="warning")
-        demo = self.settings.demo or not self.settings.nodes
         if self.controller is None and not self.frozen:
             from oxytui.tui.service import Controller
 
             self.controller = Controller(self.store, self.settings, notify=self.controller_notice)
-        self.main = MainScreen(self.store, read_only=self.settings.read_only, utc=self.frozen, demo=demo)
-        await self.push_screen(self.main)
-        self.main.flush(self.clock(), self.frame(), force=True)
+        self.main = self.make_main_screen()
+        await self.push_screen(self.main)  # mounted (and drawn once, see MainScreen.on_mount) before ready
         if self.controller is not None:
             self.run_worker(self._start_controller(self.controller), exclusive=True, group="controller")
         self.set_interval(TICK, self._tick)
@@ -177,12 +170,17 @@ class OxyApp(App[int]):
         except Exception as exc:  # e.g. ports in use for the demo cluster: say so, keep the UI
             self.notify(f"could not start: {exc}", severity="error", timeout=10)
 
+    def make_main_screen(self) -> DashboardScreen:
+        """The dashboard screen (its keys and their actions live on it); the replay makes its own."""
+        demo = self.settings.demo or not self.settings.nodes
+        return DashboardScreen(self.store, read_only=self.settings.read_only, utc=self.frozen, demo=demo)
+
     def _tick(self) -> None:
-        if self.main is not None and self.screen_stack and self.main in self.screen_stack:
+        if self.main is not None and self.main.is_mounted:
             try:
                 self.main.flush(self.clock(), self.frame())
                 if self.main.timeline_on and not self.frozen:
-                    self._refresh_timeline()
+                    self.refresh_timeline()
             except NoMatches:  # a pane mid-remount (maximize/minimize): next tick catches up
                 pass
 
@@ -231,67 +229,11 @@ class OxyApp(App[int]):
 
     # --- actions ------------------------------------------------------------------------------------------
 
-    def _main(self) -> MainScreen:
+    def _main(self) -> DashboardScreen:
         assert self.main is not None
         return self.main
 
-    def action_focus_chat(self) -> None:
-        self._main().query_one(ChatInput).focus()
-
-    def action_focus_log(self) -> None:
-        self._main().log_view.focus()
-
-    def action_filter(self) -> None:
-        box = self._main().query_one("#log-filter", Input)
-        box.display = True
-        box.focus()
-
-    def action_restore(self) -> None:
-        main = self._main()
-        if self.screen is not main:
-            return
-        box = main.query_one("#log-filter", Input)
-        if box.has_focus:
-            box.value = ""
-            box.display = False
-            main.log_view.focus()
-        elif main.maximized is not None:
-            main.minimize()
-
-    def action_pause_log(self) -> None:
-        view = self._main().log_view
-        view.set_paused(not view.paused)
-        self._main().sync_titles()
-
-    def action_next_node(self, step: int) -> None:
-        table = self._main().nodes
-        if table.row_count:
-            table.move_cursor(row=(table.cursor_row + step) % table.row_count, animate=False)
-
-    def action_call_tree(self) -> None:
-        main = self._main()
-        view = main.log_view
-        row = view.selected_row()
-        if row is not None and (run := self.store.get_run(row.node, row.trace_id)) is not None:
-            main.pinned_run = run
-        if main.timeline_on:  # full screen is the tree's view: switch the pane back first
-            main.show_timeline(False)
-        tree = main.calls
-        tree.show_run(main.current_run(), self.clock(), self.frame())
-        if main.maximized is tree:
-            main.minimize()
-        else:
-            tree.focus()
-            main.maximize(tree, container=False)
-
-    def action_timeline(self) -> None:
-        """``v``: the call-tree pane switches between the tree and the selected run's server timeline."""
-        main = self._main()
-        main.show_timeline(not main.timeline_on)
-        if main.timeline_on:
-            self._refresh_timeline(force=True)
-
-    def _refresh_timeline(self, force: bool = False) -> None:
+    def refresh_timeline(self, force: bool = False) -> None:
         """Fetch again when the selected run changed, or every second while it is live."""
         main = self._main()
         run = main.current_run()
@@ -338,24 +280,20 @@ class OxyApp(App[int]):
         self.push_screen(TimelineScreen(f"{run.node} · {run.trace_id}", entries, note))
 
     def action_help(self) -> None:
-        rows = []
-        keymap = self._keymap if hasattr(self, "_keymap") else {}
-        for b in APP_BINDINGS:
-            key = keymap.get(b.id or "", b.key) if b.id else b.key
-            rows.append(
-                (
-                    str(key).replace("question_mark", "?").replace("slash", "/"),
-                    b.description or (b.action.replace("_", " ")),
-                    b.id or "",
-                )
-            )
-        self.push_screen(HelpScreen(rows))
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The main screen's keys are off (and out of the footer) on full screens of their own (runs)."""
-        if action in MAIN_ACTIONS and getattr(self.screen, "main_actions_off", False):
-            return False
-        return True
+        """The keys bound right now on this screen and the app (remapped keys, replay keys included)."""
+        screen = self.screen
+        keys: dict[str, list[str]] = {}
+        rows: dict[str, tuple[str, str]] = {}
+        for key, active in screen.active_bindings.items():
+            b = active.binding
+            if b.id and not b.system and active.node in (screen, self):
+                keys.setdefault(b.id, []).append(key)
+                rows.setdefault(b.id, (b.description or b.action.replace("_", " "), b.id))
+        shown = [
+            (",".join(keys[bid]).replace("question_mark", "?").replace("slash", "/"), desc, bid)
+            for bid, (desc, _) in rows.items()
+        ]
+        self.push_screen(HelpScreen(shown))
 
     def action_runs(self) -> None:
         """``r``: every run from every source (see :mod:`oxytui.tui.screens.runs`); again: back."""
@@ -364,31 +302,6 @@ class OxyApp(App[int]):
         if self.runs_data is None:
             self.runs_data = RunsData(self)
         toggle_runs(self, self.runs_data, utc=self.frozen)
-
-    def action_stats_scope(self) -> None:
-        """``e``: the Stats pane counts everyone's runs (traffic included) or only this dashboard's."""
-        main = self._main()
-        main.stats.everyone = not main.stats.everyone
-        main.stats.border_title = "Stats · " + ("everyone's runs" if main.stats.everyone else "my runs")
-        main.flush(self.clock(), self.frame(), force=True)
-
-    def action_log_toggles(self) -> None:
-        view = self._main().log_view
-
-        def done(result: tuple[set[str], set[str]] | None) -> None:
-            if result is not None:
-                view.hidden_types, view.hidden_nodes = result
-                view.rebuild()
-
-        self.push_screen(
-            TogglesScreen(list(ALL_TYPES), view.hidden_types, list(self.store.nodes), view.hidden_nodes), done
-        )
-
-    def action_chat_target(self) -> None:
-        chat = self._main().chat
-        nxt = TARGETS[(TARGETS.index(chat.target) + 1) % len(TARGETS)]
-        key = self._main().focus_key
-        chat.set_target(nxt, self.chat_focus_label(key))
 
     # --- events -------------------------------------------------------------------------------------------
 

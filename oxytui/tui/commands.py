@@ -45,7 +45,7 @@ class OxyCommands(Provider):
                 "Gantt from the node's /view records",
             ),
             ("Toggle demo driver", partial(toggle_demo, app), "start/stop the automatic demo prompts"),
-            ("Pause / resume log", app.action_pause_log, "freeze the event log; new rows are counted"),
+            ("Pause / resume log", partial(pause_log, app), "freeze the event log; new rows are counted"),
             ("Show help", app.action_help, "keys and binding ids"),
         ]
         for name in list(app.store.nodes):
@@ -124,6 +124,11 @@ async def refresh_orgs(app: OxyApp) -> None:
 
 def set_theme(app: OxyApp, name: str) -> None:
     app.theme = name
+
+
+def pause_log(app: OxyApp) -> None:
+    if app.main is not None:
+        app.main.action_pause_log()
 
 
 def toggle_pane(app: OxyApp, wid: str) -> None:

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
-APP_BINDINGS: list[Binding] = [
-    Binding("q", "quit_app", "Quit", id="quit"),
+QUIT = Binding("q", "app.quit_app", "Quit", id="quit")
+RUNS = Binding("r", "app.runs", "Runs", id="runs")
+HELP = Binding("question_mark", "app.help", "Help", id="help")
+
+APP_BINDINGS: list[Binding] = [QUIT, RUNS, HELP]
+"""The app's own keys, on every full screen (the runs screens too)."""
+
+MAIN_BINDINGS: list[Binding] = [
+    QUIT,
     Binding("c", "focus_chat", "Chat", id="focus_chat"),
     Binding("slash", "filter", "Filter", id="filter"),
     Binding("p", "pause_log", "Pause", id="pause_log"),
@@ -14,13 +21,15 @@ APP_BINDINGS: list[Binding] = [
     Binding("t", "call_tree", "Call tree", id="call_tree"),
     Binding("v", "timeline", "Tree/timeline", show=False, id="timeline"),
     Binding("f", "log_toggles", "Types/nodes", id="log_toggles"),
-    Binding("r", "runs", "Runs", id="runs"),
+    RUNS,
     Binding("e", "stats_scope", "Stats: mine/everyone's", show=False, id="stats_scope"),
     Binding("ctrl+o", "chat_target", "Target", id="chat_target", priority=True),
     Binding("l", "focus_log", "Log", show=False, id="focus_log"),
-    Binding("question_mark", "help", "Help", id="help"),
+    HELP,
     Binding("escape", "restore", "Back", show=False, id="restore"),
 ]
+"""The dashboard screen's keys (:class:`~oxytui.tui.screens.dashboard.DashboardScreen`). The app's keys
+are repeated in their places so the footer keeps this order (a screen's keys come before the app's)."""
 
 REPLAY_BINDINGS: list[Binding] = [
     Binding("space", "replay_toggle", "Play/pause", id="replay_toggle"),
@@ -30,7 +39,7 @@ REPLAY_BINDINGS: list[Binding] = [
 ]
 
 OTHER_BINDING_IDS = {"event_detail": "enter"}
-"""Bindings of widgets (not the app) that still have an id: remappable, never clash with app keys."""
+"""Bindings of widgets (not the screens) that still have an id: remappable, never clash with screen keys."""
 
 RESERVED_KEYS = {"ctrl+p": "the command palette", "ctrl+q": "quit (Textual)", "ctrl+c": "copy/quit (Textual)"}
 """Keys Textual itself binds on the app: a [keys] entry taking one of them would silently lose."""

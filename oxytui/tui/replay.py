@@ -6,15 +6,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from textual.events import Mount
+from textual.binding import BindingType
 
 from oxytui.config import Settings
 from oxytui.runs import RunStore
 from oxytui.tui.app import OxyApp
 from oxytui.tui.control import Notify, Transport, no_notify
 from oxytui.tui.keys import REPLAY_BINDINGS
+from oxytui.tui.screens.dashboard import DashboardScreen
 
 
 class ReplayController:
@@ -105,30 +106,20 @@ class ReplayController:
                 await self._task
 
 
-class ReplayApp(OxyApp):
-    """The dashboard over a recording: marked REPLAY (not DEMO), quits without asking, no chat keys."""
+class ReplayScreen(DashboardScreen):
+    """The dashboard screen over a recording: marked REPLAY (not DEMO), replay keys, no chat keys."""
 
-    BINDINGS = REPLAY_BINDINGS
-
-    def __init__(self, settings: Settings, path: Path, speed: float = 1.0, step: bool = False) -> None:
-        settings = settings.model_copy(update={"read_only": True, "demo": False, "record": None})
-        store = RunStore(log_cap=settings.log_cap)
-        replay = ReplayController(store, path, speed, step, notify=self.controller_notice)
-        super().__init__(settings, store=store, controller=replay, clock=lambda: store.last_mono)
-        self.replay = replay
-
+    BINDINGS: ClassVar[list[BindingType]] = [*REPLAY_BINDINGS]
     NO_ACTIONS = frozenset({"focus_chat", "chat_target"})
     """Chat bindings: disabled and hidden from the footer (nothing can be sent to a recording)."""
 
-    async def on_mount(self, event: Mount) -> None:
-        event.prevent_default()  # run OxyApp's mount here, once, then relabel its screen
-        await super().on_mount()
-        if self.main is not None:
-            self.main.marker = "REPLAY"
-            self.main.flush(self.clock(), self.frame(), force=True)  # the first frame already says so
+    def __init__(self, store: RunStore, replay: ReplayController, *, read_only: bool) -> None:
+        super().__init__(store, read_only=read_only)
+        self.replay = replay
+        self.marker = "REPLAY"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action not in self.NO_ACTIONS and super().check_action(action, parameters)
+        return action not in self.NO_ACTIONS
 
     def action_replay_toggle(self) -> None:
         self.replay.toggle()
@@ -138,6 +129,20 @@ class ReplayApp(OxyApp):
 
     def action_replay_jump(self, delta: float) -> None:
         self.replay.jump(delta)
+
+
+class ReplayApp(OxyApp):
+    """The dashboard over a recording; quits without asking (nothing of it runs on a node)."""
+
+    def __init__(self, settings: Settings, path: Path, speed: float = 1.0, step: bool = False) -> None:
+        settings = settings.model_copy(update={"read_only": True, "demo": False, "record": None})
+        store = RunStore(log_cap=settings.log_cap)
+        replay = ReplayController(store, path, speed, step, notify=self.controller_notice)
+        super().__init__(settings, store=store, controller=replay, clock=lambda: store.last_mono)
+        self.replay = replay
+
+    def make_main_screen(self) -> DashboardScreen:
+        return ReplayScreen(self.store, self.replay, read_only=self.settings.read_only)
 
 
 def make_replay_app(

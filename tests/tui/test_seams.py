@@ -49,3 +49,24 @@ async def test_nodes_follow_their_profile_and_production_refuses_plain_http() ->
             assert "prod-plain" not in ctl.pool.names and "prod-plain" not in app.store.nodes
             notes = [str(n.message) for n in app._notifications]
             assert any("prod-plain" in n and "production" in n and "http" in n for n in notes), notes
+
+
+async def test_help_lists_the_keys_active_now_replay_keys_in_a_replay(tmp_path: Path) -> None:
+    """Help was built from a constant list of the live keys: a replay's own keys never appeared, and its
+    disabled chat keys did. Now it is the screen's active bindings, remapped keys included."""
+    from oxytui.ops.record import Recorder
+    from oxytui.tui.replay import make_replay_app
+    from oxytui.tui.screens.dialogs import HelpScreen
+
+    path = tmp_path / "r.jsonl"
+    with Recorder(path) as rec:
+        rec.mark("start", "n", "T", 1.0, query="q")
+    replay = make_replay_app(Settings(keys={"replay_step": "comma"}), path, speed=0)
+    async with replay.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(replay.screen, HelpScreen))
+        assert isinstance(replay.screen, HelpScreen)
+        rows = {bid: key for key, _desc, bid in replay.screen.rows}
+        assert {"replay_toggle", "replay_forward", "replay_back", "quit", "call_tree", "help"} <= set(rows)
+        assert rows["replay_step"] == "comma" and rows["help"] == "?"
+        assert "focus_chat" not in rows and "chat_target" not in rows

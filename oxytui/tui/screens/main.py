@@ -122,6 +122,7 @@ class MainScreen(Screen[None]):
         self.timeline.display = False
         self._apply_width(self.app.size.width)
         self.nodes.focus()
+        self.flush(self.oxy.clock(), self.oxy.frame(), force=True)  # the first frame is already right
 
     def on_resize(self) -> None:
         self._apply_width(self.size.width)

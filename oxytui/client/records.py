@@ -43,15 +43,23 @@ _STATES = {s.value: s for s in OxyState}
 
 
 def parse_node_time(value: Any) -> datetime | None:
-    """OxyGent's ``2026-11-29 13:59:35.266653000``: node-local wall clock, no zone -> a naive datetime."""
+    """OxyGent's ``2026-11-29 13:59:35.266653000``: node-local wall clock, no zone -> a naive datetime.
+
+    Always naive: an offset some other writer adds is dropped (the wall reading is kept), so one node's
+    times never mix naive and aware (their differences would raise) and all go through its NodeClock."""
     if not isinstance(value, str) or len(value) < 19 or len(value) > 40:
         return None
     head, dot, frac = value.strip().partition(".")
-    digits = frac[:6] if frac[:6].isdigit() else ""
+    digits = ""
+    for ch in frac[:6]:  # "266653000", or "12+08:00" (fraction then an offset, which is dropped)
+        if not ch.isdigit():
+            break
+        digits += ch
     try:
-        return datetime.fromisoformat(head + ("." + digits.ljust(6, "0") if dot and digits else ""))
+        parsed = datetime.fromisoformat(head + ("." + digits.ljust(6, "0") if dot and digits else ""))
     except ValueError:
         return None
+    return parsed.replace(tzinfo=None)
 
 
 def _s(value: Any, limit: int = 500) -> str:

@@ -33,6 +33,7 @@ from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, Trace
 from opentelemetry.util.types import AttributeValue
 
 from oxytui.client.records import NodeRecord
+from oxytui.runs.fleetrun import by_node, hop_sides
 
 SCOPE = InstrumentationScope("oxytui", schema_url="https://opentelemetry.io/schemas/1.37.0")
 _EPOCH = datetime(1970, 1, 1)
@@ -101,27 +102,14 @@ class _Side:
 
 
 def _sides(records: Sequence[NodeRecord]) -> dict[tuple[str, str], _Side]:
-    """(node id, recording node) -> side. Of a node id recorded on several nodes, the caller's record is
-    the one whose father lives on the same node (else the one with no children there): CLIENT; the
-    others did the work: SERVER."""
-    by_id: dict[str, list[NodeRecord]] = {}
-    here: set[tuple[str, str]] = set()
-    fathers_here: set[tuple[str, str]] = set()
-    for r in records:
-        by_id.setdefault(r.node_id, []).append(r)
-        here.add((r.node_id, r.node))
-        if r.father_id:
-            fathers_here.add((r.father_id, r.node))
+    """(node id, recording node) -> side. A node id recorded on several nodes is a remote hop: the model's
+    rule (:func:`oxytui.runs.fleetrun.hop_sides`) names the work side, SERVER; the others are the caller's
+    side, CLIENT."""
     out: dict[tuple[str, str], _Side] = {}
-    for node_id, recs in by_id.items():
-        if len({r.node for r in recs}) < 2:
-            for r in recs:
-                out[(node_id, r.node)] = _Side(r, None)
-            continue
-        client = next((r for r in recs if r.father_id and (r.father_id, r.node) in here), None)
-        client = client or next((r for r in recs if (node_id, r.node) not in fathers_here), recs[0])
-        for r in recs:
-            out[(node_id, r.node)] = _Side(r, SpanKind.CLIENT if r is client else SpanKind.SERVER)
+    for node_id, (work, callers) in hop_sides(by_node(records)).items():
+        out[(node_id, work.node)] = _Side(work, SpanKind.SERVER if callers else None)
+        for r in callers:
+            out[(node_id, r.node)] = _Side(r, SpanKind.CLIENT)
     return out
 
 

@@ -3,7 +3,10 @@
 Headless (no Textual). Per node it polls page 1 of ``/history_with_ratings`` (small ``page_size``) every
 ``every`` seconds, backing off to ``max_every`` while nothing changes, and ``/view`` for new or in-flight
 traces (at most ``views_per_tick`` per node per tick, in-flight first) until every record has a state,
-then once more. Plain GETs: no run's stream is touched. Results go into a :class:`~oxytui.runs.Fleet`,
+then once more. At a node's first poll the finished traces of page 1 (at most ``backfill``) are viewed
+too, after everything else: recent history, so an operator opening oxytui mid-incident sees the last
+minutes at once; those runs are marked ``FleetRun.backfill`` (``watch`` does not report them as news).
+Plain GETs: no run's stream is touched. Results go into a :class:`~oxytui.runs.Fleet`,
 whose events (run/call start and end) are handed to ``on_events``.
 
 A run that made a remote hop is finished only once the hop's other side was looked for on the other
@@ -28,7 +31,7 @@ from oxytui.client.records import HistoryPage, TraceSummary
 from oxytui.client.runlog import fetch_history, fetch_view
 from oxytui.runs.fleet import Fleet, FleetEvent
 
-__all__ = ["TrafficOptions", "TrafficWatcher"]
+__all__ = ["NodeHealth", "TrafficOptions", "TrafficWatcher"]
 
 log = logging.getLogger("oxytui.traffic")
 
@@ -46,12 +49,30 @@ class TrafficOptions:
     max_pages: int = 3
     """Pages read in one tick when every trace on a page is new (a busy node)."""
     views_per_tick: int = 4
+    backfill: int = 10
+    """Finished traces of a node's first history page also viewed (recent history at start; 0: none).
+    Viewed after in-flight and new ones; page 1 only."""
     give_up_after: float = 900.0
     """Seconds a trace may stay unfinished before it is marked "unknown"."""
     no_records_every: float = 300.0
     """Seconds between re-probes of a node that keeps no run records."""
     max_pending: int = 256
     """Traces per node awaiting ``/view``; beyond it the oldest are given up (counted)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NodeHealth:
+    """How the watcher fares with one node (for ``/metrics``): what it costs and what it cannot see."""
+
+    node: str
+    requests: int
+    """GETs sent (history pages and views)."""
+    errors: int
+    """GETs that failed (no answer, bad status, malformed body)."""
+    pending: int
+    """Traces awaiting a ``/view``."""
+    records: bool
+    """False while the node keeps no run records we can read."""
 
 
 @dataclass(slots=True)
@@ -63,6 +84,8 @@ class _Pending:
     """Every record had a state at the last poll: one more poll, then done."""
     search: bool = False
     """Only looking for a hop's other side: an empty view means "not here"."""
+    backfill: bool = False
+    """Already finished at the node's first poll: viewed last."""
     last: float = 0.0
 
 
@@ -118,6 +141,13 @@ class TrafficWatcher:
     @property
     def requests(self) -> int:
         return sum(n.requests for n in self.nodes.values())
+
+    def health(self) -> list[NodeHealth]:
+        """Per watched node, sorted by name."""
+        return [
+            NodeHealth(nw.name, nw.requests, nw.errors, len(nw.pending), not nw.no_records)
+            for nw in sorted(self.nodes.values(), key=lambda nw: nw.name)
+        ]
 
     async def run(self) -> None:
         """Poll until :meth:`stop`: one loop per node (a slow or hung node delays only itself); the node
@@ -210,7 +240,8 @@ class TrafficWatcher:
             wall = self.wall()
             fresh = [t for t in got.value.traces if t.trace_id not in nw.seen]
             keep = self._accept(nw, got.value.traces)
-            self._emit(self.fleet.observe_history(agent.name, _page(keep, got.value), wall, got.date))
+            page_of = _page(keep, got.value)
+            self._emit(self.fleet.observe_history(agent.name, page_of, wall, got.date, first=nw.first))
             traces += got.value.traces
             if nw.first or len(fresh) < len(got.value.traces) or len(got.value.traces) < self.opts.page_size:
                 break
@@ -221,18 +252,23 @@ class TrafficWatcher:
         return changed
 
     def _accept(self, nw: _NodeWatch, traces: list[TraceSummary]) -> list[TraceSummary]:
-        """Traces to follow: new or in flight (finished ones already there at the first poll are history)."""
+        """Traces to follow: new or in flight; of those already finished at the first poll (recent
+        history) the newest ``backfill``, viewed after the others."""
         keep = []
         now = self.mono()
+        backfill = self.opts.backfill
         for t in traces:
             known = nw.seen.get(t.trace_id)
             if known is None:
                 nw.seen[t.trace_id] = t.running
                 while len(nw.seen) > _SEEN_CAP:
                     nw.seen.popitem(last=False)
-                if nw.first and not t.running:
-                    continue
-                self._pend(nw, t.trace_id, now, t.running)
+                old = nw.first and not t.running
+                if old:
+                    if backfill <= 0:
+                        continue
+                    backfill -= 1
+                self._pend(nw, t.trace_id, now, t.running, backfill=old)
                 keep.append(t)
             elif t.trace_id in nw.pending or t.trace_id in self._open:
                 nw.seen[t.trace_id] = t.running
@@ -242,10 +278,18 @@ class TrafficWatcher:
                 keep.append(t)
         return keep
 
-    def _pend(self, nw: _NodeWatch, trace: str, now: float, running: bool, search: bool = False) -> None:
+    def _pend(
+        self,
+        nw: _NodeWatch,
+        trace: str,
+        now: float,
+        running: bool,
+        search: bool = False,
+        backfill: bool = False,
+    ) -> None:
         if trace in nw.pending:
             return
-        nw.pending[trace] = _Pending(since=now, running=running, search=search)
+        nw.pending[trace] = _Pending(since=now, running=running, search=search, backfill=backfill)
         self._open.setdefault(trace, set()).add(nw.name)
         while len(nw.pending) > self.opts.max_pending:
             oldest = min(nw.pending, key=lambda k: nw.pending[k].since)
@@ -257,8 +301,11 @@ class TrafficWatcher:
         for trace in [k for k, p in nw.pending.items() if now - p.since > self.opts.give_up_after]:
             self._done(nw.name, trace, gave_up=True)
         # in-flight first, then the least recently polled; among never-polled the newest (under overload the
-        # oldest wait and are given up at max_pending, rather than everything shown late)
-        order = sorted(nw.pending.items(), key=lambda kv: (not kv[1].running, kv[1].last, -kv[1].since))
+        # oldest wait and are given up at max_pending, rather than everything shown late); history last
+        order = sorted(
+            nw.pending.items(),
+            key=lambda kv: (not kv[1].running, kv[1].backfill, kv[1].last, -kv[1].since),
+        )
         changed = False
         for trace, p in order[: self.opts.views_per_tick]:
             nw.requests += 1

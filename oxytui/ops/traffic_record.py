@@ -8,7 +8,7 @@ redacted when the node's records were parsed; the recorder scrubs our own tokens
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import Any
 
 from oxytui.runs.fleet import FleetEvent
@@ -49,8 +49,12 @@ def summary_of(run: FleetRun) -> Any:
     )
 
 
-def record_traffic(events: list[FleetEvent], mark: Mark | None, history: Any = None) -> None:
-    """Write traffic events as recording marks (``mark(kind, node, trace, wall=..., **fields)``)."""
+def record_traffic(
+    events: list[FleetEvent], mark: Mark | None, history: Any = None, known: Container[str] = ()
+) -> None:
+    """Write traffic events as recording marks (``mark(kind, node, trace, wall=..., **fields)``) and
+    finished runs into ``history``, except those whose trace ids are ``known`` there already (restored
+    at start, and fetched again as recent history)."""
     for ev in events:
         run = ev.run
         if run.source is not Source.TRAFFIC:
@@ -72,5 +76,5 @@ def record_traffic(events: list[FleetEvent], mark: Mark | None, history: Any = N
                     run.state, "canceled"
                 )
                 mark("finish", node, run.trace_id, wall=ev.wall, state=state, error=run_error(run))
-            if history is not None:
+            if history is not None and run.trace_id not in known:
                 history.add(summary_of(run))

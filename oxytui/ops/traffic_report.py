@@ -1,20 +1,24 @@
 """``oxytui watch --traffic``: one line per finished traffic run, its share of the success rate, metrics.
 
 Kept apart from :mod:`oxytui.ops.watch` so the probe loop stays as it is; the watcher owns one
-:class:`TrafficTally` and asks it for lines, counts and metric families.
+:class:`TrafficTally` and asks it for lines, counts (``--fail-below``) and the traffic watcher's health
+families (runs, calls and durations are issue 12's families in :class:`~oxytui.ops.metrics.FleetMetrics`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from oxytui.runs.fleet import Fleet, FleetEvent
 from oxytui.runs.fleetrun import FleetRun, FleetState, Source
 from oxytui.runs.sanitize import one_line
 
-from .metrics import Family, Histogram
+from .metrics import Family
+
+if TYPE_CHECKING:
+    from .traffic import NodeHealth
 
 __all__ = ["TrafficTally", "report_runs", "run_object"]
 
@@ -38,7 +42,6 @@ def run_object(run: FleetRun) -> dict[str, Any]:
 class _NodeTally:
     runs: int = 0
     failed: int = 0
-    latency: Histogram = field(default_factory=Histogram)
 
 
 class TrafficTally:
@@ -57,11 +60,14 @@ class TrafficTally:
         return sum(t.failed for t in self.nodes.values())
 
     def finished(self, events: list[FleetEvent], ours: set[str]) -> list[FleetRun]:
-        """Runs that just finished and should be printed and counted (not ours, not given up)."""
+        """Runs that just finished and should be printed and counted (not ours, not given up, not recent
+        history loaded at start: those had finished before the watch began)."""
         out = []
         for ev in events:
             run = ev.run
             if ev.kind != "run_end" or run.source is not Source.TRAFFIC or run.trace_id in ours:
+                continue
+            if run.backfill:
                 continue
             if run.state is FleetState.UNKNOWN:
                 self.unknown += 1
@@ -69,29 +75,40 @@ class TrafficTally:
             tally = self.nodes.setdefault(run.start_node or "?", _NodeTally())
             tally.runs += 1
             tally.failed += run.state is FleetState.FAILED
-            if run.duration is not None:
-                tally.latency.observe(run.duration)
             out.append(run)
         return out
 
-    def families(self, fleet: Fleet) -> list[Family]:
-        runs = Family("oxytui_traffic_runs_total", "counter", "Finished runs seen in the nodes' records.")
-        fails = Family("oxytui_traffic_failures_total", "counter", "Finished traffic runs that failed.")
-        lat = Family("oxytui_traffic_run_duration_seconds", "histogram", "Traffic run durations.")
-        no_rec = Family("oxytui_node_run_records", "gauge", "0 when a node keeps no run records we can read.")
-        calls = Family("oxytui_callee_calls_total", "counter", "Calls per agent/tool/llm across the fleet.")
-        cfail = Family("oxytui_callee_failures_total", "counter", "Failed calls per agent/tool/llm.")
-        for node, t in sorted(self.nodes.items()):
-            runs.add(t.runs, {"node": node})
-            fails.add(t.failed, {"node": node})
-            lat.add_histogram(t.latency, {"node": node})
-        for node in sorted(fleet.no_records):
-            no_rec.add(0, {"node": node})
-        for stat in fleet.callees.ranked()[:200]:
-            labels = {"type": one_line(stat.node_type, 40), "callee": one_line(stat.callee, 120)}
-            calls.add(stat.calls, labels)
-            cfail.add(stat.failures, labels)
-        return [runs, fails, lat, no_rec, calls, cfail]
+    def families(self, fleet: Fleet, health: Iterable[NodeHealth] = ()) -> list[Family]:
+        """The watcher's own health for ``/metrics``. Runs, calls, durations and tokens are not here: they
+        are in issue 12's families (``oxytui_runs_total{source="traffic"}``, ``oxytui_calls_total``, ...,
+        fed by :meth:`~oxytui.ops.watch.Watcher.on_fleet_run`)."""
+        req = Family("oxytui_traffic_requests_total", "counter", "GETs the traffic watcher sent to a node.")
+        err = Family("oxytui_traffic_request_errors_total", "counter", "Traffic watcher GETs that failed.")
+        pend = Family("oxytui_traffic_pending_traces", "gauge", "Traces awaiting a /view of a node.")
+        avail = Family(
+            "oxytui_traffic_records_available", "gauge", "0 while a node keeps no run records we can read."
+        )
+        unknown = Family(
+            "oxytui_traffic_runs_unknown_total",
+            "counter",
+            "Runs given up on before every record had a state (shown as unknown, not counted as runs).",
+        )
+        skipped = Family(
+            "oxytui_traffic_records_skipped_total", "counter", "Malformed records/history entries skipped."
+        )
+        dropped = Family(
+            "oxytui_traffic_records_dropped_total", "counter", "Records beyond the per-view cap, not parsed."
+        )
+        for h in health:
+            lab = {"node": h.node}
+            req.add(h.requests, lab)
+            err.add(h.errors, lab)
+            pend.add(h.pending, lab)
+            avail.add(1 if h.records and h.node not in fleet.no_records else 0, lab)
+        unknown.add(self.unknown)
+        skipped.add(fleet.skipped)
+        dropped.add(fleet.dropped)
+        return [req, err, pend, avail, unknown, skipped, dropped]
 
 
 def report_runs(

@@ -287,6 +287,9 @@ class Watcher:
         with ``count_run``: probes are counted by :meth:`check`) and, with ``--otlp``, out as one trace
         (queued; never blocks)."""
         self.metrics.observe_fleet_run(run, count_run=count_run)
+        self._export(run)
+
+    def _export(self, run: Any) -> None:
         if self.otlp is None:
             return
         self.otlp.export_fleet_run(run, {n.name: n.url for n in self._settings.nodes}, self.fleet_clock)
@@ -324,7 +327,10 @@ class Watcher:
             runs.add(ns.probe_total, lab)
             fails.add(ns.probe_failed, lab)
             lat.add_histogram(ns.latency, lab)
-        extra = self.traffic.families(self.traffic_watcher.fleet) if self.traffic is not None else []
+        extra = []
+        if self.traffic is not None:
+            tw = self.traffic_watcher
+            extra = self.traffic.families(tw.fleet, tw.health())
         return [state, alive, alive_f, runs, fails, alat, last, lat, *extra]
 
     async def _start_metrics(self) -> Any:
@@ -442,7 +448,11 @@ class Watcher:
         from .traffic_report import report_runs
 
         for ev in events:  # every finished run, ours included, feeds /metrics' call stats and OTLP
-            if ev.kind == "run_end" and ev.run.state != "unknown":
+            if ev.kind != "run_end" or ev.run.state == "unknown":
+                continue
+            if ev.run.backfill:  # finished before we started: exported (same ids: deduplicated), not counted
+                self._export(ev.run)
+            else:
                 self.on_fleet_run(ev.run, ev.run.source == "traffic" and ev.run.trace_id not in self._ours)
         report_runs(
             self.traffic, events, self._ours, self.emit, json_lines=self.opts.json, history=self._history

@@ -5,21 +5,35 @@ drift. Durations therefore always come from one node's own records; the only bri
 HTTP ``Date`` header of the node's responses (UTC, whole seconds):
 
 * skew = our wall clock at receipt − the node's ``Date`` (smallest of recent samples: latency and the
-  truncated fraction only ever add);
-* the node's zone = its newest local record time − its ``Date``, rounded to 15 minutes. A record is never
-  from the future, so the largest sample is the best one; fresh runs make it exact.
+  truncated fraction only ever add). A node clock that is off by seconds or hours is absorbed here.
+* the node's zone = its newest local record time − its ``Date``. Both come from the node's own clock,
+  so its skew cancels; what is left is the zone minus the record's age (a record is never from the
+  future), plus up to a few seconds of ``Date`` truncation and caching (servers refresh the header once
+  a second). Zones are whole quarter hours, so the estimate is the nearest quarter at or above the
+  sample less :data:`DATE_SLACK`; the largest sample wins (the freshest record).
+
+Limits: exact once a node shows a record less than ~15 minutes old at a poll (any in-flight run, any run
+started while we watch). Before that — a node idle for longer, seen only through older records — the
+zone is the smallest one consistent with them, i.e. it assumes the newest record is recent, and times may
+be placed early by whole quarter hours until a fresh record corrects it. Times carrying an offset are
+read as zone-less wall readings like the rest (the parser drops the offset), so one node never mixes
+both kinds.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["NodeClock"]
+__all__ = ["DATE_SLACK", "NodeClock"]
 
 _QUARTER = 900.0
 _SAMPLES = 32
+DATE_SLACK = 5.0
+"""Seconds a ``Date`` header may lag the node's clock (whole-second truncation, per-second caching)."""
+_MAX_ZONE = 15 * 3600
 
 
 @dataclass(slots=True)
@@ -45,15 +59,17 @@ class NodeClock:
         node_utc = date.timestamp()
         self._skews.append(received_wall - node_utc)
         if newest_local is not None:
-            sample = (newest_local - date.astimezone(UTC).replace(tzinfo=None)).total_seconds()
-            if abs(sample) < 15 * 3600 and (self._zone_max is None or sample > self._zone_max):
+            local = newest_local.replace(tzinfo=None)
+            sample = (local - date.astimezone(UTC).replace(tzinfo=None)).total_seconds()
+            if abs(sample) <= _MAX_ZONE + _QUARTER and (self._zone_max is None or sample > self._zone_max):
                 self._zone_max = sample
-                self.zone = round((sample + 1.0) / _QUARTER) * _QUARTER
+                self.zone = math.ceil((sample - DATE_SLACK) / _QUARTER) * _QUARTER
 
     def to_wall(self, local: datetime | None) -> float | None:
         """Our wall-clock estimate (epoch seconds) of a node-local record time; None when unknown."""
         skew = self.skew
         if local is None or skew is None or self.zone is None:
             return None
-        utc = (local - timedelta(seconds=self.zone)).replace(tzinfo=UTC).timestamp()
+        naive = local.replace(tzinfo=None)
+        utc = (naive - timedelta(seconds=self.zone)).replace(tzinfo=UTC).timestamp()
         return utc + skew

@@ -91,9 +91,15 @@ class Fleet:
         return first
 
     def observe_history(
-        self, node: str, page: HistoryPage, received_wall: float, date: datetime | None = None
+        self,
+        node: str,
+        page: HistoryPage,
+        received_wall: float,
+        date: datetime | None = None,
+        first: bool = False,
     ) -> list[FleetEvent]:
-        """A history page from ``node``: new runs start (``run_start`` for traffic), answers recorded."""
+        """A history page from ``node``: new runs start (``run_start`` for traffic), answers recorded.
+        ``first``: the node's first poll; runs it lists as finished are :attr:`FleetRun.backfill`."""
         self.no_records.pop(node, None)
         self.skipped += page.skipped
         clock = self.clock(node)
@@ -110,7 +116,10 @@ class Fleet:
             if t.output and (not run.answer or node == run.start_node):
                 run.answer = t.output
             start = _clamp(clock.to_wall(t.create_time), received_wall)
+            if t.running:
+                run.backfill = False  # in flight somewhere: news after all
             if new and run.source is Source.TRAFFIC:
+                run.backfill = first and not t.running
                 run.start_wall = start
                 events.append(FleetEvent("run_start", run, start if start is not None else received_wall))
         self.version += 1

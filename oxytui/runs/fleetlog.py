@@ -1,8 +1,10 @@
 """Traffic runs into the dashboard's :class:`~oxytui.runs.store.RunStore`: runs, call trees, log rows, stats.
 
 Only runs someone else started (``Source.TRAFFIC``) are added: the dashboard's own runs already arrive
-through their streams, and the fleet merges their records by trace id. One log row per call start and
-finish, marked ``source="traffic"``; times come from the node's records through its ``Date`` offset.
+through their streams, and the fleet merges their records by trace id. Recent history fetched at start
+(``FleetRun.backfill``) that the SQLite history already restored joins that run: counted once. One log
+row per call start and finish, marked ``source="traffic"``; times come from the node's records through
+its ``Date`` offset.
 """
 
 from __future__ import annotations
@@ -64,6 +66,10 @@ def apply_fleet_events(store: RunStore, events: list[FleetEvent], mono_now: floa
         run = ev.run
         if run.source is not Source.TRAFFIC:
             continue
+        if not run.store_node and run.backfill:
+            restored = store.find_trace(run.trace_id)
+            if restored is not None:  # already counted from the SQLite history: add its calls, not a run
+                run.store_node = restored.node
         node = _key_node(run)
         target = store.get_run(node, run.trace_id)
         if target is None:

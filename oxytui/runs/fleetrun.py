@@ -7,7 +7,7 @@ is the record whose father is not among its own node's records (the call entered
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 from .errors import is_error_output
 
-__all__ = ["FAILED_STATES", "FleetCall", "FleetRun", "FleetState", "Source"]
+__all__ = ["FAILED_STATES", "FleetCall", "FleetRun", "FleetState", "Source", "by_node", "hop_sides"]
 
 
 class Source(StrEnum):
@@ -144,6 +144,9 @@ class FleetRun:
     gave_up: bool = False
     store_node: str = ""
     """The node its dashboard RunStore entry is keyed by, fixed at first sight (see fleetlog)."""
+    backfill: bool = False
+    """Recent history, not news: already finished when a node's first poll listed it (so before the
+    watcher started). The dashboard shows it; ``watch`` neither prints nor counts it."""
     version: int = 0
     _started: set[str] = field(default_factory=set)
     _finished: set[str] = field(default_factory=set)
@@ -234,21 +237,60 @@ class FleetRun:
         return [c for c in self.walk() if c.failed]
 
 
-def _stitch(records: dict[str, dict[str, NodeRecord]]) -> list[FleetCall]:
+def by_node(records: Iterable[NodeRecord]) -> dict[str, dict[str, NodeRecord]]:
+    """A flat record list as ``node -> node_id -> record`` (the shape :attr:`FleetRun.records` has)."""
+    out: dict[str, dict[str, NodeRecord]] = {}
+    for rec in records:
+        out.setdefault(rec.node, {})[rec.node_id] = rec
+    return out
+
+
+def hop_sides(
+    records: Mapping[str, Mapping[str, NodeRecord]],
+) -> dict[str, tuple[NodeRecord, list[NodeRecord]]]:
+    """``node_id -> (work side, caller sides)`` of a run's records (``node -> node_id -> record``).
+
+    The one rule for telling a remote hop's two records apart (the tree here, the OTel spans in
+    :mod:`oxytui.ops.telemetry`): the callee (work) side is the record whose father is not among its own
+    node's records — the call entered that node there; among several candidates (a missing father, hostile
+    records) the one with children on its own node (it did work there), then the node holding more of the
+    run. Every other record of the node id is a caller side (normally exactly one). A node id recorded
+    once is its own work side with no caller side.
+    """
     sides: dict[str, list[NodeRecord]] = {}
+    fathers: set[tuple[str, str]] = set()
     for per_node in records.values():
         for rec in per_node.values():
             sides.setdefault(rec.node_id, []).append(rec)
-    calls: dict[str, FleetCall] = {}
+            if rec.father_id:
+                fathers.add((rec.father_id, rec.node))
+    out: dict[str, tuple[NodeRecord, list[NodeRecord]]] = {}
     for node_id, recs in sides.items():
         if len(recs) == 1:
-            calls[node_id] = FleetCall(recs[0])
+            out[node_id] = (recs[0], [])
             continue
-        # callee side: its father is not one of its own node's records (it entered that node)
-        entered = [r for r in recs if r.father_id not in records.get(r.node, {})]
-        work = sorted(entered or recs, key=lambda r: (-len(records.get(r.node, {})), r.node))[0]
-        others = sorted((r for r in recs if r is not work), key=lambda r: r.node)
-        calls[node_id] = FleetCall(work, others[0])
+
+        ranked = sorted((_work_rank(r, node_id, records, fathers), i) for i, r in enumerate(recs))
+        work = recs[ranked[0][1]]
+        out[node_id] = (work, sorted((r for r in recs if r is not work), key=lambda r: r.node))
+    return out
+
+
+def _work_rank(
+    r: NodeRecord,
+    node_id: str,
+    records: Mapping[str, Mapping[str, NodeRecord]],
+    fathers: set[tuple[str, str]],
+) -> tuple[bool, bool, int, str]:
+    """Lowest first: entered its node, has children there, its node holds more of the run, by name."""
+    here = records.get(r.node, {})
+    return (r.father_id in here, (node_id, r.node) not in fathers, -len(here), r.node)
+
+
+def _stitch(records: dict[str, dict[str, NodeRecord]]) -> list[FleetCall]:
+    calls: dict[str, FleetCall] = {}
+    for node_id, (work, callers) in hop_sides(records).items():
+        calls[node_id] = FleetCall(work, callers[0] if callers else None)
     roots: list[FleetCall] = []
     for call in calls.values():
         parent = calls.get(call.record.father_id) if call.record.father_id != call.node_id else None

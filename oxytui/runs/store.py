@@ -169,8 +169,10 @@ class RunStore:
         error: str,
         wall: float,
         events: int = 0,
+        source: str = "",
     ) -> Run:
-        """A finished run from persisted history: counted in stats, not added to the event log."""
+        """A finished run from persisted history: counted in stats, not added to the event log.
+        ``source`` "traffic": someone else's run (counted in everyone's stats, not in our own)."""
         try:
             run_state = RunState(state)
         except ValueError:
@@ -188,10 +190,11 @@ class RunStore:
             error=one_line(error, 500),
             events=events,
             group="history",
+            source=source,
         )
         self.runs[run.key] = run
         ok = None if run_state is RunState.CANCELED else run_state is RunState.COMPLETED
-        for st in self._each(node, ""):
+        for st in self._each(node, source):
             st.runs += 1
             st.active += 1
             st.on_finish(ok, duration or 0.0)
@@ -200,6 +203,10 @@ class RunStore:
 
     def get_run(self, node: str, trace_id: str) -> Run | None:
         return self.runs.get((node, trace_id))
+
+    def find_trace(self, trace_id: str) -> Run | None:
+        """A run of ``trace_id`` on any node (a linear scan: for rare look-ups)."""
+        return next((r for r in self.runs.values() if r.trace_id == trace_id), None)
 
     def live_runs(self) -> list[Run]:
         return [r for r in self.runs.values() if r.live]

@@ -67,6 +67,8 @@ class Controller(TrafficControl):
         remember_settings(settings)  # every export/history/notification scrub then knows node tokens
         self.recorder: Recorder | None = None
         self.history: Any = None
+        self.restored: set[str] = set()
+        """Trace ids restored from the SQLite history at start (not written there again)."""
         self.fleet = Fleet()
         """Every run on every node by trace id (ours merged with what the nodes' records show)."""
         self.traffic: Any = None
@@ -170,7 +172,9 @@ class Controller(TrafficControl):
                     error=summary.error,
                     wall=summary.started,
                     events=summary.events,
+                    source="traffic" if summary.source == "traffic" else "",
                 )
+                self.restored.add(summary.trace_id)
 
     def toggle_otlp(self) -> str:
         """Palette: OTLP trace export on/off; returns a message."""

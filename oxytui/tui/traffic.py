@@ -21,7 +21,7 @@ __all__ = ["TrafficControl"]
 
 class TrafficControl:
     """Needs from the controller: ``pool``, ``store``, ``settings``, ``cluster``, ``recorder``,
-    ``history``, ``fleet``, ``traffic``, ``otlp``, ``_mark`` and ``_spawn``."""
+    ``history``, ``restored``, ``fleet``, ``traffic``, ``otlp``, ``_mark`` and ``_spawn``."""
 
     pool: NodePool
     store: RunStore
@@ -29,6 +29,7 @@ class TrafficControl:
     cluster: Any
     recorder: Any
     history: Any
+    restored: set[str]
     fleet: Fleet
     traffic: Any
     otlp: Any
@@ -76,4 +77,4 @@ class TrafficControl:
         if self.recorder is not None or self.history is not None:
             from oxytui.ops.traffic_record import record_traffic
 
-            record_traffic(events, self._mark, self.history)
+            record_traffic(events, self._mark, self.history, known=self.restored)

@@ -223,3 +223,24 @@ async def test_a_hung_node_delays_only_itself(cluster: SimCluster) -> None:
             assert done.state is FleetState.COMPLETED
     finally:
         await runner.cleanup()
+
+
+async def test_runs_finished_before_the_watcher_started_appear_as_recent_history(cluster: SimCluster) -> None:
+    """Opened during an incident: the last runs (the first history page) are there at once, stitched,
+    marked backfill; a run started afterwards is news."""
+    await other_client(cluster.urls["master_agent"], "remote boom", "TRbeforeBoom0001")
+    await other_client(cluster.urls["math_agent"], "add 2 3", "TRbeforeAdd00001")
+    async with Harness(cluster.urls) as h:
+        boom = await until(lambda: h.ended("TRbeforeBoom0001"))
+        add = await until(lambda: h.ended("TRbeforeAdd00001"))
+        assert boom.backfill and add.backfill
+        assert boom.state is FleetState.FAILED and boom.nodes == ["master_agent", "math_agent"]
+        assert [(c.node, c.callee) for c in boom.failed_calls()] == [("math_agent", "boom")]
+        assert add.state is FleetState.COMPLETED
+        stored = h.store.get_run("master_agent", "TRbeforeBoom0001")
+        assert stored is not None and stored.source == "traffic" and not stored.live
+        await other_client(cluster.urls["math_agent"], "add 4 5", "TRafterAdd000001")
+        after = await until(lambda: h.ended("TRafterAdd000001"))
+        assert not after.backfill
+        ends = [e.run.trace_id for e in h.events if e.kind == "run_end"]
+        assert sorted(ends) == ["TRafterAdd000001", "TRbeforeAdd00001", "TRbeforeBoom0001"]  # once each

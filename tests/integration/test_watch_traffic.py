@@ -57,12 +57,23 @@ async def test_watch_traffic_json_rate_and_metrics() -> None:
     def sample(family: str, **labels: str) -> float:
         return next(v for _, lab, v in fams[family]["samples"] if lab == labels)
 
-    assert sample("oxytui_traffic_runs_total", node="master_agent") == 2
-    assert sample("oxytui_traffic_failures_total", node="master_agent") == 1
-    assert sample("oxytui_callee_failures_total", type="tool", callee="boom") == 1
-    # the same through the issue-12 families: runs by source, calls on the node that did the work
+    # traffic runs in the issue-12 families: runs by source, calls on the node that did the work
+    assert sample("oxytui_runs_total", node="master_agent", source="traffic") == 2
     assert sample("oxytui_runs_failed_total", node="master_agent", source="traffic") == 1
+    durations = fams["oxytui_run_duration_seconds"]["samples"]
+    lab = {"node": "master_agent", "source": "traffic"}
+    assert next(v for n, la, v in durations if n.endswith("_count") and la == lab) == 2
     assert sample("oxytui_calls_failed_total", node="math_agent", callee="boom", type="tool") == 1
+    # no duplicates of those families; the watcher's own health is there, per node
+    assert not [f for f in fams if f.startswith(("oxytui_callee_", "oxytui_traffic_failures"))]
+    assert [f for f in fams if f.startswith("oxytui_traffic_run")] == ["oxytui_traffic_runs_unknown_total"]
+    for node in c.urls:
+        assert sample("oxytui_traffic_requests_total", node=node) >= 2
+        assert sample("oxytui_traffic_request_errors_total", node=node) == 0
+        assert sample("oxytui_traffic_records_available", node=node) == 1
+        assert sample("oxytui_traffic_pending_traces", node=node) >= 0
+    assert sample("oxytui_traffic_runs_unknown_total") == 0
+    assert sample("oxytui_traffic_records_skipped_total") >= 0
     assert code == 1  # 2 of 3 traffic runs succeeded: below --fail-below 0.9
     everything = out.getvalue() + err.getvalue() + metrics
     assert SECRET not in everything
@@ -90,3 +101,36 @@ async def test_watch_traffic_text_lines_and_history(tmp_path, monkeypatch) -> No
     kept = [s for s in h.recent(limit=10) if s.trace_id == "TRwatchText00001"]
     h.close()
     assert kept and kept[0].source == "traffic" and kept[0].state == "failed"
+
+
+async def test_watch_does_not_print_or_count_runs_finished_before_it_started() -> None:
+    async with SimCluster(nodes=2, seed=5, burst_ms=0, knobs=FAST) as c:
+        await other_client(c.urls["master_agent"], "remote boom", "TRbeforeWatch001")
+        nodes = [NodeConfig(name=n, url=u) for n, u in c.urls.items()]
+        out, err = io.StringIO(), io.StringIO()
+        opts = WatchOptions(every=60, json=True, timeout=5, metrics_port=0, traffic=True, traffic_every=0.3)
+        w = Watcher(Settings(nodes=nodes), opts, out, err)
+        task = asyncio.create_task(w.run())
+        await until(lambda: w.traffic_watcher is not None and w.traffic_watcher.fleet.get("TRbeforeWatch001"))
+        before = w.traffic_watcher.fleet.get("TRbeforeWatch001")
+        await until(lambda: before.finished)  # fetched (the dashboard would show it) ...
+        await other_client(c.urls["math_agent"], "add 2 3", "TRafterWatch0001")
+
+        def runs() -> list[dict]:
+            got = [json.loads(ln) for ln in out.getvalue().splitlines()]
+            return [o for o in got if o["kind"] == "run"]
+
+        await until(lambda: runs(), limit=20)
+        assert w.metrics_url is not None
+        async with aiohttp.ClientSession() as s, s.get(w.metrics_url) as r:
+            metrics = await r.text()
+        w.stop()
+        await asyncio.wait_for(task, 10)
+    assert before.backfill and before.state == "failed"
+    assert [o["trace_id"] for o in runs()] == ["TRafterWatch0001"]  # ... but not printed as news
+    assert "TRbeforeWatch001" not in out.getvalue()
+    fams = parse_prometheus(metrics)
+    traffic = [v for _, lab, v in fams["oxytui_runs_total"]["samples"] if lab["source"] == "traffic"]
+    assert traffic == [1]  # only the run that finished while watching
+    assert not fams["oxytui_runs_failed_total"]["samples"]
+    assert "success rate 100.0%" in err.getvalue()

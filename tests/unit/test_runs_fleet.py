@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -194,3 +195,112 @@ def test_hostile_text_reaches_the_log_literally_without_controls() -> None:
     assert len(calls) == 2 and all("[@click=app.quit]x[/]" in r.callee for r in calls)
     text = "".join(r.callee + r.summary for r in rows)
     assert not any(ch in text for ch in "\x1b\x07\u202e")
+
+
+def test_hop_sides_without_the_callers_father_pick_the_side_that_did_work() -> None:
+    """The caller's root record is missing (not fetched yet, or cut off): both sides of the hop look like
+    they entered their node; the work side is the one with children on its node, whatever the sizes."""
+    from oxytui.runs.fleetrun import by_node, hop_sides
+
+    master = [r for r in view("view_master_remote_add", "master").records if r.father_id]
+    math = view("view_math_remote_add", "math").records
+    hop_id = next(r.node_id for r in master if r.callee == "math_agent")
+    llm = next(r for r in master if r.node_type == "llm")
+    padding = [replace(llm, node_id=f"pad{i}") for i in range(10)]  # master holds more of the run
+    work, callers = hop_sides(by_node([*master, *padding, *math]))[hop_id]
+    assert work.node == "math" and [c.node for c in callers] == ["master"]
+    single = hop_sides(by_node(math))
+    assert all(not callers for _, callers in single.values()) and len(single) == len(math)
+
+
+def test_first_poll_history_is_backfill_and_joins_runs_restored_from_the_sqlite_history() -> None:
+    from oxytui.ops.traffic_record import record_traffic
+    from oxytui.runs import ALL, RunStore
+    from oxytui.runs.fleetlog import apply_fleet_events
+
+    fleet = Fleet()
+    hist = parse_history(load("history_math"), "math")
+    assert len(hist.traces) >= 2 and not any(t.running for t in hist.traces)
+    fleet.observe_history("math", hist, WALL, DATE, first=True)
+    assert all(fleet.runs[t.trace_id].backfill for t in hist.traces)
+    inflight = parse_history(load("history_math_inflight"), "math")
+    fleet.observe_history("math", inflight, WALL, DATE, first=True)  # in flight at the first poll: news
+    assert not any(fleet.runs[t.trace_id].backfill for t in inflight.traces if t.running)
+    later = Fleet()
+    later.observe_history("math", hist, WALL, DATE)  # a later poll: news
+    assert not any(r.backfill for r in later.runs.values())
+
+    # the dashboard restored one of them from its SQLite history (by another node key, even)
+    store = RunStore()
+    restored = hist.traces[0].trace_id
+    store.restore_run(
+        "elsewhere",
+        restored,
+        query="q",
+        state="completed",
+        duration=0.1,
+        answer="",
+        error="",
+        wall=WALL,
+        source="traffic",
+    )
+    assert store.stats[ALL].runs == 1 and store.own_stats[ALL].runs == 0  # someone else's run
+    fleet = Fleet()
+    events = fleet.observe_history("math", hist, WALL, DATE, first=True)
+    events += fleet.apply_view("math", view("view_math_boom", "math"), WALL, DATE)
+    for trace in list(fleet.runs):
+        events += fleet.finish(trace, WALL)
+    apply_fleet_events(store, events, 100.0, WALL)
+    assert [k for k in store.runs if k[1] == restored] == [("elsewhere", restored)]
+    assert store.stats[ALL].runs == len(fleet.runs)  # each run counted once
+
+    added: list[Any] = []
+
+    class Hist:
+        def add(self, summary: Any) -> None:
+            added.append(summary.trace_id)
+
+    record_traffic(events, None, Hist(), known={restored})
+    assert restored not in added and len(added) == len(fleet.runs) - 1
+
+
+def test_node_clock_is_exact_for_skewed_clocks_odd_zones_stale_dates_and_older_records() -> None:
+    """The zone comes out exact whatever the node's clock error (it cancels), for quarter-hour zones
+    either side of UTC, with a ``Date`` header cached a second or two, and a newest record up to ~14
+    minutes old; record times then land on our clock within the header's whole second."""
+    true_utc = datetime(2026, 11, 29, 12, 0, 0, 250000, tzinfo=UTC)  # the real "now"
+    for zone_h in (0.0, 5.75, -3.5, 13.0, -11.0):
+        for node_error in (-7.3, 0.0, 42.9):  # the node's clock is off by seconds
+            for age in (0.0, 30.0, 600.0, 14 * 60.0):  # the newest record's age
+                for stale in (0.0, 1.6):  # the server's cached Date header lags
+                    node_now = true_utc + timedelta(seconds=node_error)
+                    date = (node_now - timedelta(seconds=stale)).replace(microsecond=0)
+                    local_now = (node_now + timedelta(hours=zone_h)).replace(tzinfo=None)
+                    clock = NodeClock()
+                    our_wall = true_utc.timestamp() + 0.05  # received 50 ms later
+                    clock.observe(date, our_wall, local_now - timedelta(seconds=age))
+                    case = (zone_h, node_error, age, stale)
+                    assert clock.zone == zone_h * 3600, case
+                    placed = clock.to_wall(local_now - timedelta(seconds=age))
+                    assert placed is not None and abs(placed - (true_utc.timestamp() - age)) < 2.0 + stale, (
+                        case
+                    )
+
+
+def test_node_times_are_zone_less_even_when_a_writer_adds_an_offset() -> None:
+    from oxytui.client.records import parse_node_time
+
+    plain = parse_node_time("2026-11-29 13:59:35.266653000")
+    assert plain == datetime(2026, 11, 29, 13, 59, 35, 266653)
+    for text in ("2026-11-29T13:59:35+08:00", "2026-11-29 13:59:35.12+08:00", "2026-11-29 13:59:35Z"):
+        t = parse_node_time(text)
+        assert (
+            t is not None
+            and t.tzinfo is None
+            and t.replace(microsecond=0) == datetime(2026, 11, 29, 13, 59, 35)
+        )
+    assert parse_node_time("2026-11-29 13:59:35.12+08:00") == datetime(2026, 11, 29, 13, 59, 35, 120000)
+    clock = NodeClock()  # an aware time handed in directly is read the same way, never raises
+    date = datetime(2026, 11, 29, 5, 59, 36, tzinfo=UTC)
+    clock.observe(date, date.timestamp(), datetime(2026, 11, 29, 13, 59, 35, tzinfo=UTC))
+    assert clock.zone == 8 * 3600 and clock.to_wall(datetime(2026, 11, 29, 13, 59, 35, tzinfo=UTC))

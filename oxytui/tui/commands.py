@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
@@ -27,7 +27,7 @@ PANES = {
 
 class OxyCommands(Provider):
     def _commands(self) -> list[tuple[str, Callable[[], Any], str]]:
-        app: OxyApp = self.app  # type: ignore[assignment]
+        app = cast("OxyApp", self.app)
         cmds: list[tuple[str, Callable[[], Any], str]] = [
             ("Add node…", partial(add_node, app), "add an OxyGent node by name and URL"),
             ("Clear log", partial(clear_log, app), "drop every row of the live event log"),

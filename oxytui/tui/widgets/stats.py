@@ -3,6 +3,8 @@ and sparklines of latency and event rate for the focused node."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -10,6 +12,9 @@ from textual.widgets import Label, Static
 
 from oxytui.runs import ALL, NodeStats, RunStore
 from oxytui.tui.text import fmt_pct, fmt_secs, literal, plain, theme_style
+
+if TYPE_CHECKING:
+    from oxytui.tui.app import OxyApp
 
 COLS = [
     ("node", 9),
@@ -83,6 +88,7 @@ class StatsPane(Vertical):
         super().__init__(id=id)
         self.store = store
         self.focus_key = ALL
+        self._label_texts: dict[str, str] = {}  # selector -> text shown, so unchanged labels skip update()
         self.everyone = True
         """Everyone's runs (traffic included) or only the runs this dashboard started (key ``e``)."""
 
@@ -94,7 +100,7 @@ class StatsPane(Vertical):
         yield BarChart(empty="no events in the last 60 s", id="rate-spark")
 
     def on_resize(self) -> None:
-        self.sync(self.app.clock())  # type: ignore[attr-defined]
+        self.sync(cast("OxyApp", self.app).clock())
 
     def sync(self, now: float) -> None:
         self.query_one("#stats-table", Static).update(self._table(now), layout=self._rows_changed())
@@ -160,7 +166,6 @@ class StatsPane(Vertical):
         return out
 
     def _label(self, selector: str, text: str) -> None:
-        widget = self.query_one(selector, Label)
-        if getattr(widget, "_oxy_text", None) != text:
-            widget._oxy_text = text  # type: ignore[attr-defined]
-            widget.update(Text(text))
+        if self._label_texts.get(selector) != text:
+            self._label_texts[selector] = text
+            self.query_one(selector, Label).update(Text(text))

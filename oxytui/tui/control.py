@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from textual.notifications import SeverityLevel
 
 if TYPE_CHECKING:
+    from oxytui.client import NodePool
     from oxytui.config import NodeConfig
     from oxytui.ops.record import Recorder
     from oxytui.ops.telemetry_live import OtlpSwitch
+    from oxytui.runs import Fleet
 
 __all__ = ["DashboardController", "Notify", "Transport", "no_notify"]
 
@@ -42,6 +44,21 @@ class Transport(Protocol):
 
     @property
     def otlp(self) -> OtlpSwitch: ...
+
+    @property
+    def pool(self) -> NodePool:
+        """The nodes' agents (the runs screen asks one for a call's ``/node`` record)."""
+        ...
+
+    @property
+    def fleet(self) -> Fleet:
+        """Every run on every node (ours merged with what the nodes' records show)."""
+        ...
+
+    @property
+    def sources(self) -> dict[tuple[str, str], str]:
+        """Who started each live run of ours: ``user``, ``demo`` or ``probe``."""
+        ...
 
     def default_node(self) -> str | None: ...
 

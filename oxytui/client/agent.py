@@ -160,11 +160,20 @@ class SSEOxyGent(RemoteAgent):
 
     async def check_alive(self) -> bool:
         """``GET /check_alive`` answered ``{"alive": 1}``; never raises for network problems."""
+        return not await self.why_not_alive()
+
+    async def why_not_alive(self) -> str:
+        """``GET /check_alive``: "" when it answered ``{"alive": 1}``, else why not (refused, timeout, DNS,
+        HTTP status, another answer), in the client's own words and without the node name; never raises
+        for network problems. For reports that must say why a node is down (``oxytui watch``)."""
         try:
             data = await self.connection.get_json("/check_alive")
-        except RemoteError:
-            return False
-        return isinstance(data, dict) and data.get("alive") == 1
+        except RemoteError as exc:
+            return exc.cause or str(exc)
+        if isinstance(data, dict) and data.get("alive") == 1:
+            return ""
+        text = json.dumps(data, ensure_ascii=False, default=str)
+        return f"/check_alive answered {text if len(text) <= 80 else text[:79] + '…'}"
 
     # --- requests and payloads -----------------------------------------------------------------------
 

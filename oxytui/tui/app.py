@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
+from textual import on
 from textual.app import App
 from textual.binding import BindingType
 from textual.css.query import NoMatches
@@ -311,9 +312,8 @@ class OxyApp(App[int]):
     def on_chat_input_leave(self, _: ChatInput.Leave) -> None:
         self._main().log_view.focus()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id != "chat-input":
-            return
+    @on(Input.Submitted, "#chat-input")
+    def _chat_submitted(self, event: Input.Submitted) -> None:
         text = event.value.strip()
         if not text:
             return

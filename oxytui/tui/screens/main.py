@@ -6,6 +6,7 @@ import time
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -302,13 +303,13 @@ class MainScreen(Screen[None]):
             self.pinned_run = run
             self.calls.show_run(run, self.oxy.clock(), self.oxy.frame())
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "log-filter":
-            view = self.log_view
-            view.filter_text = event.value
-            view.rebuild()
-            self.sync_titles()
+    @on(Input.Changed, "#log-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        view = self.log_view
+        view.filter_text = event.value
+        view.rebuild()
+        self.sync_titles()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "log-filter":
-            self.log_view.focus()
+    @on(Input.Submitted, "#log-filter")
+    def _filter_submitted(self) -> None:
+        self.log_view.focus()

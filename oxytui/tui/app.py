@@ -24,8 +24,10 @@ from oxytui.runs import ALL, Fleet, Run, RunStore
 from oxytui.runs.timeline import TimelineEntry, parse_view
 from oxytui.tui.commands import OxyCommands
 from oxytui.tui.control import DashboardController, Transport
+from oxytui.tui.copy_actions import CopyActions
 from oxytui.tui.gctuning import GCTuning
 from oxytui.tui.keys import APP_BINDINGS
+from oxytui.tui.node_actions import NodeListActions
 from oxytui.tui.runsdata import RunsData
 from oxytui.tui.screens.dashboard import DashboardScreen
 from oxytui.tui.screens.dialogs import ConfirmScreen, EventDetailScreen, HelpScreen
@@ -55,7 +57,7 @@ def _tty_fds() -> list[int]:
     return fds
 
 
-class OxyApp(App[int]):
+class OxyApp(NodeListActions, CopyActions, App[int]):
     CSS_PATH = "oxytui.tcss"
     TITLE = "oxytui"
     BINDINGS: ClassVar[list[BindingType]] = [*APP_BINDINGS]
@@ -140,7 +142,13 @@ class OxyApp(App[int]):
         self.main = self.make_main_screen()
         await self.push_screen(self.main)  # mounted (and drawn once, see MainScreen.on_mount) before ready
         if self.controller is not None:
-            self.run_worker(self._start_controller(self.controller), exclusive=True, group="controller")
+            # after the first frame: 60 nodes' set-up and history must not delay what the user sees first
+            controller = self.controller
+            self.call_after_refresh(
+                lambda: self.run_worker(
+                    self._start_controller(controller), exclusive=True, group="controller"
+                )
+            )
         self.set_interval(TICK, self._tick)
         self._ttys = [] if self.is_headless else _tty_fds()
         if self._ttys:
@@ -252,7 +260,8 @@ class OxyApp(App[int]):
             main.timeline.show(None, [], "no run selected — pick an event in the log", time.monotonic())
             return
         entries, note = await self.fetch_timeline(run)
-        main.timeline.border_title = pane_title("Server timeline (/view)", run.node, "v: call tree")
+        name = self.store.display(run.node)
+        main.timeline.border_title = pane_title("Server timeline (/view)", name, "v: call tree")
         main.timeline.show(run.key, entries, note, time.monotonic())
 
     async def fetch_timeline(self, run: Run) -> tuple[list[TimelineEntry], str]:
@@ -278,7 +287,7 @@ class OxyApp(App[int]):
         from oxytui.tui.screens.dialogs import TimelineScreen
 
         entries, note = await self.fetch_timeline(run)
-        self.push_screen(TimelineScreen(f"{run.node} · {run.trace_id}", entries, note))
+        self.push_screen(TimelineScreen(f"{self.store.display(run.node)} · {run.trace_id}", entries, note))
 
     def action_help(self) -> None:
         """The keys bound right now on this screen and the app (remapped keys, replay keys included)."""
@@ -307,7 +316,9 @@ class OxyApp(App[int]):
     # --- events -------------------------------------------------------------------------------------------
 
     def on_event_log_view_opened(self, event: EventLogView.Opened) -> None:
-        self.push_screen(EventDetailScreen(event.row, utc=self.frozen))
+        self.push_screen(
+            EventDetailScreen(event.row, utc=self.frozen, node_name=self.store.display(event.row.node))
+        )
 
     def on_chat_input_leave(self, _: ChatInput.Leave) -> None:
         self._main().log_view.focus()
@@ -327,10 +338,10 @@ class OxyApp(App[int]):
         """The node "focused node" really sends to: the selected one, or with "all nodes" selected the
         controller's default (first live node), shown in the chat hint line."""
         if key != ALL:
-            return key
+            return self.store.display(key)
         ctl = self.transport()
         node = ctl.default_node() if ctl is not None else None
-        return f"{node} (first live node)" if node else ""
+        return f"{self.store.display(node)} (first live node)" if node else ""
 
     def send_prompt(self, text: str) -> None:
         main = self._main()
@@ -346,7 +357,7 @@ class OxyApp(App[int]):
             self.notify(str(exc), severity="error")
             return
         runs = [r for k in keys if (r := self.store.get_run(*k)) is not None]
-        main.pinned_run = None
+        main.pinned_run = runs[0] if runs else None  # the tree follows your run until you pick another
         main.chat_runs = runs
         chat.show_runs(runs, self.clock(), self.frame())
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from textual.binding import Binding
 
 QUIT = Binding("q", "app.quit_app", "Quit", id="quit")
-RUNS = Binding("r", "app.runs", "Runs", id="runs")
 HELP = Binding("question_mark", "app.help", "Help", id="help")
+RUNS = Binding("r", "app.runs", "Runs", id="runs")
 
-APP_BINDINGS: list[Binding] = [QUIT, RUNS, HELP]
+APP_BINDINGS: list[Binding] = [QUIT, HELP, RUNS]
 """The app's own keys, on every full screen (the runs screens too)."""
 
 MAIN_BINDINGS: list[Binding] = [
     QUIT,
+    HELP,  # second: the footer keeps it at 80 columns
     Binding("c", "focus_chat", "Chat", id="focus_chat"),
     Binding("slash", "filter", "Filter", id="filter"),
     Binding("p", "pause_log", "Pause", id="pause_log"),
@@ -25,8 +26,17 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("e", "stats_scope", "Stats: mine/everyone's", show=False, id="stats_scope"),
     Binding("ctrl+o", "chat_target", "Target", id="chat_target", priority=True),
     Binding("l", "focus_log", "Log", show=False, id="focus_log"),
-    HELP,
     Binding("escape", "restore", "Back", show=False, id="restore"),
+    # the node list (issue 13): sort, filter by text or tag, group by tag (actions: tui/node_actions.py)
+    Binding("s", "app.node_sort", "Sort nodes", show=False, id="node_sort"),
+    Binding("F", "app.node_filter", "Filter nodes", show=False, id="node_filter"),
+    Binding("g", "app.node_group", "Group by tag", show=False, id="node_group"),
+    # copy (OSC 52): trace id, or in the call tree the selected call's input/output; the event's JSON
+    Binding("y", "app.copy_trace", "Copy trace id / call", show=False, id="copy_trace"),
+    Binding("Y", "app.copy_event", "Copy event JSON", show=False, id="copy_event"),
+    Binding(
+        "ctrl+n", "app.new_conversation", "New conversation", show=False, id="new_conversation", priority=True
+    ),
 ]
 """The dashboard screen's keys (:class:`~oxytui.tui.screens.dashboard.DashboardScreen`). The app's keys
 are repeated in their places so the footer keeps this order (a screen's keys come before the app's)."""
@@ -38,8 +48,8 @@ REPLAY_BINDINGS: list[Binding] = [
     Binding("left_square_bracket", "replay_jump(-10)", "-10s", id="replay_back"),
 ]
 
-OTHER_BINDING_IDS = {"event_detail": "enter"}
-"""Bindings of widgets (not the screens) that still have an id: remappable, never clash with screen keys."""
+OTHER_BINDING_IDS = {"event_detail": "enter", "detail_copy": "y", "detail_save": "s"}
+"""Bindings of widgets (not the app) that still have an id: remappable, never clash with app keys."""
 
 RESERVED_KEYS = {"ctrl+p": "the command palette", "ctrl+q": "quit (Textual)", "ctrl+c": "copy/quit (Textual)"}
 """Keys Textual itself binds on the app: a [keys] entry taking one of them would silently lose."""
@@ -55,6 +65,9 @@ HELP_EXTRA: list[tuple[str, str]] = [
         "only while a run you started (chat, fan-out, attach) is live; demo-driver and probe runs are "
         "cancelled silently on quit",
     ),
+    ("y / s (event detail)", "copy the whole JSON / save it to a private (0600) file under the data dir"),
+    ("click a chat card", "its run's call tree; the tree follows the run you sent until you pick another"),
+    ("F: tag:eu", "node filter by tag only; text matches name, URL and tags"),
     (
         "r, then x n o / s S y b g",
         "runs screen: filter by state, node, source or text; sort (or click a header), reverse; copy the "

@@ -14,7 +14,7 @@ from textual.widgets import Input
 from oxytui.tui.keys import MAIN_BINDINGS
 from oxytui.tui.screens.dialogs import TogglesScreen
 from oxytui.tui.screens.main import MainScreen
-from oxytui.tui.widgets.chat import TARGETS, ChatInput
+from oxytui.tui.widgets.chat import TARGETS, AnswerCard, ChatInput
 from oxytui.tui.widgets.eventlog import ALL_TYPES
 
 __all__ = ["DashboardScreen"]
@@ -38,10 +38,17 @@ class DashboardScreen(MainScreen):
 
     def action_restore(self) -> None:
         box = self.query_one("#log-filter", Input)
-        if box.has_focus:
+        view = self.log_view
+        if box.has_focus or box.display or view.filter_text:  # typed, submitted or hidden: always clears
+            focused = box.has_focus
             box.value = ""
             box.display = False
-            self.log_view.focus()
+            if view.filter_text:
+                view.filter_text = ""
+                view.rebuild()  # keeps the selected event in view, else keeps following
+            if focused:
+                view.focus()
+            self.sync_titles()
         elif self.maximized is not None:
             self.minimize()
 
@@ -56,7 +63,8 @@ class DashboardScreen(MainScreen):
             table.move_cursor(row=(table.cursor_row + step) % table.row_count, animate=False)
 
     def action_call_tree(self) -> None:
-        row = self.log_view.selected_row()
+        view = self.log_view
+        row = view.selected_row() if view.has_focus else None  # elsewhere: the run you sent or picked
         if row is not None and (run := self.store.get_run(row.node, row.trace_id)) is not None:
             self.pinned_run = run
         if self.timeline_on:  # full screen is the tree's view: switch the pane back first
@@ -91,8 +99,20 @@ class DashboardScreen(MainScreen):
                 view.rebuild()
 
         self.app.push_screen(
-            TogglesScreen(list(ALL_TYPES), view.hidden_types, list(self.store.nodes), view.hidden_nodes), done
+            TogglesScreen(
+                list(ALL_TYPES),
+                view.hidden_types,
+                list(self.store.nodes),
+                view.hidden_nodes,
+                names=self.store.display,
+            ),
+            done,
         )
+
+    def on_answer_card_picked(self, event: AnswerCard.Picked) -> None:
+        """A click on a chat card: that run's call tree, full screen (it stays the tree's run)."""
+        self.pinned_run = event.run
+        self.action_call_tree()
 
     def action_chat_target(self) -> None:
         chat = self.chat

@@ -30,7 +30,6 @@ MAX_CALLS = 2_000
 
 class RunTreeScreen(Screen[None]):
     runs_family = True
-    main_actions_off = True
 
     DEFAULT_CSS = """
     RunTreeScreen #runtree-pane { height: 1fr; border: round $border; border-title-color: $primary;
@@ -193,7 +192,6 @@ class CallDetailScreen(ModalScreen[None]):
     """A call's input and output: what streamed at once, then the node's full ``/node`` record."""
 
     runs_family = True
-    main_actions_off = True
 
     DEFAULT_CSS = """
     CallDetailScreen { align: center middle; }

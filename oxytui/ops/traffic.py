@@ -11,7 +11,10 @@ whose events (run/call start and end) are handed to ``on_events``.
 
 A run that made a remote hop is finished only once the hop's other side was looked for on the other
 watched nodes (a ``/view`` of an unknown trace is an empty list), so a failure on the callee node is
-never missed because the caller node finished first.
+never missed because the caller node finished first. The other way round (real OxyGent finishes a hop's
+callee records before the caller node lists the trace), a run seen only on a callee node ends only once
+its entry record was found on another watched node (asked on each of its ticks, for ``anchor_wait``;
+then "unknown"): it belongs to the node that started it, with that node's query.
 """
 
 from __future__ import annotations
@@ -58,6 +61,12 @@ class TrafficOptions:
     """Seconds between re-probes of a node that keeps no run records."""
     max_pending: int = 256
     """Traces per node awaiting ``/view``; beyond it the oldest are given up (counted)."""
+    search_wait: float = 20.0
+    """Seconds a look-up of a hop's other side on another node may stay unanswered (that node is down
+    or slow): then it counts as "not there"."""
+    anchor_wait: float = 60.0
+    """Seconds a run seen only on a hop's callee node waits for its entry record (the caller node's
+    records may lag) while other watched nodes are asked; then it ends "unknown"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +105,8 @@ class _NodeWatch:
     due: float = 0.0
     first: bool = True
     no_records: bool = False
+    down: bool = False
+    """Its last history poll failed: not asked to look traces up until it answers again."""
     signature: tuple[tuple[str, bool], ...] = ()
     seen: OrderedDict[str, bool] = field(default_factory=OrderedDict)
     pending: dict[str, _Pending] = field(default_factory=dict)
@@ -132,6 +143,10 @@ class TrafficWatcher:
         self._open: dict[str, set[str]] = {}
         """trace id -> nodes still polling it (the run ends when the set empties)."""
         self._searched: OrderedDict[str, None] = OrderedDict()
+        self._anchor_since: dict[str, float] = {}
+        """trace id -> when the other nodes were first asked for its entry record."""
+        self._unseen: set[str] = set()
+        """Open traces a node stopped following before its records ended (they end "unknown")."""
 
     # --- public -------------------------------------------------------------------------------------
 
@@ -200,13 +215,16 @@ class TrafficWatcher:
         return nw
 
     def _forget(self, name: str) -> None:
+        """A node left the dashboard: what it was still showing never ended for us (a search: not there)."""
         nw = self.nodes.pop(name, None)
         if nw is not None:
-            for trace in list(nw.pending):
-                self._done(name, trace)
+            for trace, p in list(nw.pending.items()):
+                self._done(name, trace, unseen=not p.search)
 
     async def _tick(self, agent: SSEOxyGent, nw: _NodeWatch) -> None:
+        self._expire(nw)  # every tick: a node that stops answering must not keep its runs open
         changed = await self._poll_history(agent, nw)
+        nw.down = changed is None and not nw.no_records
         if nw.no_records:
             nw.due = self.mono() + self.opts.no_records_every
             return
@@ -288,6 +306,9 @@ class TrafficWatcher:
         backfill: bool = False,
     ) -> None:
         if trace in nw.pending:
+            p = nw.pending[trace]
+            if not search and p.search:  # the node lists it after all: a full poll, not a look-up
+                p.search, p.running = False, running
             return
         nw.pending[trace] = _Pending(since=now, running=running, search=search, backfill=backfill)
         self._open.setdefault(trace, set()).add(nw.name)
@@ -296,10 +317,18 @@ class TrafficWatcher:
             self.overflow += 1
             self._done(nw.name, oldest, gave_up=True)
 
+    def _expire(self, nw: _NodeWatch) -> None:
+        """Give up on traces unfinished for ``give_up_after``; a look-up unanswered for ``search_wait``
+        means "not there"."""
+        now = self.mono()
+        for trace, p in list(nw.pending.items()):
+            if p.search and now - p.since > self.opts.search_wait:
+                self._done(nw.name, trace)
+            elif now - p.since > self.opts.give_up_after:
+                self._done(nw.name, trace, gave_up=True)
+
     async def _poll_views(self, agent: SSEOxyGent, nw: _NodeWatch) -> bool:
         now = self.mono()
-        for trace in [k for k, p in nw.pending.items() if now - p.since > self.opts.give_up_after]:
-            self._done(nw.name, trace, gave_up=True)
         # in-flight first, then the least recently polled; among never-polled the newest (under overload the
         # oldest wait and are given up at max_pending, rather than everything shown late); history last
         order = sorted(
@@ -313,8 +342,8 @@ class TrafficWatcher:
             p.last = now
             try:
                 got = await fetch_view(agent, trace)
-            except NoRunRecords:
-                self._done(nw.name, trace)
+            except NoRunRecords:  # its records vanished: a search means "not here", else we never saw it end
+                self._done(nw.name, trace, unseen=not p.search)
                 continue
             except RemoteBodyTooLarge:  # it will not shrink: say "unknown" now, not after give_up_after
                 self._done(nw.name, trace, gave_up=True)
@@ -327,6 +356,7 @@ class TrafficWatcher:
             if p.search and not view.records:
                 self._done(nw.name, trace)
                 continue
+            p.search = False  # found here: followed until its records end, no look-up deadline
             events = self.fleet.apply_view(agent.name, view, self.wall(), got.date)
             changed |= bool(events)
             self._emit(events)
@@ -338,7 +368,9 @@ class TrafficWatcher:
                 p.confirmed = True
         return changed
 
-    def _done(self, node: str, trace: str, gave_up: bool = False) -> None:
+    def _done(self, node: str, trace: str, gave_up: bool = False, unseen: bool = False) -> None:
+        """``node`` is done with ``trace``; ``gave_up``: end the run "unknown" now; ``unseen``: this node
+        stopped looking before its records ended, so the run ends "unknown" once the others are done."""
         nw = self.nodes.get(node)
         if nw is not None:
             nw.pending.pop(trace, None)
@@ -346,34 +378,62 @@ class TrafficWatcher:
         if waiting is None:
             return
         waiting.discard(node)
+        if unseen:
+            self._unseen.add(trace)
         if gave_up:
             self._open.pop(trace, None)
+            self._anchor_since.pop(trace, None)
+            self._unseen.discard(trace)
             for other in self.nodes.values():
                 other.pending.pop(trace, None)
             self._emit(self.fleet.finish(trace, self.wall(), gave_up=True))
             return
-        if not waiting and not self._search_hops(trace):
-            self._open.pop(trace, None)
-            self._emit(self.fleet.finish(trace, self.wall()))
+        if waiting:
+            return
+        verdict = "unknown" if trace in self._unseen else self._settle(trace)
+        if verdict == "wait":
+            return
+        self._open.pop(trace, None)
+        self._anchor_since.pop(trace, None)
+        self._unseen.discard(trace)
+        self._emit(self.fleet.finish(trace, self.wall(), gave_up=verdict == "unknown"))
+
+    def _settle(self, trace: str) -> str:
+        """Every node is done with ``trace``: "done", "wait" (other nodes asked) or "unknown".
+
+        A run not anchored yet (only a hop's callee side seen: its entry call is on a caller node whose
+        records may lag) asks the other watched nodes again on each of their ticks, for ``anchor_wait``
+        seconds; an anchored run whose hop shows no callee side asks them once."""
+        run = self.fleet.get(trace)
+        if run is None:
+            return "done"
+        if not run.anchored:
+            now = self.mono()
+            if now - self._anchor_since.setdefault(trace, now) > self.opts.anchor_wait:
+                return "unknown"
+            return "wait" if self._ask_others(trace, set(run.records)) else "done"  # else: all we see
+        return "wait" if self._search_hops(trace) else "done"
+
+    def _ask_others(self, trace: str, have: set[str]) -> bool:
+        """Look ``trace`` up on every watched node not in ``have``; False when there is none."""
+        others = [
+            nw for name, nw in self.nodes.items() if name not in have and not (nw.no_records or nw.down)
+        ]
+        now = self.mono()
+        for nw in others:
+            self._pend(nw, trace, now, running=False, search=True)
+        return bool(others)
 
     def _search_hops(self, trace: str) -> bool:
-        """A hop whose callee side nobody showed yet, or a callee side whose caller (the run's entry) nobody
-        showed yet: ask the other nodes once; True if asked."""
+        """A hop whose callee side nobody showed yet: ask the other nodes once; True if asked."""
         run = self.fleet.get(trace)
         if run is None or trace in self._searched:
             return False
         self._searched[trace] = None
         while len(self._searched) > _SEEN_CAP:
             self._searched.popitem(last=False)
-        have = set(run.records)
         lonely = [c for c in run.walk() if c.node_type == "agent" and not c.children and not c.hop]
-        if not lonely and run.root is not None:  # no entry call: we hold only a callee side, find the caller
-            return False
-        others = [nw for name, nw in self.nodes.items() if name not in have and not nw.no_records]
-        now = self.mono()
-        for nw in others:
-            self._pend(nw, trace, now, running=False, search=True)
-        return bool(others)
+        return bool(lonely) and self._ask_others(trace, set(run.records))
 
     def _emit(self, events: list[FleetEvent]) -> None:
         if events:

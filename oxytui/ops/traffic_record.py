@@ -12,19 +12,12 @@ from collections.abc import Callable, Container
 from typing import Any
 
 from oxytui.runs.fleet import FleetEvent
-from oxytui.runs.fleetlog import record_detail
+from oxytui.runs.fleetlog import record_detail, run_error
 from oxytui.runs.fleetrun import FleetRun, FleetState, Source
 
 __all__ = ["record_traffic", "run_error", "summary_of"]
 
 Mark = Callable[..., None]
-
-
-def run_error(run: FleetRun) -> str:
-    if run.state is FleetState.UNKNOWN:
-        return "gave up: records never finished"
-    failed = [f"{c.node}:{c.callee}" for c in run.failed_calls()]
-    return "failed: " + ", ".join(failed) if failed else ""
 
 
 def _node(run: FleetRun) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from oxytui.runs.fleet import Fleet, FleetEvent
+from oxytui.runs.fleetlog import run_outcome
 from oxytui.runs.fleetrun import FleetRun, FleetState, Source
 from oxytui.runs.sanitize import one_line
 
@@ -30,7 +31,7 @@ def run_object(run: FleetRun) -> dict[str, Any]:
         "trace_id": one_line(run.trace_id, 200),
         "node": one_line(run.start_node or (run.nodes[0] if run.nodes else ""), 200),
         "nodes": [one_line(n, 200) for n in run.nodes],
-        "state": "failed" if run.state is FleetState.FAILED else "completed",
+        "state": str(run.state),  # completed, failed or canceled (unknown runs are not reported)
         "duration": None if run.duration is None else round(run.duration, 6),
         "query": one_line(run.query, 500),
         "failed": [one_line(f"{c.node}:{c.callee}", 200) for c in run.failed_calls()],
@@ -41,7 +42,9 @@ def run_object(run: FleetRun) -> dict[str, Any]:
 @dataclass(slots=True)
 class _NodeTally:
     runs: int = 0
+    """Successes and failures (the rate's denominator); canceled runs are neither."""
     failed: int = 0
+    canceled: int = 0
 
 
 class TrafficTally:
@@ -73,8 +76,10 @@ class TrafficTally:
                 self.unknown += 1
                 continue
             tally = self.nodes.setdefault(run.start_node or "?", _NodeTally())
-            tally.runs += 1
-            tally.failed += run.state is FleetState.FAILED
+            ok = run_outcome(run)
+            tally.runs += ok is not None
+            tally.failed += ok is False
+            tally.canceled += ok is None
             out.append(run)
         return out
 
@@ -132,7 +137,7 @@ def report_runs(
         fields = {k: v for k, v in obj.items() if k not in ("kind", "node")}
         if json_lines:
             emit(obj["node"], "run", None, None, "", **fields)
-        else:
-            emit(obj["node"], "run", obj["state"] == "completed", obj["duration"], detail)
+        else:  # ok None (canceled): the line says its state, not ok/FAIL
+            emit(obj["node"], "run", run_outcome(run), obj["duration"], detail, state=obj["state"])
         if history is not None:
             history.add(summary_of(run))

@@ -203,6 +203,8 @@ class Watcher:
             parts = [_stamp(wall), _safe(node, 60), kind]
             if kind == "state":
                 parts.append(f"{extra['from']} -> {extra['to']}")
+            elif ok is None and kind == "run":  # neither success nor failure (canceled): its state
+                parts.append(_safe(str(extra.get("state", "?")), 20))
             else:
                 parts.append("ok" if ok else "FAIL")
             if latency is not None:

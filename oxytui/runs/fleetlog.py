@@ -20,14 +20,28 @@ from .fleetrun import FleetRun, FleetState, Source
 from .sanitize import one_line
 from .store import TRAFFIC, RunStore
 
-__all__ = ["apply_call_row", "apply_fleet_events", "record_detail"]
+__all__ = ["apply_call_row", "apply_fleet_events", "record_detail", "run_error", "run_outcome"]
 
-_STATES = {
+_STATES = {  # RunState.CANCELED counts as neither success nor failure: run_outcome's rule
     FleetState.COMPLETED: RunState.COMPLETED,
     FleetState.FAILED: RunState.FAILED,
     FleetState.CANCELED: RunState.CANCELED,
     FleetState.UNKNOWN: RunState.CANCELED,
 }
+
+
+def run_outcome(run: FleetRun) -> bool | None:
+    """The one rule for a finished run, everywhere (dashboard stats, ``watch``'s rate): True a success,
+    False a failure, None neither — canceled, or unknown (the watcher gave up before it ended)."""
+    return {FleetState.COMPLETED: True, FleetState.FAILED: False}.get(run.state)
+
+
+def run_error(run: FleetRun) -> str:
+    """Why a finished run is not a plain success: where it failed, or that we gave up on it."""
+    if run.state is FleetState.UNKNOWN:
+        return "gave up: records never finished"
+    failed = [f"{c.node}:{c.callee}" for c in run.failed_calls()]
+    return "failed: " + ", ".join(failed) if failed else ""
 
 
 def record_detail(rec: NodeRecord, output_limit: int = 4000) -> dict[str, Any]:
@@ -83,13 +97,10 @@ def apply_fleet_events(store: RunStore, events: list[FleetEvent], mono_now: floa
             )
         elif ev.kind == "run_end" and target.live:
             target.answer = run.answer
+            target.query = one_line(run.query, 500) or target.query  # the entry node's, if it came late
             duration = run.duration
             end = target.start_mono + duration if duration is not None else mono(ev.wall)
-            where = [f"{c.node}:{c.callee}" for c in run.failed_calls()]
-            error = "failed: " + ", ".join(where) if where else ""
-            if run.state is FleetState.UNKNOWN:
-                error = "gave up: records never finished"
-            store.finish_run(node, run.trace_id, end, ev.wall, _STATES.get(run.state), error)
+            store.finish_run(node, run.trace_id, end, ev.wall, _STATES.get(run.state), run_error(run))
     return applied
 
 

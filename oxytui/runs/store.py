@@ -240,6 +240,17 @@ class RunStore:
     def get_run(self, node: str, trace_id: str) -> Run | None:
         return self.runs.get((node, trace_id))
 
+    def replace_traffic(self, trace_id: str) -> int:
+        """Drop the live traffic copies of ``trace_id`` (their start uncounted): the dashboard is about
+        to follow that run itself (attach), and one run must remain, the one that ends. Returns how many."""
+        gone = [r for r in self.runs.values() if r.trace_id == trace_id and r.source == TRAFFIC and r.live]
+        for run in gone:
+            del self.runs[run.key]
+            for st in self._each(run.node, run.source):
+                st.runs, st.active = max(0, st.runs - 1), max(0, st.active - 1)
+        self.version += bool(gone)
+        return len(gone)
+
     def find_trace(self, trace_id: str) -> Run | None:
         """A run of ``trace_id`` on any node (a linear scan: for rare look-ups)."""
         return next((r for r in self.runs.values() if r.trace_id == trace_id), None)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
+from textual import on
 from textual.app import App
 from textual.binding import BindingType
 from textual.css.query import NoMatches
@@ -22,17 +23,18 @@ from oxytui.config import Settings
 from oxytui.runs import ALL, Fleet, Run, RunStore
 from oxytui.runs.timeline import TimelineEntry, parse_view
 from oxytui.tui.commands import OxyCommands
+from oxytui.tui.control import DashboardController, Transport
 from oxytui.tui.copy_actions import CopyActions
 from oxytui.tui.gctuning import GCTuning
 from oxytui.tui.keys import APP_BINDINGS
 from oxytui.tui.node_actions import NodeListActions
 from oxytui.tui.runsdata import RunsData
-from oxytui.tui.screens.dialogs import ConfirmScreen, EventDetailScreen, HelpScreen, TogglesScreen
-from oxytui.tui.screens.main import MainScreen
+from oxytui.tui.screens.dashboard import DashboardScreen
+from oxytui.tui.screens.dialogs import ConfirmScreen, EventDetailScreen, HelpScreen
 from oxytui.tui.text import notice, pane_title, plain
 from oxytui.tui.themes import builtin_themes, user_themes
-from oxytui.tui.widgets.chat import TARGETS, ChatInput
-from oxytui.tui.widgets.eventlog import ALL_TYPES, EventLogView
+from oxytui.tui.widgets.chat import ChatInput
+from oxytui.tui.widgets.eventlog import EventLogView
 
 TICK = 0.1
 """Seconds between redraws: bursts of events are coalesced into one refresh per tick."""
@@ -55,13 +57,6 @@ def _tty_fds() -> list[int]:
     return fds
 
 
-MAIN_ACTIONS = frozenset(
-    {"focus_chat", "filter", "pause_log", "next_node", "call_tree", "timeline", "log_toggles", "chat_target"}
-    | {"focus_log", "restore", "stats_scope"}
-)
-"""Actions that act on the main screen's panes."""
-
-
 class OxyApp(NodeListActions, CopyActions, App[int]):
     CSS_PATH = "oxytui.tcss"
     TITLE = "oxytui"
@@ -73,7 +68,7 @@ class OxyApp(NodeListActions, CopyActions, App[int]):
         settings: Settings | None = None,
         *,
         store: RunStore | None = None,
-        controller: object | None = None,
+        controller: DashboardController | None = None,
         frozen: bool = False,
         clock: Callable[[], float] | None = None,
         user_theme_dir: Path | None = None,
@@ -93,10 +88,12 @@ class OxyApp(NodeListActions, CopyActions, App[int]):
         themes, self.theme_errors = user_themes(user_theme_dir)
         for theme in themes:
             self.register_theme(theme)
+        self.user_theme_names = frozenset(t.name for t in themes)
+        """The user's own theme files: offered in the palette next to the shipped ``oxytui-*`` ones."""
         self._wanted_theme = self.settings.theme
         self._ttys: list[int] = []
         self._terminal_lost = False
-        self.main: MainScreen | None = None
+        self.main: DashboardScreen | None = None
         self.runs_data: RunsData | None = None
         self.fleet: Fleet | None = None
         """Fleet traffic without a live controller (snapshots); live, the controller's is used."""
@@ -138,18 +135,19 @@ class OxyApp(NodeListActions, CopyActions, App[int]):
             self.notify(err, title="theme file skipped", severity="warning")
         for note in self.settings.notes:
             self.notify(note, title="configuration", severity="warning")
-        demo = self.settings.demo or not self.settings.nodes
         if self.controller is None and not self.frozen:
             from oxytui.tui.service import Controller
 
-            self.controller = Controller(self.store, self.settings)
-        self.main = MainScreen(self.store, read_only=self.settings.read_only, utc=self.frozen, demo=demo)
-        await self.push_screen(self.main)
-        self.main.flush(self.clock(), self.frame(), force=True)
-        if self.controller is not None and hasattr(self.controller, "start"):
+            self.controller = Controller(self.store, self.settings, notify=self.controller_notice)
+        self.main = self.make_main_screen()
+        await self.push_screen(self.main)  # mounted (and drawn once, see MainScreen.on_mount) before ready
+        if self.controller is not None:
             # after the first frame: 60 nodes' set-up and history must not delay what the user sees first
+            controller = self.controller
             self.call_after_refresh(
-                lambda: self.run_worker(self._start_controller(), exclusive=True, group="controller")
+                lambda: self.run_worker(
+                    self._start_controller(controller), exclusive=True, group="controller"
+                )
             )
         self.set_interval(TICK, self._tick)
         self._ttys = [] if self.is_headless else _tty_fds()
@@ -167,22 +165,31 @@ class OxyApp(NodeListActions, CopyActions, App[int]):
         self._terminal_lost = True
         self.run_worker(self._close_and_exit(), group="quit")
 
-    async def _start_controller(self) -> None:
-        if hasattr(self.controller, "notify"):
-            self.controller.notify = lambda msg, severity="information": self.notify(
-                msg, severity=severity, timeout=8
-            )
+    def controller_notice(self, message: str, severity: SeverityLevel = "information") -> None:
+        """The controllers' :class:`~oxytui.tui.control.Notify`: a toast that stays a little longer."""
+        self.notify(message, severity=severity, timeout=8)
+
+    def transport(self) -> Transport | None:
+        """The live side of the controller; None in a snapshot or a replay."""
+        return self.controller.transport if self.controller is not None else None
+
+    async def _start_controller(self, controller: DashboardController) -> None:
         try:
-            await self.controller.start()  # type: ignore[union-attr]
+            await controller.start()
         except Exception as exc:  # e.g. ports in use for the demo cluster: say so, keep the UI
             self.notify(f"could not start: {exc}", severity="error", timeout=10)
 
+    def make_main_screen(self) -> DashboardScreen:
+        """The dashboard screen (its keys and their actions live on it); the replay makes its own."""
+        demo = self.settings.demo or not self.settings.nodes
+        return DashboardScreen(self.store, read_only=self.settings.read_only, utc=self.frozen, demo=demo)
+
     def _tick(self) -> None:
-        if self.main is not None and self.screen_stack and self.main in self.screen_stack:
+        if self.main is not None and self.main.is_mounted:
             try:
                 self.main.flush(self.clock(), self.frame())
                 if self.main.timeline_on and not self.frozen:
-                    self._refresh_timeline()
+                    self.refresh_timeline()
             except NoMatches:  # a pane mid-remount (maximize/minimize): next tick catches up
                 pass
 
@@ -190,8 +197,8 @@ class OxyApp(NodeListActions, CopyActions, App[int]):
         """Live runs the user started (chat, fan-out, attach); demo-driver and probe runs do not count:
         they are cancelled silently on quit. Without a live controller every live run counts."""
         ctl = self.controller
-        if ctl is not None and hasattr(ctl, "live_user"):
-            return int(ctl.live_user())
+        if ctl is not None:
+            return ctl.live_user()
         return len(self.store.live_runs())
 
     async def action_quit_app(self) -> None:
@@ -215,7 +222,7 @@ class OxyApp(NodeListActions, CopyActions, App[int]):
     async def on_unmount(self) -> None:
         """However the app ends (quit, ctrl+c, test harness), close the transport and the demo cluster."""
         ctl, self.controller = self.controller, None
-        if ctl is not None and hasattr(ctl, "aclose"):
+        if ctl is not None:
             await ctl.aclose()
         self.gc_tuning.restore()  # the process may go on (tests, embedding): the host's thresholds back
 
@@ -225,80 +232,17 @@ class OxyApp(NodeListActions, CopyActions, App[int]):
 
     async def _close_and_exit(self) -> None:
         ctl, self.controller = self.controller, None
-        if ctl is not None and hasattr(ctl, "aclose"):
+        if ctl is not None:
             await ctl.aclose()
         self.exit(0)
 
     # --- actions ------------------------------------------------------------------------------------------
 
-    def _main(self) -> MainScreen:
+    def _main(self) -> DashboardScreen:
         assert self.main is not None
         return self.main
 
-    def action_focus_chat(self) -> None:
-        self._main().query_one(ChatInput).focus()
-
-    def action_focus_log(self) -> None:
-        self._main().log_view.focus()
-
-    def action_filter(self) -> None:
-        box = self._main().query_one("#log-filter", Input)
-        box.display = True
-        box.focus()
-
-    def action_restore(self) -> None:
-        main = self._main()
-        if self.screen is not main:
-            return
-        box = main.query_one("#log-filter", Input)
-        view = main.log_view
-        if box.has_focus or box.display or view.filter_text:  # typed, submitted or hidden: always clears
-            focused = box.has_focus
-            box.value = ""
-            box.display = False
-            if view.filter_text:
-                view.filter_text = ""
-                view.rebuild()  # keeps the selected event in view, else keeps following
-            if focused:
-                view.focus()
-            main.sync_titles()
-        elif main.maximized is not None:
-            main.minimize()
-
-    def action_pause_log(self) -> None:
-        view = self._main().log_view
-        view.set_paused(not view.paused)
-        self._main().sync_titles()
-
-    def action_next_node(self, step: int) -> None:
-        table = self._main().nodes
-        if table.row_count:
-            table.move_cursor(row=(table.cursor_row + step) % table.row_count, animate=False)
-
-    def action_call_tree(self) -> None:
-        main = self._main()
-        view = main.log_view
-        row = view.selected_row() if view.has_focus else None  # elsewhere: the run you sent or picked
-        if row is not None and (run := self.store.get_run(row.node, row.trace_id)) is not None:
-            main.pinned_run = run
-        if main.timeline_on:  # full screen is the tree's view: switch the pane back first
-            main.show_timeline(False)
-        tree = main.calls
-        tree.show_run(main.current_run(), self.clock(), self.frame())
-        if main.maximized is tree:
-            main.minimize()
-        else:
-            tree.focus()
-            main.maximize(tree, container=False)
-
-    def action_timeline(self) -> None:
-        """``v``: the call-tree pane switches between the tree and the selected run's server timeline."""
-        main = self._main()
-        main.show_timeline(not main.timeline_on)
-        if main.timeline_on:
-            self._refresh_timeline(force=True)
-
-    def _refresh_timeline(self, force: bool = False) -> None:
+    def refresh_timeline(self, force: bool = False) -> None:
         """Fetch again when the selected run changed, or every second while it is live."""
         main = self._main()
         run = main.current_run()
@@ -322,8 +266,8 @@ class OxyApp(NodeListActions, CopyActions, App[int]):
 
     async def fetch_timeline(self, run: Run) -> tuple[list[TimelineEntry], str]:
         """The run's ``/view`` records as timeline entries, or none and a note saying why."""
-        ctl = self.controller
-        if ctl is None or not hasattr(ctl, "fetch_view"):
+        ctl = self.transport()
+        if ctl is None:
             return [], "no live node to ask for /view (snapshot or replay)"
         try:
             data = await ctl.fetch_view(run.node, run.trace_id)
@@ -346,24 +290,20 @@ class OxyApp(NodeListActions, CopyActions, App[int]):
         self.push_screen(TimelineScreen(f"{self.store.display(run.node)} · {run.trace_id}", entries, note))
 
     def action_help(self) -> None:
-        rows = []
-        keymap = self._keymap if hasattr(self, "_keymap") else {}
-        for b in APP_BINDINGS:
-            key = keymap.get(b.id or "", b.key) if b.id else b.key
-            rows.append(
-                (
-                    str(key).replace("question_mark", "?").replace("slash", "/"),
-                    b.description or (b.action.replace("_", " ")),
-                    b.id or "",
-                )
-            )
-        self.push_screen(HelpScreen(rows))
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The main screen's keys are off (and out of the footer) on full screens of their own (runs)."""
-        if action in MAIN_ACTIONS and getattr(self.screen, "main_actions_off", False):
-            return False
-        return True
+        """The keys bound right now on this screen and the app (remapped keys, replay keys included)."""
+        screen = self.screen
+        keys: dict[str, list[str]] = {}
+        rows: dict[str, tuple[str, str]] = {}
+        for key, active in screen.active_bindings.items():
+            b = active.binding
+            if b.id and not b.system and active.node in (screen, self):
+                keys.setdefault(b.id, []).append(key)
+                rows.setdefault(b.id, (b.description or b.action.replace("_", " "), b.id))
+        shown = [
+            (",".join(keys[bid]).replace("question_mark", "?").replace("slash", "/"), desc, bid)
+            for bid, (desc, _) in rows.items()
+        ]
+        self.push_screen(HelpScreen(shown))
 
     def action_runs(self) -> None:
         """``r``: every run from every source (see :mod:`oxytui.tui.screens.runs`); again: back."""
@@ -372,38 +312,6 @@ class OxyApp(NodeListActions, CopyActions, App[int]):
         if self.runs_data is None:
             self.runs_data = RunsData(self)
         toggle_runs(self, self.runs_data, utc=self.frozen)
-
-    def action_stats_scope(self) -> None:
-        """``e``: the Stats pane counts everyone's runs (traffic included) or only this dashboard's."""
-        main = self._main()
-        main.stats.everyone = not main.stats.everyone
-        main.stats.border_title = "Stats · " + ("everyone's runs" if main.stats.everyone else "my runs")
-        main.flush(self.clock(), self.frame(), force=True)
-
-    def action_log_toggles(self) -> None:
-        view = self._main().log_view
-
-        def done(result: tuple[set[str], set[str]] | None) -> None:
-            if result is not None:
-                view.hidden_types, view.hidden_nodes = result
-                view.rebuild()
-
-        self.push_screen(
-            TogglesScreen(
-                list(ALL_TYPES),
-                view.hidden_types,
-                list(self.store.nodes),
-                view.hidden_nodes,
-                names=self.store.display,
-            ),
-            done,
-        )
-
-    def action_chat_target(self) -> None:
-        chat = self._main().chat
-        nxt = TARGETS[(TARGETS.index(chat.target) + 1) % len(TARGETS)]
-        key = self._main().focus_key
-        chat.set_target(nxt, self.chat_focus_label(key))
 
     # --- events -------------------------------------------------------------------------------------------
 
@@ -415,9 +323,8 @@ class OxyApp(NodeListActions, CopyActions, App[int]):
     def on_chat_input_leave(self, _: ChatInput.Leave) -> None:
         self._main().log_view.focus()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id != "chat-input":
-            return
+    @on(Input.Submitted, "#chat-input")
+    def _chat_submitted(self, event: Input.Submitted) -> None:
         text = event.value.strip()
         if not text:
             return
@@ -432,15 +339,15 @@ class OxyApp(NodeListActions, CopyActions, App[int]):
         controller's default (first live node), shown in the chat hint line."""
         if key != ALL:
             return self.store.display(key)
-        ctl = self.controller
-        node = ctl.default_node() if ctl is not None and hasattr(ctl, "default_node") else None
+        ctl = self.transport()
+        node = ctl.default_node() if ctl is not None else None
         return f"{self.store.display(node)} (first live node)" if node else ""
 
     def send_prompt(self, text: str) -> None:
         main = self._main()
         chat = main.chat
-        ctl = self.controller
-        if ctl is None or not hasattr(ctl, "send"):
+        ctl = self.transport()
+        if ctl is None:
             self.notify("no transport (snapshot mode)", severity="warning")
             return
         focused = None if main.focus_key == ALL else main.focus_key

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
@@ -27,7 +27,7 @@ PANES = {
 
 class OxyCommands(Provider):
     def _commands(self) -> list[tuple[str, Callable[[], Any], str]]:
-        app: OxyApp = self.app  # type: ignore[assignment]
+        app = cast("OxyApp", self.app)
         cmds: list[tuple[str, Callable[[], Any], str]] = [
             ("Add node…", partial(add_node, app), "add an OxyGent node by name and URL"),
             ("Clear log", partial(clear_log, app), "drop every row of the live event log"),
@@ -45,14 +45,14 @@ class OxyCommands(Provider):
                 "Gantt from the node's /view records",
             ),
             ("Toggle demo driver", partial(toggle_demo, app), "start/stop the automatic demo prompts"),
-            ("Pause / resume log", app.action_pause_log, "freeze the event log; new rows are counted"),
+            ("Pause / resume log", partial(pause_log, app), "freeze the event log; new rows are counted"),
             ("Show help", app.action_help, "keys and binding ids"),
         ]
         for name in list(app.store.nodes):
             remove = partial(remove_node, app, name)
             cmds.append((f"Remove node {plain(name, 60)}", remove, "stop watching this node"))
         for theme in sorted(app.available_themes):
-            if theme.startswith("oxytui") or theme in getattr(app, "user_theme_names", ()):
+            if theme.startswith("oxytui") or theme in app.user_theme_names:
                 pick = partial(set_theme, app, theme)
                 cmds.append((f"Theme: {plain(theme, 60)}", pick, "switch the colour theme"))
         for wid, title in PANES.items():
@@ -89,8 +89,8 @@ def add_node(app: OxyApp) -> None:
         except ValueError as exc:
             app.notify(str(exc), severity="error")
             return
-        ctl = app.controller
-        if ctl is None or not hasattr(ctl, "add_node"):
+        ctl = app.transport()
+        if ctl is None:
             app.store.add_node(parts[0], url)
             return
         try:
@@ -102,8 +102,8 @@ def add_node(app: OxyApp) -> None:
 
 
 def remove_node(app: OxyApp, name: str) -> None:
-    ctl = app.controller
-    if ctl is not None and hasattr(ctl, "remove_node"):
+    ctl = app.transport()
+    if ctl is not None:
         ctl.remove_node(name)
     else:
         app.store.remove_node(name)
@@ -116,14 +116,19 @@ def clear_log(app: OxyApp) -> None:
 
 
 async def refresh_orgs(app: OxyApp) -> None:
-    ctl = app.controller
-    if ctl is not None and hasattr(ctl, "refresh_orgs"):
+    ctl = app.transport()
+    if ctl is not None:
         await ctl.refresh_orgs()
         app.notify("organizations refreshed")
 
 
 def set_theme(app: OxyApp, name: str) -> None:
     app.theme = name
+
+
+def pause_log(app: OxyApp) -> None:
+    if app.main is not None:
+        app.main.action_pause_log()
 
 
 def toggle_pane(app: OxyApp, wid: str) -> None:
@@ -133,8 +138,8 @@ def toggle_pane(app: OxyApp, wid: str) -> None:
 
 
 def toggle_demo(app: OxyApp) -> None:
-    ctl = app.controller
-    if ctl is not None and hasattr(ctl, "demo_driver"):
+    ctl = app.transport()
+    if ctl is not None:
         ctl.demo_driver = not ctl.demo_driver
         app.notify(f"demo driver {'on' if ctl.demo_driver else 'off'}")
 
@@ -152,8 +157,8 @@ def export(app: OxyApp, what: str, fmt: str) -> None:
 
 
 def toggle_recording(app: OxyApp) -> None:
-    ctl = app.controller
-    if ctl is None or not hasattr(ctl, "toggle_recording"):
+    ctl = app.transport()
+    if ctl is None:
         app.notify("recording needs live nodes", severity="warning")
         return
     try:
@@ -163,12 +168,12 @@ def toggle_recording(app: OxyApp) -> None:
 
 
 def toggle_otlp(app: OxyApp) -> None:
-    ctl = app.controller
-    if ctl is None or not hasattr(ctl, "toggle_otlp"):
+    ctl = app.transport()
+    if ctl is None:
         app.notify("OTLP export needs live nodes", severity="warning")
         return
     msg = ctl.toggle_otlp()
-    on = bool(getattr(getattr(ctl, "otlp", None), "on", False))
+    on = ctl.otlp.on
     app.notify(msg, severity="information" if on or "off" in msg else "warning")
 
 
@@ -181,8 +186,8 @@ def attach_trace(app: OxyApp) -> None:
             if value:
                 app.notify("expected: NODE TRACE_ID", severity="error")
             return
-        ctl = app.controller
-        if ctl is None or not hasattr(ctl, "attach"):
+        ctl = app.transport()
+        if ctl is None:
             app.notify("no transport", severity="warning")
             return
         try:

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
-APP_BINDINGS: list[Binding] = [
-    Binding("q", "quit_app", "Quit", id="quit"),
-    Binding("question_mark", "help", "Help", id="help"),  # second: the footer keeps it at 80 columns
+QUIT = Binding("q", "app.quit_app", "Quit", id="quit")
+HELP = Binding("question_mark", "app.help", "Help", id="help")
+RUNS = Binding("r", "app.runs", "Runs", id="runs")
+
+APP_BINDINGS: list[Binding] = [QUIT, HELP, RUNS]
+"""The app's own keys, on every full screen (the runs screens too)."""
+
+MAIN_BINDINGS: list[Binding] = [
+    QUIT,
+    HELP,  # second: the footer keeps it at 80 columns
     Binding("c", "focus_chat", "Chat", id="focus_chat"),
     Binding("slash", "filter", "Filter", id="filter"),
     Binding("p", "pause_log", "Pause", id="pause_log"),
@@ -15,22 +22,24 @@ APP_BINDINGS: list[Binding] = [
     Binding("t", "call_tree", "Call tree", id="call_tree"),
     Binding("v", "timeline", "Tree/timeline", show=False, id="timeline"),
     Binding("f", "log_toggles", "Types/nodes", id="log_toggles"),
-    Binding("r", "runs", "Runs", id="runs"),
+    RUNS,
     Binding("e", "stats_scope", "Stats: mine/everyone's", show=False, id="stats_scope"),
     Binding("ctrl+o", "chat_target", "Target", id="chat_target", priority=True),
     Binding("l", "focus_log", "Log", show=False, id="focus_log"),
     Binding("escape", "restore", "Back", show=False, id="restore"),
-    # the node list (issue 13): sort, filter by text or tag, group by tag
-    Binding("s", "node_sort", "Sort nodes", show=False, id="node_sort"),
-    Binding("F", "node_filter", "Filter nodes", show=False, id="node_filter"),
-    Binding("g", "node_group", "Group by tag", show=False, id="node_group"),
+    # the node list (issue 13): sort, filter by text or tag, group by tag (actions: tui/node_actions.py)
+    Binding("s", "app.node_sort", "Sort nodes", show=False, id="node_sort"),
+    Binding("F", "app.node_filter", "Filter nodes", show=False, id="node_filter"),
+    Binding("g", "app.node_group", "Group by tag", show=False, id="node_group"),
     # copy (OSC 52): trace id, or in the call tree the selected call's input/output; the event's JSON
-    Binding("y", "copy_trace", "Copy trace id / call", show=False, id="copy_trace"),
-    Binding("Y", "copy_event", "Copy event JSON", show=False, id="copy_event"),
+    Binding("y", "app.copy_trace", "Copy trace id / call", show=False, id="copy_trace"),
+    Binding("Y", "app.copy_event", "Copy event JSON", show=False, id="copy_event"),
     Binding(
-        "ctrl+n", "new_conversation", "New conversation", show=False, id="new_conversation", priority=True
+        "ctrl+n", "app.new_conversation", "New conversation", show=False, id="new_conversation", priority=True
     ),
 ]
+"""The dashboard screen's keys (:class:`~oxytui.tui.screens.dashboard.DashboardScreen`). The app's keys
+are repeated in their places so the footer keeps this order (a screen's keys come before the app's)."""
 
 REPLAY_BINDINGS: list[Binding] = [
     Binding("space", "replay_toggle", "Play/pause", id="replay_toggle"),

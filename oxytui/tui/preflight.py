@@ -14,7 +14,7 @@ from pathlib import Path
 from textual.theme import BUILTIN_THEMES
 
 from oxytui.config import ENV_PREFIX, ConfigError, Settings, find_line, user_themes_dir
-from oxytui.tui.keys import APP_BINDINGS, OTHER_BINDING_IDS, REPLAY_BINDINGS, RESERVED_KEYS
+from oxytui.tui.keys import APP_BINDINGS, MAIN_BINDINGS, OTHER_BINDING_IDS, REPLAY_BINDINGS, RESERVED_KEYS
 from oxytui.tui.themes import builtin_themes, user_themes
 
 __all__ = ["binding_ids", "check_dashboard_settings", "normalize_key", "theme_names"]
@@ -31,7 +31,7 @@ def theme_names(directory: Path | None = None) -> list[str]:
 
 def binding_ids(replay: bool = False) -> dict[str, str]:
     """Binding id -> default key(s) of every remappable binding (replay's too: one config serves both)."""
-    out = {b.id: b.key for b in (*APP_BINDINGS, *REPLAY_BINDINGS) if b.id}
+    out = {b.id: b.key for b in (*MAIN_BINDINGS, *APP_BINDINGS, *REPLAY_BINDINGS) if b.id}
     out.update(OTHER_BINDING_IDS)
     if not replay:
         for b in REPLAY_BINDINGS:
@@ -93,7 +93,7 @@ def _check_keys(settings: Settings, replay: bool) -> dict[str, str]:
     }
     active = binding_ids(replay=replay)
     owner: dict[str, str] = {}
-    app_ids = {b.id for b in (*APP_BINDINGS, *REPLAY_BINDINGS)}
+    app_ids = {b.id for b in (*MAIN_BINDINGS, *APP_BINDINGS, *REPLAY_BINDINGS)}
     for bid, default in active.items():
         if bid not in app_ids:  # a widget's binding: its own scope, no clash with app keys
             continue

@@ -9,20 +9,32 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.binding import BindingType
-from textual.events import Mount
 
 from oxytui.config import Settings
 from oxytui.runs import RunStore
 from oxytui.tui.app import OxyApp
+from oxytui.tui.control import Notify, Transport, no_notify
 from oxytui.tui.keys import REPLAY_BINDINGS
+from oxytui.tui.screens.dashboard import DashboardScreen
 
 
 class ReplayController:
-    """Stands where the live controller stands: ``start``/``aclose`` plus replay controls for the keys."""
+    """Stands where the live controller stands (a :class:`~oxytui.tui.control.DashboardController`
+    without a transport), plus replay controls for the keys."""
 
     demo = False
+    transport: Transport | None = None
+    """Nothing live behind a recording: no prompts, no /view, no recording of it again."""
 
-    def __init__(self, store: RunStore, path: Path, speed: float = 1.0, step: bool = False) -> None:
+    def __init__(
+        self,
+        store: RunStore,
+        path: Path,
+        speed: float = 1.0,
+        step: bool = False,
+        *,
+        notify: Notify = no_notify,
+    ) -> None:
         self.store = store
         self.path = path
         self.speed = speed
@@ -32,7 +44,7 @@ class ReplayController:
         self.finished = False
         self.tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._task: asyncio.Task[None] | None = None
-        self.notify: Any = lambda msg, severity="information": None
+        self.notify = notify
 
     async def start(self) -> None:
         from oxytui.ops.replay import Replayer, load
@@ -94,52 +106,53 @@ class ReplayController:
                 await self._task
 
 
-class ReplayApp(OxyApp):
-    """The dashboard over a recording: marked REPLAY (not DEMO), quits without asking, no chat keys."""
+class ReplayScreen(DashboardScreen):
+    """The dashboard screen over a recording: marked REPLAY (not DEMO), replay keys, no chat keys."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*REPLAY_BINDINGS]
     NO_ACTIONS = frozenset({"focus_chat", "chat_target"})
     """Chat bindings: disabled and hidden from the footer (nothing can be sent to a recording)."""
 
-    async def on_mount(self, event: Mount | None = None) -> None:
-        if event is not None:  # optional only so the override matches OxyApp.on_mount() for mypy
-            event.prevent_default()  # run OxyApp's mount here, once, then relabel its screen
-        await super().on_mount()
-        if self.main is not None:
-            self.main.marker = "REPLAY"
-            self.main.flush(self.clock(), self.frame(), force=True)  # the first frame already says so
+    def __init__(self, store: RunStore, replay: ReplayController, *, read_only: bool) -> None:
+        super().__init__(store, read_only=read_only)
+        self.replay = replay
+        self.marker = "REPLAY"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action not in self.NO_ACTIONS and super().check_action(action, parameters)
-
-    def _replay(self) -> ReplayController:
-        assert isinstance(self.controller, ReplayController)
-        return self.controller
+        return action not in self.NO_ACTIONS
 
     def action_replay_toggle(self) -> None:
-        self._replay().toggle()
+        self.replay.toggle()
 
     def action_replay_step(self) -> None:
-        self._replay().step()
+        self.replay.step()
 
     def action_replay_jump(self, delta: float) -> None:
-        self._replay().jump(delta)
+        self.replay.jump(delta)
+
+
+class ReplayApp(OxyApp):
+    """The dashboard over a recording; quits without asking (nothing of it runs on a node)."""
+
+    def __init__(self, settings: Settings, path: Path, speed: float = 1.0, step: bool = False) -> None:
+        settings = settings.model_copy(update={"read_only": True, "demo": False, "record": None})
+        store = RunStore(log_cap=settings.log_cap)
+        replay = ReplayController(store, path, speed, step, notify=self.controller_notice)
+        super().__init__(settings, store=store, controller=replay, clock=lambda: store.last_mono)
+        self.replay = replay
+
+    def make_main_screen(self) -> DashboardScreen:
+        return ReplayScreen(self.store, self.replay, read_only=self.settings.read_only)
 
 
 def make_replay_app(
     settings: Settings, path: Path | str, speed: float = 1.0, step: bool = False
 ) -> ReplayApp:
-    settings = settings.model_copy(update={"read_only": True, "demo": False, "record": None})
-    store = RunStore(log_cap=settings.log_cap)
-    ctl = ReplayController(store, Path(path), speed, step)
-    app = ReplayApp(settings, store=store, controller=ctl, clock=lambda: store.last_mono)
-    ctl.notify = lambda msg, severity="information": app.notify(msg, severity=severity, timeout=8)
-    return app
+    return ReplayApp(settings, Path(path), speed, step)
 
 
 def run_replay(settings: Settings, path: Path | str, speed: float = 1.0, step: bool = False) -> int:
     """Entry point for ``oxytui replay FILE``: 0 after a clean replay, 1 when the recording was damaged."""
     app = make_replay_app(settings, path, speed, step)
-    ctl = app.controller
     app.run()
-    return 1 if isinstance(ctl, ReplayController) and ctl.damage is not None else 0
+    return 1 if app.replay.damage is not None else 0

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+from textual.app import App
 
 from oxytui.runs import Fleet, RunStore
 from oxytui.tui.runsview import (
@@ -24,22 +26,23 @@ from oxytui.tui.runsview import (
     tree_of_run,
 )
 
+if TYPE_CHECKING:
+    from oxytui.tui.app import OxyApp
+
 DETAIL_CAP = 200_000
 """Characters of a call's input or output shown in the detail view (the rest is counted, not shown)."""
 
 
-def find_fleet(app: Any) -> Fleet | None:
-    """The traffic watcher's fleet model: the controller's (live), or one the app was given (snapshots)."""
-    ctl = getattr(app, "controller", None)
-    for holder in (ctl, getattr(ctl, "traffic", None), app):
-        fleet = getattr(holder, "fleet", None)
-        if isinstance(fleet, Fleet):
-            return fleet
-    return None
+def find_fleet(app: App[Any]) -> Fleet | None:
+    """The traffic watcher's fleet model: the live transport's, or one the app was given (snapshots).
+    Any widget may ask (it holds a plain ``App``); it is always an :class:`~oxytui.tui.app.OxyApp`."""
+    oxy = cast("OxyApp", app)
+    transport = oxy.transport()
+    return transport.fleet if transport is not None else oxy.fleet
 
 
 class RunsData:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: OxyApp) -> None:
         self.app = app
         self.by_node = True
         """Callee figures per node (where it fails) or fleet totals."""
@@ -50,18 +53,16 @@ class RunsData:
 
     @property
     def store(self) -> RunStore:
-        store: RunStore = self.app.store
-        return store
+        return self.app.store
 
     @property
     def fleet(self) -> Fleet | None:
         return find_fleet(self.app)
 
     def _remember_sources(self) -> None:
-        ctl = self.app.controller
-        sources = getattr(ctl, "sources", None)
-        if isinstance(sources, dict):
-            for key, who in sources.items():
+        transport = self.app.transport()
+        if transport is not None:
+            for key, who in transport.sources.items():
                 self._sources.setdefault(key, who)
             if len(self._sources) > 20_000:  # bounded: keep the newest half
                 for key in list(self._sources)[:10_000]:
@@ -69,7 +70,7 @@ class RunsData:
 
     def wall_now(self) -> float:
         """Our wall clock; frozen (snapshots): the newest wall time in the model, so pictures never move."""
-        if not getattr(self.app, "frozen", False):
+        if not self.app.frozen:
             return time.time()
         rows = self.store.log.rows
         fleet = self.fleet
@@ -100,11 +101,7 @@ class RunsData:
         """Nodes whose run records cannot be read (their traffic is missing from the table)."""
         fleet = self.fleet
         if fleet is None:
-            return (
-                ""
-                if getattr(self.app, "frozen", False)
-                else "traffic watcher off: only this dashboard's runs"
-            )
+            return "" if self.app.frozen else "traffic watcher off: only this dashboard's runs"
         if not fleet.no_records:
             return ""
         return "no run records on " + ", ".join(sorted(fleet.no_records))
@@ -144,8 +141,8 @@ class RunsData:
     async def fetch_call(self, row: RunRow, item: CallItem) -> CallDetail:
         """One call's input and output from its node's ``/node`` record; falls back to what the dashboard
         already holds. The note says where the text came from or why it could not be fetched."""
-        ctl = self.app.controller
-        pool = getattr(ctl, "pool", None)
+        transport = self.app.transport()
+        pool = transport.pool if transport is not None else None
         local = CallDetail(decode_json(item.input), decode_json(item.output), item.headers, "")
         if pool is None:
             return replace(local, note="no live node to ask (snapshot or replay): showing what is known")
@@ -154,7 +151,7 @@ class RunsData:
         problems: list[str] = []
         for name in order[:8]:
             agent = pool.get(name)
-            if agent is None or not hasattr(agent, "node"):
+            if agent is None:
                 continue
             try:
                 record = await agent.node(item.node_id)

@@ -11,16 +11,19 @@ import contextlib
 import itertools
 import logging
 import time
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from oxytui.client import NodePool, RemoteError, SSEOxyGent
+from oxytui.client import NodePool, RemoteError, SSEOxyGent, agent_from_profile
 from oxytui.config import NodeConfig, Settings, node_name_from_url
 from oxytui.runs import Fleet, RunState, RunStore, Source
+from oxytui.tui.control import Notify, Transport, no_notify
 from oxytui.tui.conversations import Conversations
 from oxytui.tui.ingest import IngestGate
 from oxytui.tui.probes import ProbeSchedule
 from oxytui.tui.traffic import TrafficControl
+
+if TYPE_CHECKING:
+    from oxytui.ops.record import Recorder
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +41,13 @@ _WHY = "without an answer (an unknown trace, or another reader took its events);
 
 
 class Controller(TrafficControl):
-    """Starts runs (``send``), tracks their tasks (``live``), cancels them on close."""
+    """Starts runs (``send``), tracks their tasks (``live``), cancels them on close. Implements
+    :class:`~oxytui.tui.control.DashboardController` and is its own :class:`~oxytui.tui.control.Transport`;
+    ``notify`` (the app's toasts) is injected."""
 
-    def __init__(self, store: RunStore, settings: Settings, *, demo_interval: float = 1.5) -> None:
+    def __init__(
+        self, store: RunStore, settings: Settings, *, demo_interval: float = 1.5, notify: Notify = no_notify
+    ) -> None:
         self.store = store
         self.settings = settings
         self.pool = NodePool(seed=settings.seed)
@@ -60,11 +67,11 @@ class Controller(TrafficControl):
         """Per-node chat conversations (``from_trace_id``/``group_id``) of prompts the user sends."""
         self.gate = IngestGate()
         """Shared ingest budget: all streams together get a slice, then the UI gets a gap."""
-        self.notify: Callable[[str, str], None] = lambda msg, severity: None
+        self.notify = notify
         from oxytui.redact import remember_settings
 
         remember_settings(settings)  # every export/history/notification scrub then knows node tokens
-        self.recorder: Any = None
+        self.recorder: Recorder | None = None
         self.history: Any = None
         self.restored: set[str] = set()
         """Trace ids restored from the SQLite history at start (not written there again)."""
@@ -110,6 +117,15 @@ class Controller(TrafficControl):
         self.recorder = Recorder(None, secrets=secrets)
         return f"recording to {self.recorder.path}"
 
+    # --- the app's view of it -----------------------------------------------------------------------
+
+    @property
+    def transport(self) -> Transport:
+        return self
+
+    def status_text(self) -> str:
+        return ""
+
     # --- lifecycle ----------------------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -120,8 +136,12 @@ class Controller(TrafficControl):
             self.cluster = SimCluster(nodes=3, dead_nodes=1, seed=self.settings.seed)
             await self.cluster.__aenter__()
             nodes = [NodeConfig(name=n, url=u) for n, u in self.cluster.urls.items()]
-        for nc in nodes:
-            self.add_node(nc)
+        for nc in list(nodes):
+            try:
+                self.add_node(nc)
+            except ValueError as exc:  # e.g. a production node on plain http: that node only, said once
+                self.notify(f"node {nc.name!r} ({nc.profile} profile) not added: {exc}", "error")
+                nodes.remove(nc)
         if not self.demo:
             self._load_history()
         self._spawn(self._probe_loop())
@@ -194,16 +214,14 @@ class Controller(TrafficControl):
     # --- nodes --------------------------------------------------------------------------------------
 
     def add_node(self, nc: NodeConfig) -> None:
-        """Add a node (from config or the palette); it starts 'connecting' until the first probe."""
+        """Add a node (from config or the palette); it starts 'connecting' until the first probe.
+
+        The agent follows the node's ``profile`` (retries, timeouts, call-stack sharing, https); the
+        dashboard adds only the token and its wire tap. Raises ValueError (e.g. a production node on
+        plain http) before anything changes."""
         token = nc.token.get_secret_value() if nc.token is not None else None
-        agent = SSEOxyGent(
-            name=nc.name,
-            server_url=nc.url,
-            token=token,
-            max_retries=1,
-            retry_delay=0.5,
-            connect_timeout=3.0,
-            wire_tap=self._tap,
+        agent = agent_from_profile(
+            nc.profile, name=nc.name, server_url=nc.url, token=token, wire_tap=self._tap
         )
         if token and self.recorder is not None:
             self.recorder.add_secret(token)
@@ -347,6 +365,7 @@ class Controller(TrafficControl):
         agent = self.pool.get(node)
         if agent is None:
             raise KeyError(f"no node named {node!r}")
+        self.store.replace_traffic(trace_id)  # seen by the traffic watcher already: this run replaces it
         self.store.start_run(node, trace_id, "(attached)", time.monotonic(), time.time())
         self.fleet.claim(trace_id, Source.MINE, node, "(attached)", time.time())
         self._mark("start", node, trace_id, query="(attached)")

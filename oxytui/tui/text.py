@@ -15,6 +15,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.color import Color
 
+from oxytui.redact import scrub_text
 from oxytui.runs.sanitize import clean, one_line
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -63,10 +64,11 @@ def plain(value: Any, limit: int = 200) -> str:
 
 
 def notice(value: Any, limit: int = 600) -> str:
-    """Notification text: control/bidi characters replaced, line breaks kept, bounded length.
+    """Notification text: secrets masked (a node may echo a token into an error), control/bidi characters
+    replaced, line breaks kept, bounded length.
 
     Notifications are shown without markup (see ``OxyApp.notify``), so ``[`` stays literal too."""
-    s = clean(value if isinstance(value, str) else one_line(value, limit))
+    s = clean(scrub_text(value if isinstance(value, str) else one_line(value, limit)))
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 

@@ -76,7 +76,7 @@ async def test_app_leaves_the_hosts_gc_state_as_it_found_it() -> None:
     frozen = gc.get_freeze_count()
     gc.set_threshold(900, 11, 12)
     try:
-        app = OxyApp(Settings(), controller=object())  # no transport: only the collector settings matter
+        app = OxyApp(Settings(), controller=_Idle())  # no transport: only the collector settings matter
         async with app.run_test(size=(100, 30)) as pilot:
             assert gc.get_threshold() == RUNNING_THRESHOLDS and gc.isenabled()
             garbage = [[[j] for j in range(100)] for _ in range(2000)]  # allocations under load
@@ -89,3 +89,21 @@ async def test_app_leaves_the_hosts_gc_state_as_it_found_it() -> None:
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+class _Idle:
+    """A controller with nothing behind it (see :class:`oxytui.tui.control.DashboardController`)."""
+
+    transport = None
+
+    async def start(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+    def live_user(self) -> int:
+        return 0
+
+    def status_text(self) -> str:
+        return ""

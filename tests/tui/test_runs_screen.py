@@ -234,3 +234,20 @@ async def test_a_folded_call_stays_folded_when_the_tree_is_redrawn() -> None:
         again = next(n for n in screen.calls_tree.root.children[0].children if n.data.callee == "math_agent")
         assert again is not hop and not again.is_expanded
         assert screen.calls_tree.cursor_node is again  # the cursor stays on it too
+
+
+async def test_the_call_trees_title_shows_node_names_literally() -> None:
+    """Issue 11 review: the tree's border title joined node names as markup ("[b]…[/b]" vanished)."""
+    app = fixed_app(traffic=True)
+    assert app.fleet is not None
+    run = app.fleet.get("TRtrafficEvil003")
+    assert run is not None
+    run.records["[b]odd[/b][@click=app.quit]n"] = {}  # a node name is config text: shown as written
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot)
+        await pilot.press("slash", *"evil003", "enter")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RunTreeScreen)
+        assert_literal_screen(app, SIZE, "[b]odd[/b]")

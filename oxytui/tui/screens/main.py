@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -14,12 +16,15 @@ from textual.widgets import DataTable, Footer, Input
 from oxytui.runs import ALL, Run, RunStore
 from oxytui.tui.text import literal, pane_title, plain, spinner, theme_style
 from oxytui.tui.widgets.calltree import CallTree
-from oxytui.tui.widgets.chat import AnswerCard, ChatPane
+from oxytui.tui.widgets.chat import ChatPane
 from oxytui.tui.widgets.eventlog import EventLogView
 from oxytui.tui.widgets.nodes import NodesTable
 from oxytui.tui.widgets.org import OrgTree
 from oxytui.tui.widgets.stats import StatsPane
 from oxytui.tui.widgets.timeline import TimelinePane
+
+if TYPE_CHECKING:
+    from oxytui.tui.app import OxyApp
 
 NARROW_BELOW = 130
 TINY_BELOW = (100, 28)
@@ -97,6 +102,11 @@ class MainScreen(Screen[None]):
         self.timeline_on = False
         """The call-tree pane shows the server-side timeline (``v``) instead of the tree."""
 
+    @property
+    def oxy(self) -> OxyApp:
+        """The app, typed (this screen only ever runs inside :class:`~oxytui.tui.app.OxyApp`)."""
+        return cast("OxyApp", self.app)
+
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
         with Horizontal(id="row-top"):
@@ -131,6 +141,7 @@ class MainScreen(Screen[None]):
         self.timeline.display = False
         self._apply_width(self.app.size.width, self.app.size.height)
         self.nodes.focus()
+        self.flush(self.oxy.clock(), self.oxy.frame(), force=True)  # the first frame is already right
 
     def on_resize(self) -> None:
         self._apply_width(self.size.width, self.size.height)
@@ -165,7 +176,7 @@ class MainScreen(Screen[None]):
                 self.nodes.refresh_rows()
                 self.stats.focus_key = self.focus_key
                 self.stats.sync(now)
-                self.chat.set_target(self.chat.target, self.app.chat_focus_label(self.focus_key))  # type: ignore[attr-defined]
+                self.chat.set_target(self.chat.target, self.oxy.chat_focus_label(self.focus_key))
         elif wall - self._slow_at >= STATS_IDLE_EVERY:  # idle: rates decay and the 60 s window moves on
             self._slow_at = wall
             self.stats.sync(now)
@@ -245,23 +256,24 @@ class MainScreen(Screen[None]):
             t.append(f" ({log.dropped:,} dropped)", "dim")
         if self.read_only:
             t.append("  ·  READ-ONLY", theme_style(self.app, "bold $error"))
-        rec = getattr(self.app.controller, "recorder", None)  # type: ignore[attr-defined]
+        transport = self.oxy.transport()
+        rec = transport.recorder if transport is not None else None
         if rec is not None:
             t.append("  ·  ")
             if rec.error:
                 t.append(f"REC FAILED: {plain(rec.error, 60)}", theme_style(self.app, "bold $error"))
             else:
                 t.append(f"● REC {rec.events:,}", theme_style(self.app, "bold $error"))
-        otlp = getattr(self.app.controller, "otlp", None)  # type: ignore[attr-defined]
-        marker = otlp.marker() if otlp is not None else ""
+        marker = transport.otlp.marker() if transport is not None else ""
         if marker:
             bad = "(" in marker
             t.append("  ·  ")
             t.append(marker, theme_style(self.app, "bold $error" if bad else "$success"))
-        status = getattr(self.app.controller, "status_text", None)  # type: ignore[attr-defined]
-        if status is not None:
+        ctl = self.oxy.controller
+        status = ctl.status_text() if ctl is not None else ""
+        if status:
             t.append("  ·  ")
-            t.append(plain(status(), 80), theme_style(self.app, "bold $accent"))
+            t.append(plain(status, 80), theme_style(self.app, "bold $accent"))
         self.query_one("#topbar", TopBar).set_text(t)
 
     def sync_titles(self) -> None:
@@ -282,7 +294,7 @@ class MainScreen(Screen[None]):
         set_border(pane, "subtitle", sub)
         set_border(pane, "title", pane_title("Live events", self.store.display(self.focus_key)))
         set_border(self.nodes, "subtitle", self.nodes.describe())
-        status = self.calls.status_line(self.app.clock(), self.app.frame())  # type: ignore[attr-defined]
+        status = self.calls.status_line(self.oxy.clock(), self.oxy.frame())
         set_border(self.calls, "subtitle", literal(status, limit=80))
 
     def show_timeline(self, on: bool) -> None:
@@ -304,7 +316,7 @@ class MainScreen(Screen[None]):
         view.node_filter = None if key == ALL else key
         view.rebuild()
         chat = self.chat
-        chat.set_target(chat.target, self.app.chat_focus_label(key))  # type: ignore[attr-defined]
+        chat.set_target(chat.target, self.oxy.chat_focus_label(key))
         self.sync_titles()
         self._version = -1  # the other panes follow on the next tick: the key's own frame stays cheap
         self._slow_at = 0.0
@@ -317,20 +329,15 @@ class MainScreen(Screen[None]):
         run = self.store.get_run(event.row.node, event.row.trace_id)
         if run is not None:
             self.pinned_run = run
-            self.calls.show_run(run, self.app.clock(), self.app.frame())  # type: ignore[attr-defined]
+            self.calls.show_run(run, self.oxy.clock(), self.oxy.frame())
 
-    def on_answer_card_picked(self, event: AnswerCard.Picked) -> None:
-        """A click on a chat card: that run's call tree, full screen (it stays the tree's run)."""
-        self.pinned_run = event.run
-        self.app.action_call_tree()  # type: ignore[attr-defined]
+    @on(Input.Changed, "#log-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        view = self.log_view
+        view.filter_text = event.value
+        view.rebuild()
+        self.sync_titles()
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "log-filter":
-            view = self.log_view
-            view.filter_text = event.value
-            view.rebuild()
-            self.sync_titles()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "log-filter":
-            self.log_view.focus()
+    @on(Input.Submitted, "#log-filter")
+    def _filter_submitted(self) -> None:
+        self.log_view.focus()

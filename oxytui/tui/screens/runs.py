@@ -30,8 +30,6 @@ REFRESH_EVERY = 0.5
 
 class RunsScreen(Screen[None]):
     runs_family = True
-    main_actions_off = True
-    """The main screen's keys (chat, log, panes) do nothing here (see ``OxyApp.check_action``)."""
 
     DEFAULT_CSS = """
     RunsScreen #runs-pane, RunsScreen #callees-pane { border: round $border-blurred; background: $surface;

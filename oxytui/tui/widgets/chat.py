@@ -4,6 +4,7 @@ per run of the last request, side by side, streaming while live."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -30,8 +31,8 @@ class ChatInput(Input):
     class Leave(Message):
         pass
 
-    def __init__(self, **kw: object) -> None:
-        super().__init__(**kw)  # type: ignore[arg-type]
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
         self.history: list[str] = []
         self._pos = 0
 
@@ -184,13 +185,14 @@ class ChatPane(Vertical):
         box = self.query_one("#chat-cards", Horizontal)
         if runs != self.runs or not box.children:
             box.remove_children()
+            widgets: list[AnswerCard | AnswerTable]
             if len(runs) > MAX_CARDS:
-                widgets: list[Static] = [AnswerTable(runs, self.namer)]
+                widgets = [AnswerTable(runs, self.namer)]
             else:
                 widgets = [AnswerCard(r, self.namer) for r in runs]
             box.mount_all(widgets)
             for w in widgets:
-                w.call_after_refresh(w.sync, now, frame)  # type: ignore[attr-defined]
+                w.call_after_refresh(w.sync, now, frame)
         self.runs = runs
         self.sync(now, frame)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.geometry import Size
@@ -90,7 +91,7 @@ class RunsTable(Vertical, can_focus=False):
         self.header = RunsHeader(self)
         self.body = RunsBody(self)
 
-    def compose(self) -> object:  # type: ignore[override]
+    def compose(self) -> ComposeResult:
         yield self.header
         yield self.body
 
@@ -103,7 +104,7 @@ class RunsTable(Vertical, can_focus=False):
         return self
 
     @property
-    def has_focus(self) -> bool:  # type: ignore[override]
+    def has_focus(self) -> bool:  # type: ignore[override]  # Widget's is an attribute; this is the body's
         return self.body.has_focus
 
     def set_rows(self, rows: list[RunRow]) -> None:

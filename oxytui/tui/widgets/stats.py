@@ -3,6 +3,8 @@ and sparklines of latency and event rate for the focused node."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -10,6 +12,9 @@ from textual.widgets import Label, Static
 
 from oxytui.runs import ALL, NodeStats, RunStore, shorten_middle
 from oxytui.tui.text import fmt_pct, fmt_secs, literal, plain, theme_style
+
+if TYPE_CHECKING:
+    from oxytui.tui.app import OxyApp
 
 COLS = [
     ("node", 9),
@@ -98,7 +103,7 @@ class StatsPane(Vertical):
         yield BarChart(empty=NO_EVENTS, id="rate-spark")
 
     def on_resize(self) -> None:
-        self.sync(self.app.clock())  # type: ignore[attr-defined]
+        self.sync(cast("OxyApp", self.app).clock())
 
     def sync(self, now: float) -> None:
         self.query_one("#stats-table", Static).update(self._table(now), layout=self._rows_changed())

@@ -138,13 +138,17 @@ async def measure(seconds: float) -> dict[str, Any]:
         display(screen, renderable)
 
     app._display = timed_display  # type: ignore[method-assign]
-    next_node = app.action_next_node
+    # ``n`` is the dashboard screen's action (it moved off the App); Textual passes as many arguments as
+    # the action's signature names, so the wrapper keeps it exact
+    from oxytui.tui.screens.dashboard import DashboardScreen
 
-    def timed_next_node(step: int) -> None:
+    next_node = DashboardScreen.action_next_node
+
+    def timed_next_node(self: DashboardScreen, step: int) -> None:
         handled.append(time.perf_counter())
-        next_node(step)
+        next_node(self, step)
 
-    app.action_next_node = timed_next_node  # type: ignore[method-assign]
+    DashboardScreen.action_next_node = timed_next_node  # type: ignore[method-assign]
     out: dict[str, Any] = {
         "nodes": NODES, "rate": RATE, "seconds": seconds, "otlp": otlp.enabled,
         "traffic": app.settings.traffic, "users_per_s": users,

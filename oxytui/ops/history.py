@@ -134,6 +134,8 @@ class History:
         self._disabled = False
         self._retry_at = 0.0
         self._pending: deque[dict[str, Any]] = deque(maxlen=PENDING_MAX)
+        self.dropped = 0
+        """Summaries refused because their text cannot be encoded (a lone surrogate)."""
         self._db = self._open()
 
     @property
@@ -162,6 +164,14 @@ class History:
         for key in ("query", "answer", "error"):
             row[key] = scrub_text(str(row[key]))[:PREVIEW]
         if self._disabled:
+            return
+        try:  # a lone surrogate cannot be stored: it would stay queued and fail every later write
+            for value in row.values():
+                if isinstance(value, str):
+                    value.encode("utf-8")
+        except UnicodeEncodeError:
+            self.dropped += 1
+            self.notice = f"history: {self.dropped} run summaries not stored (text that cannot be encoded)"
             return
         self._pending.append(row)
         self._flush()

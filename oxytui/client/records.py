@@ -236,7 +236,8 @@ def _query(raw_input: Any) -> str:
 
 
 def parse_history(payload: Any, node: str) -> HistoryPage:
-    """Traces of one ``/history_with_ratings`` page, in the node's order; never raises."""
+    """Traces of one ``/history_with_ratings`` page, in the node's order; never raises. Query and output are
+    scrubbed as /view records are (remembered tokens, credential-shaped text): they reach tables and stores."""
     data, reason = _envelope(payload)
     if reason or not isinstance(data, dict):
         return HistoryPage(available=False, reason=reason or "no data")
@@ -261,9 +262,9 @@ def parse_history(payload: Any, node: str) -> HistoryPage:
                     node=node,
                     trace_id=_s(trace_id, 200),
                     group_id=_s(c.get("group_id") or group.get("group_id"), 200),
-                    query=_query(c.get("input")),
+                    query=scrub_text(_query(c.get("input")), []),
                     callee=_s(c.get("callee"), 200),
-                    output=_raw(output, 4000) if output not in (None, "") else "",
+                    output=scrub_text(_raw(output, 4000), []) if output not in (None, "") else "",
                     create_time=parse_node_time(c.get("create_time")),
                     from_trace_id=_s(c.get("from_trace_id"), 200),
                 )

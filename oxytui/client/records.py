@@ -236,8 +236,8 @@ def _query(raw_input: Any) -> str:
 
 
 def parse_history(payload: Any, node: str) -> HistoryPage:
-    """Traces of one ``/history_with_ratings`` page, in the node's order; never raises. Query and output are
-    scrubbed as /view records are (remembered tokens, credential-shaped text): they reach tables and stores."""
+    """Traces of one ``/history_with_ratings`` page, in the node's order; never raises. Query and output
+    are scrubbed as /view records are (remembered tokens, credential-shaped text): they reach tables."""
     data, reason = _envelope(payload)
     if reason or not isinstance(data, dict):
         return HistoryPage(available=False, reason=reason or "no data")

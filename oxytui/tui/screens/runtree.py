@@ -20,7 +20,7 @@ from oxytui.tui.runsdata import DETAIL_CAP, CallDetail, RunsData
 from oxytui.tui.runsview import CallItem, RunRow
 from oxytui.tui.screens.main import TopBar
 from oxytui.tui.screens.runs import copy_trace
-from oxytui.tui.text import RUN_STYLE, fmt_clock, fmt_secs, literal, theme_style
+from oxytui.tui.text import RUN_STYLE, fmt_clock, fmt_secs, literal, pane_title, theme_style
 from oxytui.tui.widgets.runs_table import STATE_ICON, fmt_tokens, styled
 
 REFRESH_EVERY = 0.5
@@ -90,7 +90,7 @@ class RunTreeScreen(Screen[None]):
         bar.append("  enter: a call's input and output (/node) · y: copy trace id · esc: back", "dim")
         self.query_one("#runtree-bar", TopBar).set_text(bar)
         pane = self.query_one("#runtree-pane")
-        pane.border_title = "Call tree · " + (", ".join(row.nodes) or "?")[:60]
+        pane.border_title = pane_title("Call tree", ", ".join(row.nodes) or "?")  # node names: literal
         failed = sum(1 for r in self.items for i in r.walk() if i.failed)
         sub = f"{row.source} · {row.state} · {fmt_secs(row.duration)} · tokens {fmt_tokens(row.tokens)}"
         sub += f" · {row.hops} hop{'s' if row.hops != 1 else ''}"

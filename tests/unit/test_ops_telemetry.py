@@ -266,8 +266,8 @@ def test_otel_sdk_warnings_are_scrubbed_of_remembered_tokens() -> None:
     from oxytui.redact import MASK, remember
 
     remember("NODE-TOKEN-remembered-51c2")
-    exp = OtlpExporter("http://127.0.0.1:9/v1/traces", env={"OTEL_EXPORTER_OTLP_HEADERS": "x-k=HDR-SECRET-77"},
-                       exporter=InMemorySpanExporter())  # fmt: skip
+    env = {"OTEL_EXPORTER_OTLP_HEADERS": "x-k=HDR-SECRET-77"}
+    exp = OtlpExporter("http://127.0.0.1:9/v1/traces", env=env, exporter=InMemorySpanExporter())
     try:
         logging.getLogger("opentelemetry.sdk").warning("failed: NODE-TOKEN-remembered-51c2 HDR-SECRET-77")
         assert exp.last_error == f"failed: {MASK} {MASK}"

@@ -12,6 +12,7 @@ import pytest
 
 from oxytui.ops.traffic import TrafficOptions, TrafficWatcher
 from oxytui.redact import MASK, remember
+from tests.integration.test_traffic_watch import until
 
 TOKEN = "NODE-TOKEN-loop-dies-8d1e"
 
@@ -38,10 +39,7 @@ async def test_a_dead_loop_is_read_logged_scrubbed_and_restarted(caplog: pytest.
     caplog.set_level(logging.WARNING)
     w = Dying(lambda: [Agent("a")], opts=TrafficOptions(every=0.05, max_every=0.1))
     task = asyncio.create_task(w.run())
-    loop = asyncio.get_running_loop()
-    end = loop.time() + 10
-    while w.ticks < 2 and loop.time() < end:
-        await asyncio.sleep(0.01)
+    await until(lambda: w.ticks >= 2)
     w.stop()
     await asyncio.wait_for(task, 5)
     gc.collect()

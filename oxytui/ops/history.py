@@ -8,14 +8,21 @@ A history database is a convenience, never a reason to fail, and never a reason 
 - damaged: only when SQLite says the file is not a database, or ``PRAGMA integrity_check`` reports damage,
   is it moved aside (``history.sqlite3.corrupt-<timestamp>``) and a fresh one created.
 
+Made inside a running asyncio loop (the dashboard, ``watch``), writes go through a writer thread: ``add``
+only queues (in order), so a lock held by another process never stalls the loop. One row per (node, trace
+id): the dashboard and ``watch`` writing the same run update one row. Own runs and other users' (traffic)
+have separate keep limits, so busy traffic never pushes the operator's own runs out.
+
 Stored text is scrubbed of secrets (:mod:`oxytui.redact`); the file is created 0600 in a 0700 directory.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import sqlite3
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -24,7 +31,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1: no unique trace ids (duplicates are merged when such a file is opened); 2: UNIQUE (node, trace_id)."""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -41,7 +49,26 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE INDEX IF NOT EXISTS runs_node ON runs (node, id);
 """
+_SCHEMA_2 = """
+CREATE UNIQUE INDEX IF NOT EXISTS runs_trace ON runs (node, trace_id);
+CREATE INDEX IF NOT EXISTS runs_node_source ON runs (node, source, id);
+"""
+_UPSERT = (
+    "INSERT INTO runs (node, trace_id, started, duration, state, query, answer, error, events, source)"
+    " VALUES (:node, :trace_id, :started, :duration, :state, :query, :answer, :error, :events, :source)"
+    " ON CONFLICT (node, trace_id) DO UPDATE SET started = excluded.started, duration = excluded.duration,"
+    " state = excluded.state, query = excluded.query, answer = excluded.answer, error = excluded.error,"
+    " events = excluded.events, source = excluded.source"
+    " WHERE NOT (runs.source != 'traffic' AND excluded.source = 'traffic')"  # our own record wins
+)
+_DEDUPE = "DELETE FROM runs WHERE id NOT IN (SELECT MAX(id) FROM runs GROUP BY node, trace_id)"
+_TRIM = (
+    "DELETE FROM runs WHERE node = :node AND (source = 'traffic') = :traffic AND id NOT IN (SELECT id FROM"
+    " runs WHERE node = :node AND (source = 'traffic') = :traffic ORDER BY id DESC LIMIT :keep)"
+)
 PREVIEW = 500
+KEEP_TRAFFIC = 300
+"""Other users' runs kept per node (apart from the operator's own, ``keep``)."""
 BUSY_TIMEOUT = 1.0
 """Seconds SQLite waits for another process's lock before we give up for now (the app's loop waits too)."""
 RETRY_EVERY = 5.0
@@ -107,9 +134,11 @@ class RunSummary:
 
 
 class History:
-    """``History(path=None, keep=100, on_notice=None)``: keeps the last ``keep`` summaries per node.
+    """``History(path=None, keep=100, on_notice=None)``: keeps the last ``keep`` own summaries per node and
+    the last ``keep_traffic`` traffic ones.
 
-    ``on_notice(message)`` is called with every new one-line notice (busy, moved aside, disabled...)."""
+    ``on_notice(message)`` is called with every new one-line notice (busy, moved aside, disabled...), on
+    the loop's thread. ``background`` (default: whether an asyncio loop runs here) writes on a thread."""
 
     def __init__(
         self,
@@ -117,8 +146,10 @@ class History:
         keep: int = 100,
         on_notice: Callable[[str], None] | None = None,
         *,
+        keep_traffic: int = KEEP_TRAFFIC,
         busy_timeout: float = BUSY_TIMEOUT,
         retry_every: float = RETRY_EVERY,
+        background: bool | None = None,
     ) -> None:
         if path is None:
             from oxytui.config.paths import history_db_path
@@ -126,6 +157,7 @@ class History:
             path = history_db_path()
         self.path = Path(path)
         self.keep = keep
+        self.keep_traffic = keep_traffic
         self.on_notice = on_notice
         self.busy_timeout = busy_timeout
         self.retry_every = retry_every
@@ -136,7 +168,22 @@ class History:
         self._pending: deque[dict[str, Any]] = deque(maxlen=PENDING_MAX)
         self.dropped = 0
         """Summaries refused because their text cannot be encoded (a lone surrogate)."""
-        self._db = self._open()
+        self._queue = threading.Condition()  # guards _pending and _stopping (never held while writing)
+        self._dblock = threading.RLock()  # guards the connection; held by whoever writes or reads
+        self._stopping = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._writer: threading.Thread | None = None
+        with self._dblock:
+            self._db = self._open()
+        if background is None:
+            try:
+                self._loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self._loop = None
+            background = self._loop is not None
+        if background:
+            self._writer = threading.Thread(target=self._write_loop, name="oxytui-history", daemon=True)
+            self._writer.start()
 
     @property
     def notice(self) -> str | None:
@@ -147,13 +194,19 @@ class History:
     def notice(self, message: str | None) -> None:
         changed = message != self._notice
         self._notice = message
-        if changed and message and self.on_notice is not None:
-            self.on_notice(message)
+        if not (changed and message and self.on_notice is not None):
+            return
+        if threading.current_thread() is self._writer and self._loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: the notice stays readable
+                self._loop.call_soon_threadsafe(self.on_notice, message)
+            return
+        self.on_notice(message)
 
     @property
     def pending(self) -> int:
-        """Summaries waiting for the database (busy or unwritable)."""
-        return len(self._pending)
+        """Summaries waiting for the database (busy or unwritable, or queued for the writer thread)."""
+        with self._queue:
+            return len(self._pending)
 
     # --- public -------------------------------------------------------------------------------------
 
@@ -173,71 +226,105 @@ class History:
             self.dropped += 1
             self.notice = f"history: {self.dropped} run summaries not stored (text that cannot be encoded)"
             return
-        self._pending.append(row)
-        self._flush()
+        with self._queue:
+            self._pending.append(row)
+            self._queue.notify()
+        if self._writer is None:
+            self._flush()
 
-    def _flush(self) -> None:
-        if not self._pending or not self._ready():
-            return
-        rows = list(self._pending)
+    def _write_loop(self) -> None:
+        """The writer thread: writes queued rows in order; while busy, retries every ``retry_every``."""
+        while True:
+            with self._queue:
+                while not self._pending and not self._stopping:
+                    self._queue.wait()
+                if not self._pending:
+                    return
+                stopping = self._stopping
+                delay = self._retry_at - time.monotonic()
+                if delay > 0 and not stopping:
+                    self._queue.wait(delay)
+                    continue
+            written = self._flush()
+            if stopping and not written:
+                return  # close() does not wait out a busy database
+            if not written:
+                with self._queue:  # not written and no retry time set: never spin
+                    if not self._stopping and self._retry_at <= time.monotonic():
+                        self._queue.wait(min(self.retry_every, 0.5))
 
-        def op(db: sqlite3.Connection) -> bool:
-            with db:
-                for row in rows:
-                    db.execute(
-                        "INSERT INTO runs (node, trace_id, started, duration, state, query, answer, error,"
-                        " events, source) VALUES (:node, :trace_id, :started, :duration, :state, :query,"
-                        " :answer, :error, :events, :source)",
-                        row,
-                    )
-                for node in {row["node"] for row in rows}:
-                    db.execute(
-                        "DELETE FROM runs WHERE node = ? AND id NOT IN "
-                        "(SELECT id FROM runs WHERE node = ? ORDER BY id DESC LIMIT ?)",
-                        (node, node, self.keep),
-                    )
-            return True
+    def _flush(self) -> bool:
+        """Write the queued rows; True when they were written."""
+        with self._dblock:
+            with self._queue:
+                rows = list(self._pending)
+            if not rows or not self._ready():
+                return False
 
-        if self._guard(op):
-            for _ in rows:
-                self._pending.popleft()
+            def op(db: sqlite3.Connection) -> bool:
+                with db:
+                    for row in rows:
+                        db.execute(_UPSERT, row)
+                    for node in {row["node"] for row in rows}:
+                        for traffic, keep in ((0, self.keep), (1, self.keep_traffic)):
+                            db.execute(_TRIM, {"node": node, "traffic": traffic, "keep": keep})
+                return True
+
+            written = self._guard(op)
+        if written:
+            done = {id(row) for row in rows}
+            with self._queue:  # the queue may have dropped or gained rows meanwhile: remove exactly ours
+                while self._pending and id(self._pending[0]) in done:
+                    self._pending.popleft()
             if self._notice and self._notice.startswith("history waiting"):
                 self.notice = f"history: {len(rows)} waiting run summaries written"
+        return bool(written)
 
     def recent(self, node: str | None = None, limit: int = 50) -> list[RunSummary]:
         """Newest first."""
         cols = "node, trace_id, started, duration, state, query, answer, error, events, source"
         self._flush()
-        if not self._ready():
-            return []
+        with self._dblock:
+            if not self._ready():
+                return []
+            return self._guard(lambda db: self._recent(db, cols, node, limit)) or []
 
-        def op(db: sqlite3.Connection) -> list[RunSummary]:
-            if node is None:
-                cur = db.execute(f"SELECT {cols} FROM runs ORDER BY id DESC LIMIT ?", (limit,))
-            else:
-                cur = db.execute(
-                    f"SELECT {cols} FROM runs WHERE node = ? ORDER BY id DESC LIMIT ?", (node, limit)
-                )
-            from oxytui.redact import scrub_text
+    @staticmethod
+    def _recent(db: sqlite3.Connection, cols: str, node: str | None, limit: int) -> list[RunSummary]:
+        if node is None:
+            cur = db.execute(f"SELECT {cols} FROM runs ORDER BY id DESC LIMIT ?", (limit,))
+        else:
+            cur = db.execute(
+                f"SELECT {cols} FROM runs WHERE node = ? ORDER BY id DESC LIMIT ?", (node, limit)
+            )
+        from oxytui.redact import scrub_text
 
-            out = [RunSummary(*r) for r in cur.fetchall()]
-            for s in out:  # rows written by an older oxytui were not scrubbed
-                s.query, s.answer, s.error = scrub_text(s.query), scrub_text(s.answer), scrub_text(s.error)
-            return out
-
-        return self._guard(op) or []
+        out = [RunSummary(*r) for r in cur.fetchall()]
+        for s in out:  # rows written by an older oxytui were not scrubbed
+            s.query, s.answer, s.error = scrub_text(s.query), scrub_text(s.answer), scrub_text(s.error)
+        return out
 
     def nodes(self) -> list[str]:
         sql = "SELECT DISTINCT node FROM runs ORDER BY node"
-        if not self._ready():
-            return []
-        return self._guard(lambda db: [r[0] for r in db.execute(sql)]) or []
+        with self._dblock:
+            if not self._ready():
+                return []
+            return self._guard(lambda db: [r[0] for r in db.execute(sql)]) or []
 
     def close(self) -> None:
-        if self._db is not None:
-            with contextlib.suppress(sqlite3.Error):
-                self._db.close()
-            self._db = None
+        """Stops the writer after one last attempt at what is queued, then closes the connection."""
+        writer = self._writer
+        if writer is not None and writer is not threading.current_thread():
+            with self._queue:
+                self._stopping = True
+                self._queue.notify_all()
+            writer.join()
+            self._writer = None
+        with self._dblock:
+            if self._db is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.close()
+                self._db = None
 
     def __enter__(self) -> History:
         return self
@@ -246,6 +333,12 @@ class History:
         self.close()
 
     # --- internals ----------------------------------------------------------------------------------
+
+    def _close_db(self) -> None:
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
 
     def _ready(self) -> bool:
         """A connection is open, or (re)opening it now is allowed and worked."""
@@ -266,7 +359,8 @@ class History:
 
     def _disable(self, why: str) -> None:
         self._disabled = True
-        self._pending.clear()
+        with self._queue:
+            self._pending.clear()
         self.notice = f"history disabled: {why}"
 
     def _connect(self) -> sqlite3.Connection:
@@ -274,7 +368,7 @@ class History:
             from oxytui.config.paths import open_private
 
             os.close(open_private(self.path, os.O_RDWR))
-        return sqlite3.connect(self.path, timeout=self.busy_timeout)
+        return sqlite3.connect(self.path, timeout=self.busy_timeout, check_same_thread=False)
 
     def _open(self) -> sqlite3.Connection | None:
         from oxytui.config.paths import make_private_dir
@@ -292,9 +386,13 @@ class History:
                 if not check or check[0] != "ok":
                     raise _Damaged(f"integrity check failed: {check[0] if check else '?'}")
                 version = db.execute("PRAGMA user_version").fetchone()[0]
-                if version not in (0, SCHEMA_VERSION):
+                if version not in (0, 1, SCHEMA_VERSION):
                     raise _Unusable(f"unknown schema version {version} (a newer oxytui?); left as it is")
                 db.executescript(_SCHEMA)
+                if version < 2:  # version 1 allowed one trace twice (dashboard and watch): keep the newest
+                    with db:
+                        db.execute(_DEDUPE)
+                db.executescript(_SCHEMA_2)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 return db
             except (sqlite3.Error, OSError) as exc:
@@ -357,14 +455,14 @@ class History:
             except sqlite3.Error as exc:
                 kind = _kind(exc)
                 if kind == "damaged":
-                    self.close()
+                    self._close_db()
                     if attempt == 0 and self._confirm_damaged() and self._move_aside(str(exc)):
                         self._db = self._open()
                         continue
                     self._wait(str(exc))
                     return None
                 if kind != "busy":  # full disk, I/O error...: a fresh connection next time
-                    self.close()
+                    self._close_db()
                 self._wait("disk full" if kind == "full" else str(exc))
                 return None
         return None

@@ -21,13 +21,15 @@ $(TSTAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)  ## launch the dashboard on the embedded simulated cluster
 	$(BIN)/oxytui --demo
 
-test: $(TSTAMP)  ## ruff + the whole pytest suite
+test: $(TSTAMP)  ## ruff + mypy --strict + the whole pytest suite
 	$(BIN)/ruff check oxytui tests benchmarks
+	$(BIN)/mypy oxytui
 	$(BIN)/python -m pytest -q
 
 lint: $(TSTAMP)
 	$(BIN)/ruff check oxytui tests benchmarks
 	$(BIN)/ruff format --check oxytui tests benchmarks
+	$(BIN)/mypy oxytui
 
 sim: $(STAMP)  ## a standalone 3-node simulated cluster on ports 18080..18082
 	$(BIN)/oxytui sim --nodes 3 --port 18080

@@ -460,8 +460,19 @@ def _dispatch(args: list[str]) -> int:
     if args and args[0] in _COMMANDS:
         make, run = _COMMANDS[args[0]]
         ns: Any = make().parse_args(args[1:])
+        if args[0] != "sim":  # the simulator keeps nothing of ours
+            _tighten_app_dirs()
         return run(ns)
-    return _run_app(_main_parser().parse_args(args))
+    ns = _main_parser().parse_args(args)
+    _tighten_app_dirs()
+    return _run_app(ns)
+
+
+def _tighten_app_dirs() -> None:
+    """Our data/config dirs 0700 and the files we keep there 0600 (older versions left them 0755/0644)."""
+    from oxytui.config.paths import tighten_app_dirs
+
+    tighten_app_dirs()
 
 
 if __name__ == "__main__":

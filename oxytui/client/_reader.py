@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -33,13 +33,14 @@ _SLICE = 64 * 1024
 
 async def read_events(
     agent: SSEOxyGent, path: str, body: bytes, trace_id: str, request: OxyRequest | None
-) -> AsyncIterator[list[OxyEvent]]:
+) -> AsyncGenerator[list[OxyEvent], None]:
     """POST ``body`` to ``path`` and yield the run's events until ``event: close``.
 
     Raises :class:`RemoteError` subclasses; the run is recorded in the agent's stats either way
     (abandoned by the consumer = cancelled, neither success nor failure).
     """
-    stats = agent._stats
+    conn = agent.connection
+    stats = conn.stats
     stats.start()
     t0 = time.monotonic()
     ttfe: float | None = None
@@ -50,10 +51,10 @@ async def read_events(
     started = False
     resp: aiohttp.ClientResponse | None = None
     try:
-        resp = await agent._open("POST", path, body, sse=True, request=request)
+        resp = await conn.open("POST", path, body, sse=True, request=request)
         ctype = resp.headers.get("Content-Type", "text/event-stream")
         if "text/event-stream" not in ctype:
-            snippet = agent._scrub(await tr.read_snippet(resp))
+            snippet = conn.scrub(await tr.read_snippet(resp))
             raise RemoteProtocolError(agent.name, f"expected an SSE stream, got {ctype}: {snippet}")
         node = agent.name
         decoder = SSEDecoder(agent.max_event_size)
@@ -132,15 +133,15 @@ async def read_events(
         ok = None
         raise
     except RemoteError as exc:
-        agent._scrub_error(exc)
+        conn.scrub_error(exc)
         ok, error = False, exc.cause
         raise
     except SSEEventTooLarge as exc:
         ok, error = False, str(exc)
         raise RemoteEventTooLarge(agent.name, str(exc)) from None
     except (TimeoutError, aiohttp.ClientError) as exc:
-        err = tr.map_error(agent.name, exc, started=started, events=events, timeouts=agent._timeouts())
-        ok, error = False, agent._scrub(err.cause)
+        err = tr.map_error(agent.name, exc, started=started, events=events, timeouts=conn.limits())
+        ok, error = False, conn.scrub(err.cause)
         raise err from None
     except BaseException as exc:
         ok, error = False, f"{type(exc).__name__}: {exc}"
@@ -180,7 +181,8 @@ async def _dispatch(agent: SSEOxyGent, batch: list[OxyEvent]) -> None:
             try:
                 await fn(arg)
             except Exception as exc:  # a handler bug is logged, the stream goes on
-                log.warning("%s: handler for %r failed: %s", agent.name, ev.type, agent._scrub(str(exc)))
+                why = agent.connection.scrub(str(exc))
+                log.warning("%s: handler for %r failed: %s", agent.name, ev.type, why)
 
 
 def _finish_response(agent: SSEOxyGent, resp: aiohttp.ClientResponse, clean: bool) -> None:
@@ -198,8 +200,7 @@ def _finish_response(agent: SSEOxyGent, resp: aiohttp.ClientResponse, clean: boo
         resp.close()
         return
     task = loop.create_task(_drain(resp))
-    agent._drains.add(task)
-    task.add_done_callback(agent._drains.discard)
+    agent.connection.keep_draining(task)
 
 
 async def _drain(resp: aiohttp.ClientResponse) -> None:

@@ -16,6 +16,7 @@ import aiohttp
 from yarl import URL
 
 from .. import __version__
+from ..common.urls import base_url_problem, display_url
 from .errors import (
     RemoteConfigError,
     RemoteConnectionError,
@@ -54,31 +55,20 @@ EXCLUDED_HEADERS = frozenset(
 
 
 def check_url(node: str, server_url: str, require_https: bool) -> URL:
-    """Validate a base URL; plain ``http://`` is refused with ``require_https``."""
+    """Validate a base URL by the shared rule (:mod:`oxytui.common.urls`); plain ``http://`` is refused
+    with ``require_https``. The URL in the message never shows a password."""
+    shown = display_url(server_url)
+    problem = base_url_problem(server_url)
+    if problem is not None:
+        raise RemoteConfigError(
+            node, f"server_url must be http:// or https:// with a host, got {shown!r} ({problem})"
+        )
+    if require_https and base_url_problem(server_url, require_https=True) is not None:
+        raise RemoteConfigError(node, f"require_https is set but server_url is {shown!r} (plain HTTP)")
     try:
-        url = URL(str(server_url))
+        return URL(str(server_url))
     except (TypeError, ValueError) as exc:
-        raise RemoteConfigError(node, f"invalid server_url: {exc}") from None
-    if url.scheme not in ("http", "https") or not url.host:
-        raise RemoteConfigError(
-            node, f"server_url must be http:// or https:// with a host, got {display_url(url)!r}"
-        )
-    if require_https and url.scheme != "https":
-        raise RemoteConfigError(
-            node, f"require_https is set but server_url is {display_url(url)!r} (plain HTTP)"
-        )
-    return url
-
-
-def display_url(url: URL | str) -> str:
-    """The URL without any user:password part (safe for logs, reprs and error messages)."""
-    try:
-        u = URL(str(url))
-    except (TypeError, ValueError):
-        return "<invalid url>"
-    if u.user is not None or u.password is not None:
-        u = u.with_user(None)
-    return str(u)
+        raise RemoteConfigError(node, f"invalid server_url {shown!r}: {exc}") from None
 
 
 def build_url(base: str, path: str) -> str:

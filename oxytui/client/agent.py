@@ -9,12 +9,11 @@ cause.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import ssl as _ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import aclosing
 from typing import Any
 
@@ -22,16 +21,11 @@ import aiohttp
 from pydantic import SecretStr
 
 from . import _transport as tr
-from ._http import get_json, get_view, open_with_retries, start_async_run
+from ._http import get_view, start_async_run
 from ._reader import read_events
+from .connection import Connection
 from .errors import RemoteError, StreamAborted
-from .events import (
-    KeepAlive,
-    ObservationEvent,
-    OxyEvent,
-    StreamClosed,
-    ToolCallEvent,
-)
+from .events import CallEvent, KeepAlive, OxyEvent, StreamClosed
 from .payload import build_payload, resolve_strategy
 from .records import NodeRecord, TraceSummary, TraceView
 from .remote import RemoteAgent
@@ -98,10 +92,8 @@ class SSEOxyGent(RemoteAgent):
         self.wire_tap = wire_tap
         self.ssl = ssl
         self.event_handlers: dict[str, Any] = {}
-        self._stats = ConnectionStats(stats_window)
-        self._session = session
-        self._owns_session = session is None
-        self._drains: set[asyncio.Task[None]] = set()
+        self.connection = Connection(self, session, stats_window)
+        """Session, TLS, timeouts, retries, stats and redaction (reads the settings above when used)."""
 
     # --- identity, security ---------------------------------------------------------------------------
 
@@ -120,23 +112,9 @@ class SSEOxyGent(RemoteAgent):
         )
 
     def _scrub(self, text: str) -> str:
-        """Remove the token (and any custom header values) from text that might reach a log or a UI."""
-        secrets = [self._token.get_secret_value()] if self._token is not None else []
-        secrets += [
-            v for k, v in self.headers.items() if k.lower() in ("authorization", "x-api-key", "cookie")
-        ]
-        for s in secrets:
-            if s and len(s) >= 4:
-                text = text.replace(s, "**********")
-        return text
-
-    def _scrub_error(self, err: RemoteError) -> RemoteError:
-        """The same error with any secret removed from its message (in place)."""
-        clean = self._scrub(err.cause)
-        if clean != err.cause:
-            err.cause = clean
-            err.args = (f"{err.node}: {clean}",)
-        return err
+        """Text safe for a log or a UI: the token, credential header values and credential-shaped values
+        masked (:meth:`Connection.scrub`, the shared rules of :mod:`oxytui.redact`)."""
+        return self.connection.scrub(text)
 
     def request_headers(self, request: OxyRequest | None = None, sse: bool = True) -> dict[str, str]:
         """Headers for one request: forwarded caller headers < custom headers < ours."""
@@ -148,45 +126,11 @@ class SSEOxyGent(RemoteAgent):
             h["Authorization"] = f"Bearer {self._token.get_secret_value()}"
         return h
 
-    # --- session ----------------------------------------------------------------------------------------
-
-    def _get_session(self) -> aiohttp.ClientSession:
-        s = self._session
-        if s is None or s.closed:
-            if not self._owns_session:
-                raise RemoteError(self.name, "the shared aiohttp session is closed")
-            # no pool limit: a stream holds its connection for minutes, and waiting for a free slot must
-            # not count against connect_timeout; keep-alive below uvicorn's 5 s so reuse never races a close
-            connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=4.0, ssl=self._ssl_arg())
-            s = self._session = aiohttp.ClientSession(
-                connector=connector, timeout=aiohttp.ClientTimeout(total=None), read_bufsize=2**18
-            )
-        return s
-
-    def _ssl_arg(self) -> Any:
-        return True if self.ssl is None else self.ssl
-
-    def _timeout(self, quick: bool = False, short: bool | None = None) -> aiohttp.ClientTimeout:
-        """``quick``: small JSON bodies (check_alive, get_organization): reads as short as connects.
-        ``short`` (default: ``quick``): every non-stream request, bounded by ``short_timeout`` in total,
-        so a node trickling a byte per second cannot hold ``init()`` or a probe."""
-        t = self.connect_timeout
-        return aiohttp.ClientTimeout(
-            total=self._timeouts(quick if short is None else short)[2],
-            connect=t,  # DNS + TCP + TLS
-            sock_connect=t,
-            sock_read=t if quick else self.idle_timeout,
-        )
+    # --- lifecycle ------------------------------------------------------------------------------------
 
     async def aclose(self) -> None:
         """Close the pooled session (unless it was given to us) and any background drains."""
-        for task in list(self._drains):
-            task.cancel()
-        if self._drains:
-            await asyncio.gather(*self._drains, return_exceptions=True)
-        if self._owns_session and self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = None if self._owns_session else self._session
+        await self.connection.aclose()
 
     async def __aenter__(self) -> SSEOxyGent:
         return self
@@ -194,49 +138,17 @@ class SSEOxyGent(RemoteAgent):
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    # --- HTTP with the retry rule --------------------------------------------------------------------
-
-    async def _open(
-        self,
-        method: str,
-        path: str,
-        body: bytes | None,
-        *,
-        sse: bool,
-        request: OxyRequest | None = None,
-        retries: int | None = None,
-    ) -> aiohttp.ClientResponse:
-        """Send one request; retry only while the node cannot have started the run (see _transport)."""
-        return await open_with_retries(self, method, path, body, sse=sse, request=request, retries=retries)
-
-    def _timeouts(self, short: bool = False) -> tuple[float | None, ...]:
-        """(connect, idle, total) as used in error messages; ``short``: the limits of a short request."""
-        total = self.total_timeout
-        if short and self.short_timeout is not None:
-            total = self.short_timeout if total is None else min(total, self.short_timeout)
-        return (self.connect_timeout, self.idle_timeout, total)
-
     # --- organization / liveness -----------------------------------------------------------------------
-
-    async def _get_json(self, path: str) -> Any:
-        try:
-            return await self._get_json_raw(path)
-        except RemoteError as exc:
-            raise self._scrub_error(exc) from None
-
-    async def _get_json_raw(self, path: str) -> Any:
-        # one attempt, body capped at max_body_size (wire and inflated), within short_timeout
-        return await get_json(self, path)
 
     async def init(self) -> None:
         """Fetch ``/get_organization`` into ``self.org`` (and the description if none was given)."""
         try:
-            self.org = parse_organization(await self._get_json("/get_organization"), self.name)
+            self.org = parse_organization(await self.connection.get_json("/get_organization"), self.name)
         except RemoteError as exc:
-            raise self._scrub_error(exc) from None
+            raise self.connection.scrub_error(exc) from None
         if not self.desc:
             try:
-                data = await self._get_json("/get_description")
+                data = await self.connection.get_json("/get_description")
                 if isinstance(data, dict) and data.get("code") == 200 and isinstance(data.get("data"), dict):
                     self.desc = str(data["data"].get("description", ""))
             except RemoteError as exc:  # optional endpoint: a node without it still works
@@ -244,15 +156,24 @@ class SSEOxyGent(RemoteAgent):
 
     async def view_raw(self, item_id: str) -> dict[str, Any] | None:
         """``GET /view`` as the node sent it (trace or node id; NOT redacted); None: no /view there."""
-        return await get_view(self, item_id)
+        return await get_view(self.connection, item_id)
 
     async def check_alive(self) -> bool:
         """``GET /check_alive`` answered ``{"alive": 1}``; never raises for network problems."""
+        return not await self.why_not_alive()
+
+    async def why_not_alive(self) -> str:
+        """``GET /check_alive``: "" when it answered ``{"alive": 1}``, else why not (refused, timeout, DNS,
+        HTTP status, another answer), in the client's own words and without the node name; never raises
+        for network problems. For reports that must say why a node is down (``oxytui watch``)."""
         try:
-            data = await self._get_json("/check_alive")
-        except RemoteError:
-            return False
-        return isinstance(data, dict) and data.get("alive") == 1
+            data = await self.connection.get_json("/check_alive")
+        except RemoteError as exc:
+            return exc.cause or str(exc)
+        if isinstance(data, dict) and data.get("alive") == 1:
+            return ""
+        text = json.dumps(data, ensure_ascii=False, default=str)
+        return f"/check_alive answered {text if len(text) <= 80 else text[:79] + '…'}"
 
     # --- requests and payloads -----------------------------------------------------------------------
 
@@ -292,7 +213,7 @@ class SSEOxyGent(RemoteAgent):
 
     def _run(
         self, path: str, body: bytes, trace_id: str, request: OxyRequest | None
-    ) -> AsyncIterator[list[OxyEvent]]:
+    ) -> AsyncGenerator[list[OxyEvent], None]:
         return read_events(self, path, body, trace_id, request)
 
     async def stream(self, request: OxyRequest) -> AsyncIterator[OxyEvent]:
@@ -315,10 +236,10 @@ class SSEOxyGent(RemoteAgent):
         """Start a run that survives reader disconnects (``POST /async/chat``); returns its trace id."""
         try:
             body = self._encode(self.prepare_payload(request))
-            await start_async_run(self, body, request)
+            await start_async_run(self.connection, body, request)
             return request.current_trace_id or ""
         except RemoteError as exc:
-            raise self._scrub_error(exc) from None
+            raise self.connection.scrub_error(exc) from None
 
     # --- execute -----------------------------------------------------------------------------------------
 
@@ -332,7 +253,7 @@ class SSEOxyGent(RemoteAgent):
         base_stack = list(oxy_request.call_stack)
         # the handler is called directly (not via send_message): pydantic private-attribute lookups per
         # event would cost more than the decode; same semantics as OxyRequest.send_message
-        handler = oxy_request._message_handler if oxy_request.is_send_message else None
+        handler = oxy_request.message_handler if oxy_request.is_send_message else None
         if type(oxy_request).send_message is not OxyRequest.send_message:
             handler = oxy_request.send_message  # a subclass customised delivery: respect it
         answer: Any = ""
@@ -353,8 +274,8 @@ class SSEOxyGent(RemoteAgent):
                         if kind == "answer":
                             answer, answered = ev.content, True  # type: ignore[attr-defined]
                             continue
-                        if cls is ToolCallEvent or cls is ObservationEvent:  # the only CallEvent classes
-                            if ev.caller_category == "user" or ev.callee_category == "user":  # type: ignore[attr-defined]
+                        if isinstance(ev, CallEvent):  # tool_call and observation
+                            if ev.caller_category == "user" or ev.callee_category == "user":
                                 continue
                             if rebuild:
                                 stack = base_stack + ev.call_stack[2:]
@@ -376,11 +297,11 @@ class SSEOxyGent(RemoteAgent):
 
     def get_connection_stats(self) -> dict[str, Any]:
         """A copy of the counters, latency percentiles and rolling success rate (see stats.py)."""
-        return self._stats.snapshot()
+        return self.connection.stats.snapshot()
 
     @property
     def stats(self) -> ConnectionStats:
-        return self._stats
+        return self.connection.stats
 
     # --- run records (plain GETs; implementations in runlog.py / records.py) ------------------------------
 

@@ -13,7 +13,8 @@ __all__ = ["STRATEGIES", "CallStackStrategy", "build_payload", "resolve_strategy
 
 CallStackStrategy = Literal["full", "partial", "none"]
 STRATEGIES: tuple[str, ...] = ("full", "partial", "none")
-_EXCLUDE = frozenset({"mas", "parallel_id", "latest_node_ids"})
+# a set, not a frozenset: pydantic's ``IncEx`` type (model_dump's ``exclude``) names ``set[str]``
+_EXCLUDE: set[str] = {"mas", "parallel_id", "latest_node_ids"}
 
 
 def resolve_strategy(strategy: str | None, is_share_call_stack: bool) -> str:

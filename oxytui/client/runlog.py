@@ -70,21 +70,22 @@ def _date(header: str | None) -> datetime | None:
 
 async def _get(agent: SSEOxyGent, path: str, cap: int) -> Dated[Any]:
     """One GET (no retries: the watcher polls again anyway): decoded JSON and the Date header."""
+    conn = agent.connection
     try:
-        resp = await agent._open("GET", path, None, sse=False, retries=0)
+        resp = await conn.open("GET", path, None, sse=False, retries=0)
     except RemoteHTTPError as exc:
         if exc.status in NO_RECORDS_STATUSES:
             raise NoRunRecords(agent.name, f"{path.partition('?')[0]}: HTTP {exc.status}") from None
-        raise agent._scrub_error(exc) from None
+        raise conn.scrub_error(exc) from None
     except RemoteError as exc:
-        raise agent._scrub_error(exc) from None
+        raise conn.scrub_error(exc) from None
     where = path.partition("?")[0]
     try:
         date = _date(resp.headers.get("Date"))
         limit = min(cap, agent.max_body_size) if agent.max_body_size else cap  # the agent's cap rules
-        raw = await read_body(agent, resp, path, limit)  # capped on the wire and once inflated
+        raw = await read_body(conn, resp, path, limit)  # capped on the wire and once inflated
     except (TimeoutError, aiohttp.ClientError) as exc:
-        raise tr.map_error(agent.name, exc, started=True, events=0, timeouts=agent._timeouts(True)) from None
+        raise tr.map_error(agent.name, exc, started=True, events=0, timeouts=conn.limits(True)) from None
     finally:
         resp.release()
     try:

@@ -92,6 +92,11 @@ class OxyRequest(BaseModel):
     def session_name(self) -> str:
         return f"{self.caller}__{self.callee}"
 
+    @property
+    def message_handler(self) -> MessageHandler | None:
+        """Where ``send_message`` delivers (None: nowhere); the client calls it directly per event."""
+        return self._message_handler
+
     def set_message_handler(self, handler: MessageHandler | None) -> None:
         """Route ``send_message`` to ``handler`` (the local "frontend" of this request)."""
         self._message_handler = handler

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from oxytui.common.urls import base_url_problem, display_url, has_credentials
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
@@ -26,31 +28,21 @@ def parse_duration(value: str | float | int) -> float:
     return seconds
 
 
-_USERINFO = re.compile(r"(?<=//)[^/?#]*@")
-
-
 def check_url(url: str, *, production: bool = False) -> str:
     """Return ``url`` without a trailing slash, or raise ValueError saying why it is unusable.
 
-    Messages never repeat a password: any ``user:password@`` part is shown as ``***@``."""
+    The shared base-URL rule (:mod:`oxytui.common.urls`, the client applies the same) plus the config's
+    own, checked first: no credentials in URLs (tokens come from ``token_env``/``token_file``), so no
+    message ever repeats a password."""
     text = str(url).strip()
-    shown = _USERINFO.sub("***@", text)
-    if shown != text:
+    if has_credentials(text):
         raise ValueError("invalid URL: credentials in URLs are not allowed (use token_env or token_file)")
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError as exc:
-        raise ValueError(f"invalid URL {shown!r}: {exc}") from None
-    if parts.scheme not in ("http", "https"):
-        raise ValueError(f"invalid URL {shown!r}: scheme must be http or https")
-    if not parts.hostname:
-        raise ValueError(f"invalid URL {shown!r}: no host")
-    if parts.username or parts.password:
-        raise ValueError("invalid URL: credentials in URLs are not allowed (use token_env or token_file)")
-    if production and parts.scheme != "https":
+    shown = display_url(text)
+    problem = base_url_problem(text)
+    if problem is not None:
+        raise ValueError(f"invalid URL {shown!r}: {problem}")
+    if production and base_url_problem(text, require_https=True) is not None:
         raise ValueError(f"production nodes require https, got {shown!r}")
-    del port
     return text.rstrip("/")
 
 

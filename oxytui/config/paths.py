@@ -90,3 +90,51 @@ def write_private_text(path: Path, text: str, *, exclusive: bool = False) -> Non
     fd = open_private(path, flags)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
+
+
+# --- our own dirs, made private after the fact ----------------------------------------------------------
+# Older oxytui versions created the data dir, recordings/, exports/ and history.sqlite3 with the umask's
+# modes (0755/0644). Those are oxytui's own (not a path the user named, like ``--record /tmp/x``), so they
+# are tightened once per process, quietly: a chmod that fails (not ours, read-only fs) is skipped.
+
+_tightened = False
+
+
+def tighten_app_dirs() -> list[Path]:
+    """Once per process: the config and data dirs, ``recordings/`` and ``exports/`` to 0700; the files
+    oxytui keeps there (``history.sqlite3*``, recordings, exports) to 0600. Symlinks and things owned by
+    someone else are left alone. Returns what was changed (for tests); never raises."""
+    global _tightened
+    if _tightened:
+        return []
+    _tightened = True
+    changed: list[Path] = []
+    data = data_dir()
+    home = Path.home().resolve()
+    for d in (config_dir(), data, recordings_dir(), data / "exports"):
+        if d.resolve() in (home, *home.parents):  # OXYTUI_DATA_DIR=$HOME: not ours to close
+            continue
+        if _tighten(d, PRIVATE_DIR, want_dir=True):
+            changed.append(d)
+    for d, prefix in ((data, "history.sqlite3"), (recordings_dir(), ""), (data / "exports", "")):
+        try:
+            names = sorted(n for n in os.listdir(d) if n.startswith(prefix))
+        except OSError:
+            continue
+        changed += [d / n for n in names if _tighten(d / n, PRIVATE_FILE, want_dir=False)]
+    return changed
+
+
+def _tighten(path: Path, mode: int, *, want_dir: bool) -> bool:
+    import stat
+
+    try:
+        st = os.lstat(path)
+        if stat.S_ISDIR(st.st_mode) != want_dir or not (want_dir or stat.S_ISREG(st.st_mode)):
+            return False  # symlinks (and anything unexpected) stay as they are
+        if st.st_uid != os.getuid() or stat.S_IMODE(st.st_mode) & 0o077 == 0:
+            return False
+        os.chmod(path, mode if want_dir else stat.S_IMODE(st.st_mode) & mode)  # a file keeps owner bits
+    except (OSError, AttributeError):  # AttributeError: no getuid (Windows), where modes mean little
+        return False
+    return True

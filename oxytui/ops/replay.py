@@ -124,7 +124,14 @@ class Replayer:
         self.step_mode = step
         self.clock = clock
         self.base = records[0].wall if records else 0.0
-        self.duration = (records[-1].wall - self.base) if records else 0.0
+        reach: list[float] = []
+        latest = self.base
+        for rec in records:  # not in time order: traffic marks carry the earlier times calls had on a node
+            latest = max(latest, rec.wall)
+            reach.append(latest)
+        self._reach = reach
+        """Latest time among the first ``i + 1`` records: the replay clock, which never runs backwards."""
+        self.duration = (reach[-1] - self.base) if records else 0.0
         self.position = 0
         self.paused = False
         self._wake = asyncio.Event()
@@ -136,7 +143,7 @@ class Replayer:
         """Replay time reached (seconds since the first record)."""
         if self.position == 0 or not self.records:
             return 0.0
-        return self.records[min(self.position, len(self.records)) - 1].wall - self.base
+        return self._reach[min(self.position, len(self.records)) - 1] - self.base
 
     @property
     def done(self) -> bool:
@@ -168,10 +175,7 @@ class Replayer:
                 if target < self.offset:
                     self.position = 0
                     yield ReplayReset()
-                while (
-                    self.position < len(self.records)
-                    and self.records[self.position].wall - self.base <= target
-                ):
+                while self.position < len(self.records) and self._reach[self.position] - self.base <= target:
                     yield self._next()
                 anchor_clock, anchor_offset = self.clock(), target
                 continue
@@ -186,7 +190,7 @@ class Replayer:
                 await self._wait(None)
                 anchor_clock, anchor_offset = self.clock(), self.offset
                 continue
-            due = self.records[self.position].wall - self.base
+            due = self._reach[self.position] - self.base
             if self.speed > 0:
                 delay = (due - anchor_offset) / self.speed - (self.clock() - anchor_clock)
                 if delay > 0:

@@ -84,12 +84,19 @@ class ProbeResult:
 
 async def alive_check(agent: Any, deadline: float) -> tuple[bool, float]:
     """``/check_alive`` within ``deadline`` seconds: (alive, seconds). Shared with the dashboard's probes."""
+    why, elapsed = await alive_reason(agent, deadline)
+    return not why, elapsed
+
+
+async def alive_reason(agent: Any, deadline: float) -> tuple[str, float]:
+    """``/check_alive`` within ``deadline`` seconds: ("" when alive, else why not: refused, timeout, DNS,
+    HTTP status...; see ``SSEOxyGent.why_not_alive``), seconds."""
     t0 = time.monotonic()
     try:
-        alive = bool(await asyncio.wait_for(agent.check_alive(), deadline))
+        why = str(await asyncio.wait_for(agent.why_not_alive(), deadline))
     except TimeoutError:
-        alive = False
-    return alive, time.monotonic() - t0
+        why = f"/check_alive timed out after {deadline:g}s"
+    return why, time.monotonic() - t0
 
 
 async def run_probe(agent: Any, query: str, deadline: float) -> ProbeResult:
@@ -235,12 +242,13 @@ class Watcher:
     async def check(self, ns: NodeState) -> None:
         """One alive check (and probe) for one node."""
         agent = self.agents[ns.name]
-        alive, ns.alive_latency = await alive_check(agent, self.opts.timeout)
+        why, ns.alive_latency = await alive_reason(agent, self.opts.timeout)
+        alive = not why
         ns.last_check = time.time()
         ns.alive_total += 1
         ns.alive_failed += not alive
         self.metrics.set_node_up(ns.name, alive)
-        self.emit(ns.name, "alive", alive, ns.alive_latency, "" if alive else "/check_alive failed")
+        self.emit(ns.name, "alive", alive, ns.alive_latency, why)
         if ns.query is None:
             self._set_state(ns, "up" if alive else "down")
             return

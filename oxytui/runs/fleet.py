@@ -138,12 +138,9 @@ class Fleet:
         clock = self.clock(node)
         newest = max((r.create_time for r in view.records if r.create_time), default=None)
         clock.observe(date, received_wall, newest)
-        mine = run.records.setdefault(node, {})
+        run.records.setdefault(node, {})  # listed among the run's nodes even before any record
         for rec in view.records:
-            if mine.get(rec.node_id) != rec:
-                mine[rec.node_id] = rec
-                run._tree = None
-                run.version += 1
+            run.put_record(node, rec)
             if not rec.father_id and (not run.start_node or rec.caller == "user"):
                 run.start_node = node
                 when = _clamp(clock.to_wall(rec.create_time), received_wall)
@@ -151,15 +148,13 @@ class Fleet:
                 if rec.state is not None and not run.answer:
                     run.answer = rec.raw_output[:4000]
         for rec in view.records:
-            if rec.node_id not in run._started:
-                run._started.add(rec.node_id)
+            if run.first_start(rec.node_id):
                 when = _clamp(clock.to_wall(rec.create_time), received_wall)
                 events.append(FleetEvent("call_start", run, when or received_wall, rec))
         for call in run.walk():
             side = call.record if call.record.state is not None else call.caller_record
-            if side is None or side.state is None or call.node_id in run._finished:
+            if side is None or side.state is None or not run.first_finish(call.node_id):
                 continue
-            run._finished.add(call.node_id)
             failed = side.state in FAILED_STATES
             self.callees.add(call.node_type, call.callee, side.node, failed, side.duration, side.total_tokens)
             when = _clamp(self.clock(side.node).to_wall(side.update_time), received_wall)

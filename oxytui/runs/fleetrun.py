@@ -217,6 +217,28 @@ class FleetRun:
             count[rec.node_id] = count.get(rec.node_id, 0) + 1
         return sum(1 for n in count.values() if n > 1)
 
+    def put_record(self, node: str, rec: NodeRecord) -> None:
+        """Keep ``node``'s ``rec``; a new or changed record bumps ``version`` and drops the cached tree."""
+        mine = self.records.setdefault(node, {})
+        if mine.get(rec.node_id) != rec:
+            mine[rec.node_id] = rec
+            self._tree = None
+            self.version += 1
+
+    def first_start(self, node_id: str) -> bool:
+        """True only the first time this call is seen (so its ``call_start`` is reported once)."""
+        if node_id in self._started:
+            return False
+        self._started.add(node_id)
+        return True
+
+    def first_finish(self, node_id: str) -> bool:
+        """True only the first time this call is seen finished (so its ``call_end`` is reported once)."""
+        if node_id in self._finished:
+            return False
+        self._finished.add(node_id)
+        return True
+
     def calls(self) -> list[FleetCall]:
         """Roots of the stitched call tree (cached until the records change)."""
         if self._tree is None:

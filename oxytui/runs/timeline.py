@@ -55,7 +55,8 @@ def parse_view(payload: Any) -> list[TimelineEntry]:
     t0 = min(s for s, _e, _n in raw)
     out = []
     for start, end, n in sorted(raw, key=lambda x: x[0]):
-        stack = n.get("call_stack") if isinstance(n.get("call_stack"), list) else []
+        raw_stack = n.get("call_stack")
+        stack = raw_stack if isinstance(raw_stack, list) else []
         out.append(
             TimelineEntry(
                 node_id=one_line(n.get("node_id"), 40),

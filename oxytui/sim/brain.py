@@ -151,7 +151,7 @@ def make_plan(query: str, spec: AgentSpec, rng: random.Random, node_fault: str |
     lower = [w.lower() for w in words]
     steps: list[Step] = []
     plan = Plan(steps)
-    remote_forced, remote_target, remote_words = False, None, set()
+    remote_forced, remote_target, remote_words = False, None, set[int]()
     i = 0
     while i < len(words):
         w = lower[i]
@@ -175,8 +175,8 @@ def make_plan(query: str, spec: AgentSpec, rng: random.Random, node_fault: str |
                 args, value = default_args(tool, rng)
                 steps.append(Step("tool", tool, args, value))
         elif w == "slow":
-            s, nxt = _take_num(words, i)
-            secs = max(0.0, float(1.0 if s is None else s))
+            given, nxt = _take_num(words, i)
+            secs = max(0.0, float(1.0 if given is None else given))
             steps.append(Step("tool", "slow_tool", {"seconds": secs}, secs))
         elif w == "boom":
             steps.append(Step("tool", "boom", {"reason": "the query asked for boom"}))

@@ -14,7 +14,7 @@ from .httputil import BadBody, bad_body_response, error_500, json_response, read
 from .queues import TraceQueue
 
 if TYPE_CHECKING:
-    from .server import SimNode
+    from .server import Prepared, SimNode
 
 __all__ = ["async_chat", "async_trace", "chat", "pump", "sse_chat"]
 
@@ -36,13 +36,8 @@ async def _http_fault(node: SimNode, fault: str | None) -> web.Response | None:
         return error_500()
     if fault == "hang_headers":
         node.stats["hang_headers"] += 1
-        task = asyncio.current_task()
-        assert task is not None
-        node._handlers.add(task)  # so stop() ends it at once
-        try:
+        with node.held():  # so stop() ends it at once
             await asyncio.Future()  # until the client gives up (handler cancellation) or the node stops
-        finally:
-            node._handlers.discard(task)
     return None
 
 
@@ -57,15 +52,8 @@ async def pump(node: SimNode, request: web.Request, resp: web.StreamResponse, tr
 
     Returns ``close`` or ``abort``; a ``hang`` marker never returns (silence until cancelled).
     """
-    queue = node.hub.get(trace_id)
-    node._readers[trace_id] += 1
-    try:
+    with node.reading(trace_id) as queue:
         return await _pump(node, request, resp, queue)
-    finally:
-        node._readers[trace_id] -= 1
-        if node._readers[trace_id] <= 0:
-            del node._readers[trace_id]
-            node._forget_queue(trace_id)
 
 
 async def _pump(node: SimNode, request: web.Request, resp: web.StreamResponse, queue: TraceQueue) -> str:
@@ -112,13 +100,15 @@ async def _pump(node: SimNode, request: web.Request, resp: web.StreamResponse, q
             await queue.wait(max(0.0, wait))
 
 
-async def _stream(node: SimNode, request: web.Request, trace_id: str, run: asyncio.Task[Any] | None) -> Any:
+async def _stream(
+    node: SimNode, request: web.Request, trace_id: str, run: asyncio.Task[Any] | None
+) -> web.StreamResponse:
     """Open the SSE response and pump it; a reader that goes away cancels ``run`` (if it owns one)."""
-    node._handlers.add(asyncio.current_task())  # type: ignore[arg-type]
     resp = web.StreamResponse(status=200, headers={"date": formatdate(usegmt=True), **SSE_HEADERS})
     try:
-        await resp.prepare(request)
-        outcome = await pump(node, request, resp, trace_id)
+        with node.held():
+            await resp.prepare(request)
+            outcome = await pump(node, request, resp, trace_id)
     except (asyncio.CancelledError, ConnectionError) as exc:
         if run is not None and not run.done():
             run.cancel()
@@ -126,8 +116,6 @@ async def _stream(node: SimNode, request: web.Request, trace_id: str, run: async
         if isinstance(exc, asyncio.CancelledError):
             raise
         return resp
-    finally:
-        node._handlers.discard(asyncio.current_task())  # type: ignore[arg-type]
     if outcome == "abort":
         raise asyncio.CancelledError  # the connection is gone: nothing more may be written
     with contextlib.suppress(ConnectionError):
@@ -135,12 +123,12 @@ async def _stream(node: SimNode, request: web.Request, trace_id: str, run: async
     return resp
 
 
-async def _prepared(node: SimNode, request: web.Request, *, send: bool) -> Any:
+async def _prepared(node: SimNode, request: web.Request, *, send: bool) -> Prepared | web.Response:
     """The run's preparation, or the response OxyGent gives instead (bad body, unknown callee)."""
     payload = await _payload_or_error(node, request)
     if isinstance(payload, web.Response):
         return payload
-    prep = node._prepare(payload, send=send)
+    prep = node.prepare(payload, send=send)
     if prep.unknown_callee is not None and (bad := _unknown_callee(node, prep.unknown_callee)):
         return bad
     headers = {k.lower(): v for k, v in request.headers.items()}  # OxyGent keeps them in shared_data
@@ -156,7 +144,7 @@ async def sse_chat(node: SimNode, request: web.Request) -> web.StreamResponse:
         return prep
     if (fault := await _http_fault(node, prep.plan.http_fault)) is not None:
         return fault
-    run = node._start(prep)
+    run = node.start_run(prep)
     return await _stream(node, request, prep.trace_id, run)
 
 
@@ -167,7 +155,7 @@ async def chat(node: SimNode, request: web.Request) -> web.Response:
     if (fault := await _http_fault(node, prep.plan.http_fault)) is not None:
         return fault
     try:
-        answer = await node._start(prep)  # a client that leaves cancels this await, hence the run
+        answer = await node.start_run(prep)  # a client that leaves cancels this await, hence the run
     except KeyError:
         return error_500()
     return json_response({"answer": answer, "current_trace_id": prep.trace_id})
@@ -177,7 +165,7 @@ async def async_chat(node: SimNode, request: web.Request) -> web.Response:
     prep = await _prepared(node, request, send=True)
     if isinstance(prep, web.Response):
         return prep
-    node._start(prep)  # runs on without any reader; /async/trace pops its events later
+    node.start_run(prep)  # runs on without any reader; /async/trace pops its events later
     return web_response()
 
 

@@ -6,19 +6,20 @@ See the package docstring for the endpoints, steering words and knobs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
 import random
 import socket
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-from . import chat
+from . import chat, views
 from .brain import COMMON_TOOLS, ROLE_TOOLS, AgentSpec, Plan, direct_call_plan, make_plan
 from .framing import new_id
 from .httputil import (
@@ -28,12 +29,12 @@ from .httputil import (
     web_response,
 )
 from .knobs import NodeKnobs
-from .queues import QueueHub
-from .records import RecordStore, history_page
+from .queues import QueueHub, TraceQueue
+from .records import RecordStore
 from .remote import RemoteHub, tool_names
 from .runner import RunContext, execute_run
 
-__all__ = ["SimNode", "default_tools"]
+__all__ = ["Prepared", "SimNode", "default_tools"]
 
 log = logging.getLogger(__name__)
 
@@ -62,24 +63,6 @@ def default_tools(name: str, has_remotes: bool) -> tuple[str, ...]:
     return COMMON_TOOLS + ROLE_TOOLS.get(name, ("add", "multiply") if name == "master_agent" else ("lookup",))
 
 
-async def _root(_: web.Request) -> web.Response:
-    """OxyGent redirects ``/`` to its bundled web UI (which a simulator does not have)."""
-    raise web.HTTPTemporaryRedirect("./web/index.html")
-
-
-def _missing(name: str) -> web.Response:
-    """FastAPI's 422 for a missing query parameter (captured: ``view_missing_param``)."""
-    detail = {"type": "missing", "loc": ["query", name], "msg": "Field required", "input": None}
-    return json_response({"detail": [detail]}, status=422)
-
-
-def _unprocessable(name: str, query: Any) -> web.Response:
-    """FastAPI's 422 for a query parameter that is not an integer (captured: ``history_bad_page``)."""
-    msg = "Input should be a valid integer, unable to parse string as an integer"
-    detail = {"type": "int_parsing", "loc": ["query", name], "msg": msg, "input": query.get(name)}
-    return json_response({"detail": [detail]}, status=422)
-
-
 def _free_port(host: str) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
@@ -87,7 +70,9 @@ def _free_port(host: str) -> int:
 
 
 @dataclass(slots=True)
-class _Prepared:
+class Prepared:
+    """A run ready to start: its trace id, plan, context and call fields (from :meth:`SimNode.prepare`)."""
+
     trace_id: str
     plan: Plan
     ctx: RunContext
@@ -161,17 +146,20 @@ class SimNode:
 
             return handler
 
-        r.add_get("/", _root)
+        r.add_get("/", views.root)
         r.add_get("/check_alive", reply(lambda: json_response({"alive": 1})))
-        r.add_get("/get_organization", self._get_organization)
+        r.add_get("/get_organization", functools.partial(views.get_organization, self))
         r.add_get("/get_description", reply(lambda: web_response({"description": self.description})))
         r.add_get("/get_welcome_message", reply(lambda: web_response({"welcome_message": ""})))
         first = {"first_query": "", "shared_data": {}, "group_data": {}}
         r.add_get("/get_first_query", reply(lambda: web_response(first)))
-        r.add_get("/get_agents", self._get_agents)
-        r.add_get("/view", self._view)
-        r.add_get("/node", self._node)
-        r.add_get("/history_with_ratings", self._history)
+        for path, view in (
+            ("/get_agents", views.get_agents),
+            ("/view", views.view),
+            ("/node", views.node),
+            ("/history_with_ratings", views.history),
+        ):
+            r.add_get(path, functools.partial(view, self))
         for path, handler in (
             ("/sse/chat", chat.sse_chat),
             ("/chat", chat.chat),
@@ -217,69 +205,13 @@ class SimNode:
             self._runner = None
         await self.remotes.aclose()
 
-    # --- organization and views ----------------------------------------------------------------------
-
-    async def _get_organization(self, _: web.Request) -> web.Response:
-        ids: dict[str, int] = {}
-
-        def add_path(node: dict[str, Any], path: list[str]) -> dict[str, Any]:
-            here = [*path, str(node.get("name", ""))]
-            if node.get("type") in ("agent", "flow"):
-                ids.setdefault(str(node.get("name", "")), len(ids))
-            new = dict(node)
-            new["path"] = here
-            if isinstance(node.get("children"), list):
-                new["children"] = [add_path(c, here) for c in node["children"] if isinstance(c, dict)]
-            return new
-
-        org = add_path(self.org, [])
-        return web_response({"id_dict": ids, "organization": org})
-
-    async def _get_agents(self, _: web.Request) -> web.Response:
-        agents = [{"name": self.name, "desc": "", "type": "agent", "path": [self.name]}]
-        agents += [
-            {"name": n, "desc": "", "type": "agent", "path": [self.name, n]} for n in self.remotes.children
-        ]
-        return web_response({"agents": agents})
-
-    def _records_off(self) -> web.Response | None:
-        """The ``run_records`` knob: ``missing`` routes (404) or a ``broken`` store (``{"code": 500}``)."""
-        if self.knobs.run_records == "missing":
-            return json_response({"detail": "Not Found"}, status=404)
-        if self.knobs.run_records == "broken":
-            return web_response(None, 500, "Elasticsearch is unavailable")
-        return None
-
-    async def _view(self, request: web.Request) -> web.Response:
-        if (off := self._records_off()) is not None:
-            return off
-        if "item_id" not in request.query:
-            return _missing("item_id")
-        return web_response(self.records.view(request.query["item_id"]))
-
-    async def _node(self, request: web.Request) -> web.Response:
-        if (off := self._records_off()) is not None:
-            return off
-        if "item_id" not in request.query:
-            return _missing("item_id")
-        rec = self.records.node(request.query["item_id"])
-        return web_response(rec) if rec is not None else web_response(None, 400, "illegal node_id")
-
-    async def _history(self, request: web.Request) -> web.Response:
-        if (off := self._records_off()) is not None:
-            return off
-        q = request.query
-        try:
-            page, size = int(q.get("page", "1")), int(q.get("page_size", "20"))
-        except ValueError:
-            return _unprocessable("page" if not q.get("page", "1").lstrip("-").isdigit() else "page_size", q)
-        docs = list(self.records.docs.values())
-        return web_response(history_page(docs, page, size, q.get("search_term", "")))
-
     # --- runs ----------------------------------------------------------------------------------------
 
-    def _prepare(self, payload: dict[str, Any], send: bool) -> _Prepared:
-        """OxyGent's payload rules: OxyRequest fields stay top-level, every other key is an argument."""
+    def prepare(self, payload: dict[str, Any], send: bool) -> Prepared:
+        """A run from a request body (``send``: its events go to the trace queue for a stream to read).
+
+        OxyGent's payload rules: OxyRequest fields stay top-level, every other key is an argument.
+        """
         payload.setdefault("query", "")
         fields: dict[str, Any] = {}
         arguments: dict[str, Any] = {}
@@ -339,16 +271,17 @@ class SimNode:
         else:
             unknown = str(callee) if callee and callee != self.name else None
             plan = make_plan(text, self.spec(), rng, self.knobs.fault)
-        return _Prepared(trace_id, plan, ctx, call, unknown)
+        return Prepared(trace_id, plan, ctx, call, unknown)
 
-    def _start(self, prep: _Prepared) -> asyncio.Task[Any]:
+    def start_run(self, prep: Prepared) -> asyncio.Task[Any]:
+        """Run ``prep`` as a task the node tracks (``stop()`` cancels it; the end is counted in ``stats``)."""
         self.stats["runs_started"] += 1
         task = asyncio.create_task(self._run(prep), name=f"sim-run-{self.name}-{prep.trace_id}")
         self._active.setdefault(prep.trace_id, set()).add(task)
         task.add_done_callback(lambda t: self._finished(prep.trace_id, t))
         return task
 
-    async def _run(self, prep: _Prepared) -> Any:
+    async def _run(self, prep: Prepared) -> Any:
         if prep.unknown_callee is not None:  # OxyGent: KeyError inside the task, so no event and no close
             raise KeyError(prep.unknown_callee)
         try:
@@ -376,6 +309,32 @@ class SimNode:
             self.stats["runs_completed"] += 1
         elif not task.cancelled():
             self.stats["runs_failed"] += 1
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """While inside, the calling handler task is one ``stop()`` cancels at once (open streams, hangs)."""
+        task = asyncio.current_task()
+        if task is None:  # not in a task (never for an aiohttp handler): nothing to cancel
+            yield
+            return
+        self._handlers.add(task)
+        try:
+            yield
+        finally:
+            self._handlers.discard(task)
+
+    @contextlib.contextmanager
+    def reading(self, trace_id: str) -> Iterator[TraceQueue]:
+        """The trace's event queue, counted as read while inside; the last reader out drops it if drained."""
+        queue = self.hub.get(trace_id)
+        self._readers[trace_id] += 1
+        try:
+            yield queue
+        finally:
+            self._readers[trace_id] -= 1
+            if self._readers[trace_id] <= 0:
+                del self._readers[trace_id]
+                self._forget_queue(trace_id)
 
     def _forget_queue(self, trace_id: str) -> None:
         q = self.hub.peek(trace_id)

@@ -10,8 +10,10 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 from textual.app import App
+from textual.binding import BindingType
 from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.widgets import Input
@@ -61,7 +63,7 @@ MAIN_ACTIONS = frozenset(
 class OxyApp(App[int]):
     CSS_PATH = "oxytui.tcss"
     TITLE = "oxytui"
-    BINDINGS = APP_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = [*APP_BINDINGS]
     COMMANDS = App.COMMANDS | {OxyCommands}
 
     def __init__(
@@ -162,7 +164,7 @@ class OxyApp(App[int]):
 
     async def _start_controller(self) -> None:
         if hasattr(self.controller, "notify"):
-            self.controller.notify = lambda msg, severity="information": self.notify(  # type: ignore[union-attr]
+            self.controller.notify = lambda msg, severity="information": self.notify(
                 msg, severity=severity, timeout=8
             )
         try:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+from textual.binding import BindingType
 from textual.events import Mount
 
 from oxytui.config import Settings
@@ -96,12 +97,13 @@ class ReplayController:
 class ReplayApp(OxyApp):
     """The dashboard over a recording: marked REPLAY (not DEMO), quits without asking, no chat keys."""
 
-    BINDINGS = REPLAY_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = [*REPLAY_BINDINGS]
     NO_ACTIONS = frozenset({"focus_chat", "chat_target"})
     """Chat bindings: disabled and hidden from the footer (nothing can be sent to a recording)."""
 
-    async def on_mount(self, event: Mount) -> None:
-        event.prevent_default()  # run OxyApp's mount here, once, then relabel its screen
+    async def on_mount(self, event: Mount | None = None) -> None:
+        if event is not None:  # optional only so the override matches OxyApp.on_mount() for mypy
+            event.prevent_default()  # run OxyApp's mount here, once, then relabel its screen
         await super().on_mount()
         if self.main is not None:
             self.main.marker = "REPLAY"

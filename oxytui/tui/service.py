@@ -308,7 +308,7 @@ class Controller(TrafficControl):
         keys = []
         for agent in self.targets(mode, focused):
             request = agent.build_request(query)
-            trace = request.current_trace_id
+            trace = request.current_trace_id or ""  # build_request always draws one
             self.store.start_run(agent.name, trace, query, time.monotonic(), time.time(), group=group)
             self.fleet.claim(trace or "", _SOURCES.get(source, Source.MINE), agent.name, query, time.time())
             self._mark("start", agent.name, trace, query=query, group=group)

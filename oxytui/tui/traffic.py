@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oxytui.client import NodePool
 from oxytui.config import Settings
 from oxytui.runs import Fleet, RunStore
+
+if TYPE_CHECKING:
+    from oxytui.ops.telemetry_live import OtlpSwitch
 
 __all__ = ["TrafficControl"]
 
@@ -32,7 +35,7 @@ class TrafficControl:
     restored: set[str]
     fleet: Fleet
     traffic: Any
-    otlp: Any
+    otlp: OtlpSwitch
     _mark: Callable[..., None]
     _spawn: Callable[[Coroutine[Any, Any, Any]], Any]
 

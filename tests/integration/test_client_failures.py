@@ -158,9 +158,10 @@ async def test_no_hidden_300s_cap() -> None:
     async with ScriptedServer() as srv, agent_for(srv.url) as agent:
         srv.on("GET", "/check_alive", Json({"alive": 1}))
         assert await agent.check_alive()
-        session = agent._get_session()
+        session = agent.connection.session()
         assert session.timeout.total is None
-        assert agent._timeout().total is None and agent._timeout().sock_read == 5.0
+        timeout = agent.connection.client_timeout()
+        assert timeout.total is None and timeout.sock_read == 5.0
 
 
 async def test_non_sse_200_is_a_protocol_error() -> None:

@@ -188,7 +188,7 @@ async def test_shared_session_is_used_and_left_open() -> None:
         for agent in (a, b):
             assert (await agent.execute(agent.build_request("x"))).state is OxyState.COMPLETED
             await agent.aclose()
-        assert not session.closed and a._get_session() is session
+        assert not session.closed and a.connection.session() is session
     assert srv.connections == 1  # one pool, one keep-alive connection for both agents
 
 

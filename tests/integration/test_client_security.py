@@ -19,6 +19,7 @@ from tests.support.scripted_server import (
     Json,
     Replay,
     ScriptedServer,
+    Status,
     free_port,
     self_signed_context,
 )
@@ -83,7 +84,7 @@ async def test_token_is_sent_but_never_shown(caplog: pytest.LogCaptureFixture) -
         texts = [repr(agent), str(agent.token), repr(agent.token), resp.output, str(resp.extra),
                  str(agent.get_connection_stats()), str(err.value), caplog.text]  # fmt: skip
         await agent.aclose()
-    assert resp.state is OxyState.FAILED and "HTTP 401" in resp.output and "**********" in resp.output
+    assert resp.state is OxyState.FAILED and "HTTP 401" in resp.output and "***" in resp.output
     for text in texts:
         assert TOKEN not in text
     assert "key-abcdef" not in repr(agent)
@@ -92,3 +93,21 @@ async def test_token_is_sent_but_never_shown(caplog: pytest.LogCaptureFixture) -
 def test_url_credentials_are_not_shown() -> None:
     agent = SSEOxyGent(name="n", server_url=f"http://user:pw-secret@127.0.0.1:{free_port()}")
     assert "pw-secret" not in repr(agent)
+
+
+async def test_client_redaction_uses_the_shared_rules(caplog: pytest.LogCaptureFixture) -> None:
+    """A node's error body echoing someone else's credential (not our token) is masked like everywhere
+    else in oxytui (:mod:`oxytui.redact`), and so is a credential-named custom header's value."""
+    other = "sk-other-caller-credential-77"
+    body = f'{{"detail": "upstream refused", "api_key": "{other}", "X-Auth-Token": "hdr-secret-9"}}'.encode()
+    async with ScriptedServer() as srv:
+        srv.on("POST", "/sse/chat", Status(502, body))
+        agent = SSEOxyGent(
+            name="n", server_url=srv.url, headers={"X-Auth-Token": "hdr-secret-9"}, max_retries=0
+        )
+        with caplog.at_level(logging.DEBUG, logger="oxytui.client"):
+            resp = await agent.execute(agent.build_request("x"))
+        await agent.aclose()
+    assert resp.state is OxyState.FAILED and "HTTP 502" in resp.output and "upstream refused" in resp.output
+    for text in (resp.output, str(resp.extra), str(agent.get_connection_stats()), caplog.text):
+        assert other not in text and "hdr-secret-9" not in text

@@ -15,7 +15,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families 
 
 from oxytui.config import NodeConfig, Settings
 from oxytui.ops.watch import Watcher, WatchOptions
-from tests.support.scripted_server import Json, Replay, ScriptedServer, Status, free_port
+from tests.support.scripted_server import Json, Replay, ScriptedServer, Silent, Status, free_port
 from tests.unit.test_ops_prom import parse_prometheus
 
 ROOT = Path(__file__).parents[2]
@@ -228,3 +228,28 @@ async def test_own_probe_ids_are_bounded() -> None:
     traces = [o["trace_id"] for o in lines(out) if o["kind"] == "probe"]
     assert len(traces) == 8 and len(set(traces)) == 8
     assert list(w._ours) == traces[-3:]
+
+
+async def test_a_down_node_says_why() -> None:
+    """Tester report: ``alive FAIL 0.020s /check_alive failed`` for every cause; the client knows which."""
+    async with ScriptedServer() as sick, ScriptedServer() as slow, ScriptedServer() as odd:
+        sick.on("GET", "/check_alive", Status(503, b"maintenance"))
+        slow.on("GET", "/check_alive", Silent())
+        odd.on("GET", "/check_alive", Json({"alive": 0}))
+        nodes = [
+            ("refused", f"http://127.0.0.1:{free_port()}"),
+            ("dns", "http://no-such-host.invalid:8080"),
+            ("sick", sick.url),
+            ("slow", slow.url),
+            ("odd", odd.url),
+        ]
+        out, err = io.StringIO(), io.StringIO()
+        w = Watcher(settings(*nodes), WatchOptions(every=0.01, count=1, json=True, timeout=0.5), out, err)
+        await w.run()
+    why = {o["node"]: o["detail"] for o in lines(out) if o["kind"] == "alive"}
+    assert "refused" in why["refused"].lower(), why
+    assert any(w in why["dns"].lower() for w in ("name", "resolve", "dns")), why
+    assert "503" in why["sick"], why
+    assert "timed out" in why["slow"] or "timeout" in why["slow"], why
+    assert "alive" in why["odd"] and why["odd"] != "/check_alive failed", why
+    assert all(TOKEN not in d for d in why.values())

@@ -85,7 +85,8 @@ async def test_filters_by_state_text_node_and_source() -> None:
         assert [r.trace_id for r in _shown(app)] == ["TRslow0000000005"]
         await pilot.press("x", "x")  # completed, then failed
         await pilot.pause()
-        assert [r.trace_id for r in _shown(app)] == ["TRfandead0000000"]
+        # the boom run answered, but a call inside it failed: failed by the health rule
+        assert [r.trace_id for r in _shown(app)] == ["TRfandead0000000", "TRboom0000000002"]
         await pilot.press("x")  # every state again
         await pilot.press("n")  # first node: master
         await pilot.pause()

@@ -15,14 +15,15 @@ ROOT = Path(__file__).resolve().parents[2] / "oxytui"
 
 # Which top-level oxytui packages each layer may import at module level (itself always allowed).
 ALLOWED: dict[str, set[str]] = {
-    "client": set(),
-    "runs": set(),
-    "sim": {"client"},
-    "ops": {"client", "runs", "config"},
-    "config": set(),
-    "tui": {"client", "runs", "ops", "config", "sim"},
+    "common": set(),  # stdlib-only helpers every layer shares
+    "client": {"common"},
+    "runs": {"common"},
+    "sim": {"client", "common"},
+    "ops": {"client", "runs", "config", "common"},
+    "config": {"common"},
+    "tui": {"client", "runs", "ops", "config", "sim", "common"},
 }
-NO_TEXTUAL = {"client", "runs", "sim", "ops", "config"}
+NO_TEXTUAL = {"common", "client", "runs", "sim", "ops", "config"}
 
 
 def _module_name(path: Path) -> str:
@@ -193,3 +194,60 @@ def test_private_import_detector_sees_them(source: str, tmp_path: Path) -> None:
     target = _resolve(_module_name(path), False, node)
     assert target.startswith("oxytui.client")
     assert any(a.name.startswith("_") for a in node.names)
+
+
+# namedtuple's public API is spelled with a leading underscore
+_PUBLIC_UNDERSCORE = {"_replace", "_asdict", "_fields", "_make", "_field_defaults"}
+
+
+def _on_self(node: ast.Attribute) -> bool:
+    return isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")
+
+
+def _private_attribute_uses(tree: ast.Module) -> list[tuple[str, int]]:
+    """``obj._name`` (read, written or called) where ``_name`` is defined nowhere in this module, so it
+    belongs to another module's object. ``self``/``cls`` are exempt: a subclass may use what its base
+    defines."""
+    defined: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            defined.add(node.name)
+        elif isinstance(node, ast.Attribute) and _on_self(node) and not isinstance(node.ctx, ast.Load):
+            defined.add(node.attr)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            defined.add(node.id)  # module globals and class-body fields (``_x: int = 0``)
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute) or _on_self(node):
+            continue
+        attr = node.attr
+        if not attr.startswith("_") or attr.startswith("__") or attr in _PUBLIC_UNDERSCORE:
+            continue
+        if attr not in defined:
+            found.append((attr, node.lineno))
+    return found
+
+
+def test_no_private_attributes_used_across_modules() -> None:
+    bad = []
+    for mod in MODULES.values():
+        tree = ast.parse(mod.path.read_text(encoding="utf-8"))
+        bad += [
+            f"{mod.path.relative_to(ROOT.parent)}:{line}: .{attr}"
+            for attr, line in _private_attribute_uses(tree)
+        ]
+    assert not bad, "\n".join(bad)
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ("def f(node):\n    return node._handlers\n", ["_handlers"]),
+        ("async def f(agent):\n    await agent._open('GET')\n", ["_open"]),
+        ("class A:\n    def f(self, other):\n        self._x = 1\n        return other._x\n", []),
+        ("def f(parts):\n    return parts._replace(netloc='')\n", []),
+        ("def f(widget):\n    widget._cache = 1\n", ["_cache"]),
+    ],
+)
+def test_private_attribute_detector_sees_them(source: str, found: list[str]) -> None:
+    assert [attr for attr, _line in _private_attribute_uses(ast.parse(source))] == found

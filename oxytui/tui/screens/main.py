@@ -63,6 +63,8 @@ class MainScreen(Screen[None]):
         self.chat_runs: list[Run] = []
         self._version = -1
         self._slow_at = 0.0
+        self._tables_dirty = True
+        """The store changed since the nodes/stats tables were last drawn."""
         self._tree_at = 0.0
         self._tree_run: Run | None = None
         self._trees_dirty = True
@@ -136,10 +138,12 @@ class MainScreen(Screen[None]):
         slow = False
         if changed:
             self.log_view.sync()
+        self._tables_dirty |= changed
+        if self._tables_dirty:  # a change skipped now is caught up within SLOW_EVERY (replay may stop)
             added = len(self.store.nodes) + 1 != len(self.nodes.key_list())
             slow = force or added or wall - self._slow_at >= SLOW_EVERY
             if slow:  # tables are costly: ~2 Hz
-                self._slow_at = wall
+                self._slow_at, self._tables_dirty = wall, False
                 self.nodes.refresh_rows()
                 self.stats.focus_key = self.focus_key
                 self.stats.sync(now)

@@ -28,6 +28,9 @@ NARROW_DROP = {"tot", "avg", "p50", "ttfe"}
 
 
 EIGHTHS = " ▁▂▃▄▅▆▇█"
+NO_EVENTS = "no events in the last 60 s"
+NO_STREAM = "traffic runs carry no event stream"
+"""Why a node whose runs all came from other clients has no event rate (they are read from its records)."""
 
 
 def bar_rows(values: list[float], width: int, rows: int = 2) -> list[str]:
@@ -83,6 +86,7 @@ class StatsPane(Vertical):
         super().__init__(id=id)
         self.store = store
         self.focus_key = ALL
+        self._label_texts: dict[str, str] = {}  # selector -> text shown, so unchanged labels skip update()
         self.everyone = True
         """Everyone's runs (traffic included) or only the runs this dashboard started (key ``e``)."""
 
@@ -91,7 +95,7 @@ class StatsPane(Vertical):
         yield Label("latency (last runs)", id="lat-label")
         yield BarChart(empty="no finished runs yet", id="lat-spark")
         yield Label("events/s (last 60 s)", id="rate-label")
-        yield BarChart(empty="no events in the last 60 s", id="rate-spark")
+        yield BarChart(empty=NO_EVENTS, id="rate-spark")
 
     def on_resize(self) -> None:
         self.sync(self.app.clock())  # type: ignore[attr-defined]
@@ -105,13 +109,26 @@ class StatsPane(Vertical):
         width = self.query_one("#lat-spark", BarChart).size.width or 60
         lat = lat[-width:]
         self.query_one("#lat-spark", BarChart).set_values(lat)
-        self.query_one("#rate-spark", BarChart).set_values(rate[-width:])
+        chart = self.query_one("#rate-spark", BarChart)
+        empty = NO_STREAM if self._no_stream(self.focus_key) else NO_EVENTS
+        if chart.empty != empty:
+            chart.empty = empty
+            chart.refresh()
+        chart.set_values(rate[-width:])
         label = "all nodes" if self.focus_key == ALL else plain(self.focus_key, 30)
         runs = f"last {len(lat)} run{'' if len(lat) == 1 else 's'}"
         scale = f"bars 0–{fmt_secs(max(lat))}" if lat else "no runs"
         self._label("#lat-label", f"latency, {runs} · {label} · {scale}")
         peak = max(rate[-width:], default=0.0)
         self._label("#rate-label", f"events/s, last {min(60, width)} s · {label} · bars 0–{peak:.0f}/s")
+
+    def _no_stream(self, key: str) -> bool:
+        """Runs here, not one streamed event, and some came from other clients (traffic: read from the
+        node's records, no event stream): a rate of 0 would say something false; "—" and :data:`NO_STREAM`."""
+        st, own = self.store.stats.get(key), self.store.own_stats.get(key)
+        if not self.everyone or st is None:  # only this dashboard's runs: no traffic among them
+            return False
+        return st.runs > (own.runs if own is not None else 0) and not st.events
 
     def stats_map(self) -> dict[str, NodeStats]:
         return self.store.stats if self.everyone else self.store.own_stats
@@ -152,7 +169,7 @@ class StatsPane(Vertical):
                 "p95": fmt_secs(p95) if has else "—",
                 "p99": fmt_secs(p99) if has else "—",
                 "ttfe": fmt_secs(st.ttfe_avg) if st.ttfes else "—",
-                "ev/s": f"{st.events_per_second(now):.0f}",
+                "ev/s": "—" if self._no_stream(key) else f"{st.events_per_second(now):.0f}",
             }
             out.append("\n ")
             out.append_text(name)
@@ -160,7 +177,6 @@ class StatsPane(Vertical):
         return out
 
     def _label(self, selector: str, text: str) -> None:
-        widget = self.query_one(selector, Label)
-        if getattr(widget, "_oxy_text", None) != text:
-            widget._oxy_text = text  # type: ignore[attr-defined]
-            widget.update(Text(text))
+        if self._label_texts.get(selector) != text:
+            self._label_texts[selector] = text
+            self.query_one(selector, Label).update(Text(text))

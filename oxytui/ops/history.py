@@ -30,74 +30,19 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .history_sql import DEDUPE, SCHEMA, SCHEMA_2, SCHEMA_VERSION, TRIM, UPSERT, Damaged, Unusable, error_kind
+
 T = TypeVar("T")
-SCHEMA_VERSION = 2
-"""1: no unique trace ids (duplicates are merged when such a file is opened); 2: UNIQUE (node, trace_id)."""
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    node TEXT NOT NULL,
-    trace_id TEXT NOT NULL,
-    started REAL NOT NULL,
-    duration REAL,
-    state TEXT NOT NULL,
-    query TEXT NOT NULL DEFAULT '',
-    answer TEXT NOT NULL DEFAULT '',
-    error TEXT NOT NULL DEFAULT '',
-    events INTEGER NOT NULL DEFAULT 0,
-    source TEXT NOT NULL DEFAULT 'chat'
-);
-CREATE INDEX IF NOT EXISTS runs_node ON runs (node, id);
-"""
-_SCHEMA_2 = """
-CREATE UNIQUE INDEX IF NOT EXISTS runs_trace ON runs (node, trace_id);
-CREATE INDEX IF NOT EXISTS runs_node_source ON runs (node, source, id);
-"""
-_UPSERT = (
-    "INSERT INTO runs (node, trace_id, started, duration, state, query, answer, error, events, source)"
-    " VALUES (:node, :trace_id, :started, :duration, :state, :query, :answer, :error, :events, :source)"
-    " ON CONFLICT (node, trace_id) DO UPDATE SET started = excluded.started, duration = excluded.duration,"
-    " state = excluded.state, query = excluded.query, answer = excluded.answer, error = excluded.error,"
-    " events = excluded.events, source = excluded.source"
-    " WHERE NOT (runs.source != 'traffic' AND excluded.source = 'traffic')"  # our own record wins
-)
-_DEDUPE = "DELETE FROM runs WHERE id NOT IN (SELECT MAX(id) FROM runs GROUP BY node, trace_id)"
-_TRIM = (
-    "DELETE FROM runs WHERE node = :node AND (source = 'traffic') = :traffic AND id NOT IN (SELECT id FROM"
-    " runs WHERE node = :node AND (source = 'traffic') = :traffic ORDER BY id DESC LIMIT :keep)"
-)
 PREVIEW = 500
 KEEP_TRAFFIC = 300
 """Other users' runs kept per node (apart from the operator's own, ``keep``)."""
 BUSY_TIMEOUT = 1.0
-"""Seconds SQLite waits for another process's lock before we give up for now (the app's loop waits too)."""
+"""Seconds SQLite waits for another process's lock before we give up for now (on the writer thread when
+there is one: the event loop never waits)."""
 RETRY_EVERY = 5.0
 """Seconds between attempts while the database is busy or unwritable."""
 PENDING_MAX = 1000
 """Summaries kept in memory while the database cannot be written (oldest dropped beyond)."""
-_DAMAGE_NAMES = frozenset({"SQLITE_CORRUPT", "SQLITE_NOTADB"})
-_BUSY_NAMES = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED"})
-
-
-class _Damaged(sqlite3.DatabaseError):
-    """``PRAGMA integrity_check`` found damage (or the file is not a database)."""
-
-
-class _Unusable(sqlite3.DatabaseError):
-    """A healthy database we must not touch (e.g. a newer schema version)."""
-
-
-def _kind(exc: sqlite3.Error) -> str:
-    """``damaged`` (suspected: confirm with integrity_check), ``busy``, ``full`` or ``other``."""
-    name = getattr(exc, "sqlite_errorname", "") or ""
-    text = str(exc).lower()
-    if isinstance(exc, _Damaged) or name in _DAMAGE_NAMES or "malformed" in text or "not a database" in text:
-        return "damaged"
-    if name in _BUSY_NAMES or "locked" in text or "busy" in text:
-        return "busy"
-    if name == "SQLITE_FULL" or "full" in text:
-        return "full"
-    return "other"
 
 
 @dataclass(slots=True)
@@ -264,10 +209,10 @@ class History:
             def op(db: sqlite3.Connection) -> bool:
                 with db:
                     for row in rows:
-                        db.execute(_UPSERT, row)
+                        db.execute(UPSERT, row)
                     for node in {row["node"] for row in rows}:
                         for traffic, keep in ((0, self.keep), (1, self.keep_traffic)):
-                            db.execute(_TRIM, {"node": node, "traffic": traffic, "keep": keep})
+                            db.execute(TRIM, {"node": node, "traffic": traffic, "keep": keep})
                 return True
 
             written = self._guard(op)
@@ -384,15 +329,15 @@ class History:
                 db = self._connect()
                 check = db.execute("PRAGMA integrity_check").fetchone()
                 if not check or check[0] != "ok":
-                    raise _Damaged(f"integrity check failed: {check[0] if check else '?'}")
+                    raise Damaged(f"integrity check failed: {check[0] if check else '?'}")
                 version = db.execute("PRAGMA user_version").fetchone()[0]
                 if version not in (0, 1, SCHEMA_VERSION):
-                    raise _Unusable(f"unknown schema version {version} (a newer oxytui?); left as it is")
-                db.executescript(_SCHEMA)
+                    raise Unusable(f"unknown schema version {version} (a newer oxytui?); left as it is")
+                db.executescript(SCHEMA)
                 if version < 2:  # version 1 allowed one trace twice (dashboard and watch): keep the newest
                     with db:
-                        db.execute(_DEDUPE)
-                db.executescript(_SCHEMA_2)
+                        db.execute(DEDUPE)
+                db.executescript(SCHEMA_2)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 return db
             except (sqlite3.Error, OSError) as exc:
@@ -402,10 +347,10 @@ class History:
                 if isinstance(exc, OSError):
                     self._disable(f"{self.path}: {exc.strerror or exc}")
                     return None
-                if isinstance(exc, _Unusable):
+                if isinstance(exc, Unusable):
                     self._disable(f"{self.path}: {exc}")
                     return None
-                kind = _kind(exc)
+                kind = error_kind(exc)
                 if kind == "damaged" and attempt == 0 and self._move_aside(str(exc)):
                     continue
                 if kind == "damaged":
@@ -425,7 +370,7 @@ class History:
             check = db.execute("PRAGMA integrity_check").fetchone()
             return not check or check[0] != "ok"
         except sqlite3.Error as exc:  # locked: not damage; "file is not a database": damage
-            return _kind(exc) == "damaged"
+            return error_kind(exc) == "damaged"
         finally:
             with contextlib.suppress(sqlite3.Error):
                 db.close()
@@ -453,7 +398,7 @@ class History:
             try:
                 return op(self._db)
             except sqlite3.Error as exc:
-                kind = _kind(exc)
+                kind = error_kind(exc)
                 if kind == "damaged":
                     self._close_db()
                     if attempt == 0 and self._confirm_damaged() and self._move_aside(str(exc)):

@@ -25,6 +25,7 @@ BENCHES = {
     "e2e": ("bench_e2e.py", ["3"], ["1"]),
     "dashboard": ("bench_dashboard.py", ["60"], ["15"]),
     "startup": ("bench_startup.py", ["7"], ["3"]),
+    "idle": ("bench_idle.py", ["60", "15"], ["10", "5"]),
 }
 
 

@@ -213,7 +213,10 @@ def run_from_store(store: Any, node: str, trace_id: str) -> dict[str, Any]:
     if run is None:
         raise KeyError(f"no run {trace_id!r} on {node!r}")
     events = [r.detail() for r in store.log.rows if r.node == node and r.trace_id == trace_id]
-    return run_to_dict(run, events)
+    out = run_to_dict(run, events)
+    if hasattr(store, "display"):  # the dashboard's one display name (a bare URL shows as its root agent)
+        out["node_name"] = store.display(node)
+    return out
 
 
 def dumps(obj: Any) -> str:
@@ -246,7 +249,8 @@ def write_export(
             raise KeyError("no run selected")
         text, ext = dumps(run_from_store(store, *run_key)), "json"
     else:
-        stats = {n: s for n, s in store.stats.items() if n != ALL}
+        name = store.display if hasattr(store, "display") else str  # the name every pane shows
+        stats = {name(n): s for n, s in store.stats.items() if n != ALL}
         render_fn = {"json": stats_to_json, "csv": stats_to_csv, "prom": stats_to_prometheus}[fmt]
         text, ext = render_fn(stats), {"json": "json", "csv": "csv", "prom": "prom"}[fmt]
     from oxytui.config.paths import make_private_dir, write_private_text
@@ -306,7 +310,8 @@ def export_recording(path: str | Path, fmt: str, run: str | None = None, output:
     else:
         from oxytui.runs import ALL
 
-        stats = {n: s for n, s in store.stats.items() if n != ALL}
+        name = store.display if hasattr(store, "display") else str  # the name every pane shows
+        stats = {name(n): s for n, s in store.stats.items() if n != ALL}
         text = {"json": stats_to_json, "csv": stats_to_csv, "prom": stats_to_prometheus}[fmt](stats)
     try:
         if output:

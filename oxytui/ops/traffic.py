@@ -11,7 +11,10 @@ whose events (run/call start and end) are handed to ``on_events``.
 
 A run that made a remote hop is finished only once the hop's other side was looked for on the other
 watched nodes (a ``/view`` of an unknown trace is an empty list), so a failure on the callee node is
-never missed because the caller node finished first.
+never missed because the caller node finished first. The other way round (real OxyGent finishes a hop's
+callee records before the caller node lists the trace), a run seen only on a callee node ends only once
+its entry record was found on another watched node (asked on each of its ticks, for ``anchor_wait``;
+then "unknown"): it belongs to the node that started it, with that node's query.
 """
 
 from __future__ import annotations
@@ -59,6 +62,9 @@ class TrafficOptions:
     """Seconds between re-probes of a node that keeps no run records."""
     max_pending: int = 256
     """Traces per node awaiting ``/view``; beyond it the oldest are given up (counted)."""
+    anchor_wait: float = 60.0
+    """Seconds a run seen only on a hop's callee node waits for its entry record (the caller node's
+    records may lag) while other watched nodes are asked; then it ends "unknown"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +139,8 @@ class TrafficWatcher:
         self._open: dict[str, set[str]] = {}
         """trace id -> nodes still polling it (the run ends when the set empties)."""
         self._searched: OrderedDict[str, None] = OrderedDict()
+        self._anchor_since: dict[str, float] = {}
+        """trace id -> when the other nodes were first asked for its entry record."""
 
     # --- public -------------------------------------------------------------------------------------
 
@@ -293,6 +301,9 @@ class TrafficWatcher:
         backfill: bool = False,
     ) -> None:
         if trace in nw.pending:
+            p = nw.pending[trace]
+            if not search and p.search:  # the node lists it after all: a full poll, not a look-up
+                p.search, p.running = False, running
             return
         nw.pending[trace] = _Pending(since=now, running=running, search=search, backfill=backfill)
         self._open.setdefault(trace, set()).add(nw.name)
@@ -353,32 +364,54 @@ class TrafficWatcher:
         waiting.discard(node)
         if gave_up:
             self._open.pop(trace, None)
+            self._anchor_since.pop(trace, None)
             for other in self.nodes.values():
                 other.pending.pop(trace, None)
             self._emit(self.fleet.finish(trace, self.wall(), gave_up=True))
             return
-        if not waiting and not self._search_hops(trace):
-            self._open.pop(trace, None)
-            self._emit(self.fleet.finish(trace, self.wall()))
+        if waiting:
+            return
+        verdict = self._settle(trace)
+        if verdict == "wait":
+            return
+        self._open.pop(trace, None)
+        self._anchor_since.pop(trace, None)
+        self._emit(self.fleet.finish(trace, self.wall(), gave_up=verdict == "unknown"))
+
+    def _settle(self, trace: str) -> str:
+        """Every node is done with ``trace``: "done", "wait" (other nodes asked) or "unknown".
+
+        A run not anchored yet (only a hop's callee side seen: its entry call is on a caller node whose
+        records may lag) asks the other watched nodes again on each of their ticks, for ``anchor_wait``
+        seconds; an anchored run whose hop shows no callee side asks them once."""
+        run = self.fleet.get(trace)
+        if run is None:
+            return "done"
+        if not run.anchored:
+            now = self.mono()
+            if now - self._anchor_since.setdefault(trace, now) > self.opts.anchor_wait:
+                return "unknown"
+            return "wait" if self._ask_others(trace, set(run.records)) else "done"  # else: all we see
+        return "wait" if self._search_hops(trace) else "done"
+
+    def _ask_others(self, trace: str, have: set[str]) -> bool:
+        """Look ``trace`` up on every watched node not in ``have``; False when there is none."""
+        others = [nw for name, nw in self.nodes.items() if name not in have and not nw.no_records]
+        now = self.mono()
+        for nw in others:
+            self._pend(nw, trace, now, running=False, search=True)
+        return bool(others)
 
     def _search_hops(self, trace: str) -> bool:
-        """A hop whose callee side nobody showed yet, or a callee side whose caller (the run's entry) nobody
-        showed yet: ask the other nodes once; True if asked."""
+        """A hop whose callee side nobody showed yet: ask the other nodes once; True if asked."""
         run = self.fleet.get(trace)
         if run is None or trace in self._searched:
             return False
         self._searched[trace] = None
         while len(self._searched) > _SEEN_CAP:
             self._searched.popitem(last=False)
-        have = set(run.records)
         lonely = [c for c in run.walk() if c.node_type == "agent" and not c.children and not c.hop]
-        if not lonely and run.root is not None:  # no entry call: we hold only a callee side, find the caller
-            return False
-        others = [nw for name, nw in self.nodes.items() if name not in have and not nw.no_records]
-        now = self.mono()
-        for nw in others:
-            self._pend(nw, trace, now, running=False, search=True)
-        return bool(others)
+        return bool(lonely) and self._ask_others(trace, set(run.records))
 
     def _emit(self, events: list[FleetEvent]) -> None:
         if events:

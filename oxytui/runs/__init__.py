@@ -9,6 +9,7 @@ from .errors import is_error_output
 from .eventlog import EventLog, LogRow
 from .fleet import Fleet, FleetEvent
 from .fleetrun import FleetCall, FleetRun, FleetState, Source
+from .names import NameSource, display_names, shorten_middle
 from .sanitize import clean, one_line, pretty_json
 from .stats import NodeStats, percentile
 from .store import ALL, NodeInfo, NodeStatus, RunStore
@@ -26,6 +27,7 @@ __all__ = [
     "FleetRun",
     "FleetState",
     "LogRow",
+    "NameSource",
     "NodeClock",
     "NodeInfo",
     "NodeStats",
@@ -35,8 +37,10 @@ __all__ = [
     "RunStore",
     "Source",
     "clean",
+    "display_names",
     "is_error_output",
     "one_line",
     "percentile",
     "pretty_json",
+    "shorten_middle",
 ]

@@ -50,6 +50,8 @@ class Call:
     end: float | None = None
     output: Any = None
     output_preview: str = ""
+    arguments: Any = None
+    """The call's full input (``tool_call`` arguments), for copying and export."""
     children: list[Call] = field(default_factory=list)
     parent: Call | None = None
     level: int = 0
@@ -84,6 +86,12 @@ class Run:
     events: int = 0
     group: str = ""
     """Fan-out group id: runs sent together share it (chat shows them side by side)."""
+    think: str = ""
+    """The latest ``think`` of the run (what a running answer shows instead of the planner's JSON)."""
+    conversation: str = ""
+    """OxyGent ``group_id`` of the conversation this prompt belongs to (empty: none)."""
+    turn: int = 0
+    """1 for a conversation's first prompt, 2 for the follow-up, ... (0: not a conversation)."""
     source: str = ""
     """"traffic" for a run someone else started (seen in the nodes' records); "" for ours."""
     calls: dict[str, Call] = field(default_factory=dict)
@@ -141,6 +149,7 @@ class Run:
                 call_stack=stack,
                 query=one_line(query, 120),
                 start=mono,
+                arguments=arguments,
             )
             self.calls[call.node_id] = call
             self._attach(call)

@@ -111,17 +111,16 @@ class Fleet:
             if node not in run.listed:
                 run.listed.add(node)
                 run.version += 1
-            if not run.query and t.query:
-                run.query = one_line(t.query, 500)
+            run.listed_on(node, one_line(t.query, 500) if t.query else "", t.running, first)
             if t.output and (not run.answer or node == run.start_node):
                 run.answer = t.output
             start = _clamp(clock.to_wall(t.create_time), received_wall)
-            if t.running:
-                run.backfill = False  # in flight somewhere: news after all
             if new and run.source is Source.TRAFFIC:
                 run.backfill = first and not t.running
                 run.start_wall = start
-                events.append(FleetEvent("run_start", run, start if start is not None else received_wall))
+            if node == run.start_node and start is not None and not run.announced:
+                run.start_wall = start
+            events += self._release(run, [])
         self.version += 1
         return events
 
@@ -131,22 +130,16 @@ class Fleet:
         """One node's records of a trace: merged into its run; ``call_start``/``call_end`` once per call."""
         self.skipped += view.skipped
         self.dropped += view.dropped
-        run, new = self._run(view.trace_id, received_wall)
+        run, _ = self._run(view.trace_id, received_wall)
         events: list[FleetEvent] = []
-        if new and run.source is Source.TRAFFIC:
-            events.append(FleetEvent("run_start", run, received_wall))
         clock = self.clock(node)
         newest = max((r.create_time for r in view.records if r.create_time), default=None)
         clock.observe(date, received_wall, newest)
         run.records.setdefault(node, {})  # listed among the run's nodes even before any record
         for rec in view.records:
             run.put_record(node, rec)
-            if not rec.father_id and (not run.start_node or rec.caller == "user"):
-                run.start_node = node
-                when = _clamp(clock.to_wall(rec.create_time), received_wall)
-                run.start_wall = when if when is not None else run.start_wall
-                if rec.state is not None and not run.answer:
-                    run.answer = rec.raw_output[:4000]
+            if not rec.father_id and (not run.rooted or rec.caller == "user"):
+                self._anchor(run, node, rec, received_wall)
         for rec in view.records:
             if run.first_start(rec.node_id):
                 when = _clamp(clock.to_wall(rec.create_time), received_wall)
@@ -160,7 +153,42 @@ class Fleet:
             when = _clamp(self.clock(side.node).to_wall(side.update_time), received_wall)
             events.append(FleetEvent("call_end", run, when or received_wall, side))
         self.version += 1
-        return events
+        return self._release(run, events)
+
+    def _anchor(self, run: FleetRun, node: str, root: NodeRecord, received_wall: float) -> None:
+        """The entry call's record: the run started on ``node``, with that node's query and start time
+        (provisional values from a hop's callee node are replaced), and is news unless that node's
+        first poll already listed it finished."""
+        run.anchor(node, one_line(_query_of(root), 500))
+        when = _clamp(self.clock(node).to_wall(root.create_time), received_wall)
+        run.start_wall = when if when is not None else run.start_wall
+        if root.state is not None and root.raw_output:
+            run.answer = root.raw_output[:4000]
+
+    def _release(self, run: FleetRun, events: list[FleetEvent], force: bool = False) -> list[FleetEvent]:
+        """Traffic events wait until the run is anchored (or ``force``: it ends unanchored); then
+        ``run_start`` first and the held calls parents first, so the start node, the query and the call
+        tree are right from the first event on."""
+        if run.source is not Source.TRAFFIC:
+            return events
+        if not (run.anchored or force):
+            run.hold(events)
+            return []
+        first, held = run.release()
+        out: list[FleetEvent] = []
+        if first:
+            wall = run.start_wall if run.start_wall is not None else run.first_seen
+            out.append(FleetEvent("run_start", run, wall))
+        if not held:
+            return out + events
+        held += events
+        order = {c.node_id: i for i, c in enumerate(run.walk())}
+
+        def rank(e: FleetEvent) -> int:
+            return order.get(e.record.node_id, len(order)) if e.record is not None else -1
+
+        out += sorted((e for e in held if e.kind == "call_start"), key=rank)
+        return out + [e for e in held if e.kind != "call_start"]
 
     def finish(self, trace_id: str, received_wall: float, gave_up: bool = False) -> list[FleetEvent]:
         """The watcher is done with a trace (every record stated, seen once more; or it gave up)."""
@@ -175,12 +203,19 @@ class Fleet:
         run.end_wall = end if end is not None else received_wall
         run.version += 1
         self.version += 1
-        return [FleetEvent("run_end", run, run.end_wall)]
+        return [*self._release(run, [], force=True), FleetEvent("run_end", run, run.end_wall)]
 
     def recent(self, n: int | None = None) -> list[FleetRun]:
         """Runs newest first."""
         runs = list(reversed(self.runs.values()))
         return runs if n is None else runs[:n]
+
+
+def _query_of(rec: NodeRecord) -> str:
+    """The entry record's ``query`` argument (its input is written when it finishes)."""
+    value = rec.decoded_input() if rec.raw_input else None
+    query = value.get("query") if isinstance(value, dict) else None
+    return query if isinstance(query, str) else ""
 
 
 def _clamp(wall: float | None, received: float) -> float | None:

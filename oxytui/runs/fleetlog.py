@@ -83,6 +83,7 @@ def apply_fleet_events(store: RunStore, events: list[FleetEvent], mono_now: floa
             )
         elif ev.kind == "run_end" and target.live:
             target.answer = run.answer
+            target.query = one_line(run.query, 500) or target.query  # the entry node's, if it came late
             duration = run.duration
             end = target.start_mono + duration if duration is not None else mono(ev.wall)
             where = [f"{c.node}:{c.callee}" for c in run.failed_calls()]

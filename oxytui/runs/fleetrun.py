@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from oxytui.common.state import OxyState
 
@@ -148,9 +148,28 @@ class FleetRun:
     """Recent history, not news: already finished when a node's first poll listed it (so before the
     watcher started). The dashboard shows it; ``watch`` neither prints nor counts it."""
     version: int = 0
+    rooted: bool = False
+    """The entry call's record (``father_node_id`` empty) was seen: :attr:`start_node`, :attr:`query` and
+    :attr:`start_wall` come from the node holding it (a remote hop's callee node lists the caller's trace
+    too, with the hop's sub-query; see :attr:`anchored`)."""
     _started: set[str] = field(default_factory=set)
     _finished: set[str] = field(default_factory=set)
     _tree: list[FleetCall] | None = None
+    _queries: dict[str, str] = field(default_factory=dict)
+    """node -> the query its history lists (the entry node's is the run's)."""
+    _old: set[str] = field(default_factory=set)
+    """Nodes whose first poll listed the run as finished (backfill there)."""
+    _live: bool = False
+    """Some node listed the run in flight."""
+    _held: list[Any] = field(default_factory=list, repr=False)
+    """Events of a traffic run not anchored yet (``FleetEvent``), released when it is."""
+    _announced: bool = False
+
+    @property
+    def anchored(self) -> bool:
+        """Its start node is known: the entry record was seen, or this dashboard started it. Traffic
+        events wait until then (else a run first seen on a hop's callee node is keyed there)."""
+        return self.rooted or self.source is not Source.TRAFFIC
 
     @property
     def nodes(self) -> list[str]:
@@ -238,6 +257,43 @@ class FleetRun:
             return False
         self._finished.add(node_id)
         return True
+
+    def listed_on(self, node: str, query: str, running: bool, first: bool) -> None:
+        """``node``'s history lists the run: its query kept per node (the entry node's is the run's),
+        whether it was in flight, or already finished at that node's first poll."""
+        if query:
+            self._queries[node] = query
+            if not self.query or node == self.start_node:
+                self.query = query
+        if running:
+            self._live = True
+            self.backfill = False  # in flight somewhere: news after all
+        elif first:
+            self._old.add(node)
+
+    def anchor(self, node: str, root_query: str) -> None:
+        """The entry record is on ``node``: the run started there, with that node's query; it is recent
+        history only if that node's first poll listed it finished (and nobody saw it in flight)."""
+        self.rooted, self.start_node = True, node
+        self.query = self._queries.get(node) or root_query or self.query
+        if not self._announced and self.source is Source.TRAFFIC:
+            self.backfill = node in self._old and not self._live
+        self.version += 1
+
+    def hold(self, events: list[Any]) -> None:
+        """Events of a run not anchored yet, kept for :meth:`release`."""
+        self._held += events
+
+    def release(self) -> tuple[bool, list[Any]]:
+        """``(first, held)``: True the first time (its ``run_start`` is due), and the events held."""
+        first, self._announced = not self._announced, True
+        held, self._held = self._held, []
+        return first, held
+
+    @property
+    def announced(self) -> bool:
+        """Its ``run_start`` went out."""
+        return self._announced
 
     def calls(self) -> list[FleetCall]:
         """Roots of the stitched call tree (cached until the records change)."""

@@ -10,6 +10,7 @@ from typing import Any
 from .calltree import Run, RunState
 from .errors import is_error_output
 from .eventlog import EventLog
+from .names import NameSource, display_names
 from .sanitize import one_line
 from .stats import NodeStats
 
@@ -38,6 +39,8 @@ class NodeInfo:
     last_probe: float | None = None
     org: dict[str, Any] | None = None
     tags: list[str] = field(default_factory=list)
+    auto_name: bool = False
+    """Given as a bare URL: shown as its MAS root agent once ``/get_organization`` answers."""
 
 
 class RunStore:
@@ -59,39 +62,72 @@ class RunStore:
         self.version = 0
         self.last_mono = 0.0
         """Latest time seen in any input: the 'now' of the model when the UI has no clock (snapshots)."""
+        self.names: dict[str, str] = {}
+        """Node key -> the one display name every pane and export uses (see :mod:`.names`)."""
+        self.names_version = 0
 
     def reset(self) -> None:
         """Forget everything (replay jumping backwards), keeping this object so views stay attached."""
-        nodes = [(n.name, n.url, n.tags) for n in self.nodes.values()]
+        nodes = list(self.nodes.values())
         self.__init__(self.log.cap, self.max_runs, self.degraded_below)  # type: ignore[misc]
-        for name, url, tags in nodes:
-            self.add_node(name, url, tags)
+        for old in nodes:
+            self.add_node(old.name, old.url, old.tags, auto_name=old.auto_name)
+            self.nodes[old.name].org = old.org
+        self._rename()
 
     # --- nodes -------------------------------------------------------------------------------------
 
-    def add_node(self, name: str, url: str = "", tags: list[str] | None = None) -> NodeInfo:
+    def add_node(
+        self, name: str, url: str = "", tags: list[str] | None = None, *, auto_name: bool = False
+    ) -> NodeInfo:
         info = self.nodes.get(name)
         if info is None:
-            info = self.nodes[name] = NodeInfo(name=name, url=url, tags=list(tags or []))
+            clean_tags = [one_line(t, 40) for t in tags or []]
+            info = self.nodes[name] = NodeInfo(name=name, url=url, tags=clean_tags, auto_name=auto_name)
             self.stats.setdefault(name, NodeStats(name))
             self.own_stats.setdefault(name, NodeStats(name))
+            self._rename()
         self.version += 1
         return info
 
     def remove_node(self, name: str) -> None:
         self.nodes.pop(name, None)
+        self._rename()
         self.version += 1
+
+    def display(self, key: str) -> str:
+        """The node's one display name (its key when unknown; "all nodes" for :data:`ALL`)."""
+        if key == ALL:
+            return "all nodes"
+        return self.names.get(key, key)
+
+    def _rename(self) -> None:
+        sources = []
+        for info in self.nodes.values():
+            root = ""
+            if info.auto_name and isinstance(info.org, dict) and isinstance(info.org.get("name"), str):
+                root = info.org["name"].strip()
+            sources.append(NameSource(info.name, info.url, root))
+        self.names = display_names(sources)
+        self.names_version += 1
 
     def set_alive(self, name: str, alive: bool, mono: float, error: str = "") -> None:
         info = self.nodes.get(name) or self.add_node(name)
+        error = one_line(error, 200)
+        changed = info.alive is not alive or info.probe_error != error
         info.alive = alive
-        info.probe_error = one_line(error, 200)
+        info.probe_error = error
         info.last_probe = mono
-        self._tick(mono)
+        if mono > self.last_mono:
+            self.last_mono = mono
+        if changed:  # an unchanged probe result redraws nothing (60 idle nodes probe all the time)
+            self.version += 1
 
     def set_org(self, name: str, org: dict[str, Any] | None) -> None:
         info = self.nodes.get(name) or self.add_node(name)
         info.org = org
+        if info.auto_name:
+            self._rename()
         self.version += 1
 
     def status(self, name: str) -> NodeStatus:
@@ -316,6 +352,11 @@ class RunStore:
             content = ev.content
             run.answer = content if isinstance(content, str) else one_line(content, 100_000)
             self._row(ev, kind, node, "you", run.answer, is_error_output(content))
+        elif kind == "think":
+            think = getattr(ev, "content", None)  # duck-typed events: a think may lack it
+            if think:
+                run.think = one_line(think, 500)
+            self._row(ev, kind, getattr(ev, "agent", ""), "", ev.summary)
         elif kind == "error":
             run.error = one_line(ev.message, 500)
             self._row(ev, kind, "", "", run.error, True)

@@ -22,8 +22,10 @@ from oxytui.config import Settings
 from oxytui.runs import ALL, Fleet, Run, RunStore
 from oxytui.runs.timeline import TimelineEntry, parse_view
 from oxytui.tui.commands import OxyCommands
+from oxytui.tui.copy_actions import CopyActions
 from oxytui.tui.gctuning import GCTuning
 from oxytui.tui.keys import APP_BINDINGS
+from oxytui.tui.node_actions import NodeListActions
 from oxytui.tui.runsdata import RunsData
 from oxytui.tui.screens.dialogs import ConfirmScreen, EventDetailScreen, HelpScreen, TogglesScreen
 from oxytui.tui.screens.main import MainScreen
@@ -60,7 +62,7 @@ MAIN_ACTIONS = frozenset(
 """Actions that act on the main screen's panes."""
 
 
-class OxyApp(App[int]):
+class OxyApp(NodeListActions, CopyActions, App[int]):
     CSS_PATH = "oxytui.tcss"
     TITLE = "oxytui"
     BINDINGS: ClassVar[list[BindingType]] = [*APP_BINDINGS]
@@ -145,7 +147,10 @@ class OxyApp(App[int]):
         await self.push_screen(self.main)
         self.main.flush(self.clock(), self.frame(), force=True)
         if self.controller is not None and hasattr(self.controller, "start"):
-            self.run_worker(self._start_controller(), exclusive=True, group="controller")
+            # after the first frame: 60 nodes' set-up and history must not delay what the user sees first
+            self.call_after_refresh(
+                lambda: self.run_worker(self._start_controller(), exclusive=True, group="controller")
+            )
         self.set_interval(TICK, self._tick)
         self._ttys = [] if self.is_headless else _tty_fds()
         if self._ttys:
@@ -246,10 +251,17 @@ class OxyApp(App[int]):
         if self.screen is not main:
             return
         box = main.query_one("#log-filter", Input)
-        if box.has_focus:
+        view = main.log_view
+        if box.has_focus or box.display or view.filter_text:  # typed, submitted or hidden: always clears
+            focused = box.has_focus
             box.value = ""
             box.display = False
-            main.log_view.focus()
+            if view.filter_text:
+                view.filter_text = ""
+                view.rebuild()  # keeps the selected event in view, else keeps following
+            if focused:
+                view.focus()
+            main.sync_titles()
         elif main.maximized is not None:
             main.minimize()
 
@@ -266,7 +278,7 @@ class OxyApp(App[int]):
     def action_call_tree(self) -> None:
         main = self._main()
         view = main.log_view
-        row = view.selected_row()
+        row = view.selected_row() if view.has_focus else None  # elsewhere: the run you sent or picked
         if row is not None and (run := self.store.get_run(row.node, row.trace_id)) is not None:
             main.pinned_run = run
         if main.timeline_on:  # full screen is the tree's view: switch the pane back first
@@ -304,7 +316,8 @@ class OxyApp(App[int]):
             main.timeline.show(None, [], "no run selected — pick an event in the log", time.monotonic())
             return
         entries, note = await self.fetch_timeline(run)
-        main.timeline.border_title = pane_title("Server timeline (/view)", run.node, "v: call tree")
+        name = self.store.display(run.node)
+        main.timeline.border_title = pane_title("Server timeline (/view)", name, "v: call tree")
         main.timeline.show(run.key, entries, note, time.monotonic())
 
     async def fetch_timeline(self, run: Run) -> tuple[list[TimelineEntry], str]:
@@ -330,7 +343,7 @@ class OxyApp(App[int]):
         from oxytui.tui.screens.dialogs import TimelineScreen
 
         entries, note = await self.fetch_timeline(run)
-        self.push_screen(TimelineScreen(f"{run.node} · {run.trace_id}", entries, note))
+        self.push_screen(TimelineScreen(f"{self.store.display(run.node)} · {run.trace_id}", entries, note))
 
     def action_help(self) -> None:
         rows = []
@@ -376,7 +389,14 @@ class OxyApp(App[int]):
                 view.rebuild()
 
         self.push_screen(
-            TogglesScreen(list(ALL_TYPES), view.hidden_types, list(self.store.nodes), view.hidden_nodes), done
+            TogglesScreen(
+                list(ALL_TYPES),
+                view.hidden_types,
+                list(self.store.nodes),
+                view.hidden_nodes,
+                names=self.store.display,
+            ),
+            done,
         )
 
     def action_chat_target(self) -> None:
@@ -388,7 +408,9 @@ class OxyApp(App[int]):
     # --- events -------------------------------------------------------------------------------------------
 
     def on_event_log_view_opened(self, event: EventLogView.Opened) -> None:
-        self.push_screen(EventDetailScreen(event.row, utc=self.frozen))
+        self.push_screen(
+            EventDetailScreen(event.row, utc=self.frozen, node_name=self.store.display(event.row.node))
+        )
 
     def on_chat_input_leave(self, _: ChatInput.Leave) -> None:
         self._main().log_view.focus()
@@ -409,10 +431,10 @@ class OxyApp(App[int]):
         """The node "focused node" really sends to: the selected one, or with "all nodes" selected the
         controller's default (first live node), shown in the chat hint line."""
         if key != ALL:
-            return key
+            return self.store.display(key)
         ctl = self.controller
         node = ctl.default_node() if ctl is not None and hasattr(ctl, "default_node") else None
-        return f"{node} (first live node)" if node else ""
+        return f"{self.store.display(node)} (first live node)" if node else ""
 
     def send_prompt(self, text: str) -> None:
         main = self._main()
@@ -428,7 +450,7 @@ class OxyApp(App[int]):
             self.notify(str(exc), severity="error")
             return
         runs = [r for k in keys if (r := self.store.get_run(*k)) is not None]
-        main.pinned_run = None
+        main.pinned_run = runs[0] if runs else None  # the tree follows your run until you pick another
         main.chat_runs = runs
         chat.show_runs(runs, self.clock(), self.frame())
 

@@ -15,9 +15,11 @@ from collections.abc import Callable
 from typing import Any
 
 from oxytui.client import NodePool, RemoteError, SSEOxyGent
-from oxytui.config import NodeConfig, Settings
+from oxytui.config import NodeConfig, Settings, node_name_from_url
 from oxytui.runs import Fleet, RunState, RunStore, Source
+from oxytui.tui.conversations import Conversations
 from oxytui.tui.ingest import IngestGate
+from oxytui.tui.probes import ProbeSchedule
 from oxytui.tui.traffic import TrafficControl
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,10 @@ class Controller(TrafficControl):
         self.demo_driver = self.demo
         self._groups = itertools.count(1)
         self.attach_idle = ATTACH_IDLE
+        self.probes = ProbeSchedule(PROBE_EVERY, seed=settings.seed)
+        """When each node is probed next (jittered; backed off while it is down)."""
+        self.conversations = Conversations()
+        """Per-node chat conversations (``from_trace_id``/``group_id``) of prompts the user sends."""
         self.gate = IngestGate()
         """Shared ingest budget: all streams together get a slice, then the UI gets a gap."""
         self.notify: Callable[[str, str], None] = lambda msg, severity: None
@@ -205,7 +211,9 @@ class Controller(TrafficControl):
         if old is not None:
             self._spawn(old.aclose())
         self.pool.add(agent)
-        self.store.add_node(nc.name, nc.url, nc.tags)
+        self.probes.add(nc.name, time.monotonic())
+        auto = nc.name == node_name_from_url(nc.url)  # a bare URL: shown as its root agent once known
+        self.store.add_node(nc.name, nc.url, nc.tags, auto_name=auto)
         self._spawn(self._init(agent))
 
     def remove_node(self, name: str) -> None:
@@ -215,6 +223,7 @@ class Controller(TrafficControl):
         agent = self.pool.remove(name)
         if agent is not None:
             self._spawn(agent.aclose())
+        self.probes.remove(name)
         self.store.remove_node(name)
 
     async def _init(self, agent: SSEOxyGent) -> None:
@@ -224,7 +233,9 @@ class Controller(TrafficControl):
             raise
         except Exception as exc:  # a dead node is a status, not a crash
             self.store.set_alive(agent.name, False, time.monotonic(), str(exc))
+            self.probes.result(agent.name, False, time.monotonic())
             return
+        self.probes.result(agent.name, True, time.monotonic())
         self.pool.mark(agent.name, True)
         self.store.set_alive(agent.name, True, time.monotonic())
         self.store.set_org(agent.name, agent.org if isinstance(agent.org, dict) else None)
@@ -233,25 +244,23 @@ class Controller(TrafficControl):
         await asyncio.gather(*(self._init(a) for a in self.pool), return_exceptions=True)
 
     async def _probe_loop(self) -> None:
-        """Every ``PROBE_EVERY``, probe each node concurrently, so one slow node never delays another
-        node's health; a node whose previous probe is still running is not probed twice."""
-        probing: dict[str, asyncio.Task[None]] = {}
-
-        def done(task: asyncio.Task[None]) -> None:
-            name = task.get_name()
-            if probing.get(name) is task:
-                del probing[name]
-
+        """Probe each node when its turn comes (:class:`~oxytui.tui.probes.ProbeSchedule`: jittered,
+        backed off while down), concurrently, so one slow node never delays another node's health."""
+        schedule = self.probes
         while True:
-            await asyncio.sleep(PROBE_EVERY)
-            for agent in list(self.pool):
-                if agent.name not in probing:
-                    task = probing[agent.name] = self._spawn(self._probe(agent))
-                    task.set_name(agent.name)
-                    task.add_done_callback(done)
+            await asyncio.sleep(schedule.next_wake(time.monotonic()))
+            for name in schedule.take_due(time.monotonic()):
+                agent = self.pool.get(name)
+                if agent is not None:
+                    self._spawn(self._probe(agent))
 
     async def _probe(self, agent: SSEOxyGent) -> None:
-        ok = await agent.check_alive()
+        ok = False
+        try:
+            ok = await agent.check_alive()
+        finally:
+            if self.pool.get(agent.name) is agent:  # the next probe is scheduled whatever happened
+                self.probes.result(agent.name, ok, time.monotonic())
         if self.pool.get(agent.name) is not agent:  # removed or replaced while probing
             return
         self.pool.mark(agent.name, ok)
@@ -307,9 +316,15 @@ class Controller(TrafficControl):
         group = "probe" if source == "probe" else f"g{next(self._groups)}"
         keys = []
         for agent in self.targets(mode, focused):
-            request = agent.build_request(query)
+            fields: dict[str, str] = {}
+            conv = None
+            if source == "user":  # a follow-up continues the node's conversation (probes/demo: fresh)
+                fields, conv = self.conversations.next_turn(agent.name)
+            request = agent.build_request(query, **fields)
             trace = request.current_trace_id or ""  # build_request always draws one
-            self.store.start_run(agent.name, trace, query, time.monotonic(), time.time(), group=group)
+            run = self.store.start_run(agent.name, trace, query, time.monotonic(), time.time(), group=group)
+            if conv is not None:
+                run.conversation, run.turn = conv.group_id, conv.turns
             self.fleet.claim(trace or "", _SOURCES.get(source, Source.MINE), agent.name, query, time.time())
             self._mark("start", agent.name, trace, query=query, group=group)
             key = (agent.name, trace)
@@ -395,6 +410,8 @@ class Controller(TrafficControl):
 
     def _finish(self, node: str, trace: str, state: RunState | None, error: str) -> None:
         run = self.store.finish_run(node, trace, time.monotonic(), time.time(), state, error)
+        if run is not None and run.conversation and run.state is RunState.COMPLETED:
+            self.conversations.answered(node, run.conversation, trace)
         final = run.state.value if run is not None else (state.value if state else "")
         self._mark("finish", node, trace, state=final, error=run.error if run is not None else error)
         if self.history is not None and run is not None:

@@ -36,3 +36,13 @@ def test_screen(snap_compare, size: tuple[int, int], name: str, action) -> None:
 @pytest.mark.parametrize("theme", ["oxytui-dark", "oxytui-light", "oxytui-high-contrast"])
 def test_theme(snap_compare, size: tuple[int, int], theme: str) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(fixed_app(theme), run_before=shot_fanout, terminal_size=size)
+
+
+ALL_SIZES = [(80, 24), (100, 30), (120, 35), (160, 45), (200, 60)]
+
+
+@pytest.mark.parametrize("size", ALL_SIZES, ids=[f"{w}x{h}" for w, h in ALL_SIZES])
+@pytest.mark.parametrize("theme", ["oxytui-dark", "oxytui-light"])
+def test_main_at_every_size(snap_compare, size: tuple[int, int], theme: str) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13: caller→callee, the down node and ``?`` in the footer at every size (dark and light)."""
+    assert snap_compare(fixed_app(theme), run_before=shot_fanout, terminal_size=size)

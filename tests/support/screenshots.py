@@ -125,6 +125,7 @@ async def main_async(outdir: Path) -> list[Path]:
     for name, (theme, action) in SHOTS.items():
         out.append(await _shoot(outdir, name, theme, action, (160, 45)))
     out.append(await _shoot(outdir, "main-100x30", "oxytui-dark", shot_fanout, (100, 30)))
+    out.append(await _shoot(outdir, "main-80x24", "oxytui-dark", shot_fanout, (80, 24)))
     for name, action in TRAFFIC_SHOTS.items():
         out.append(await _shoot(outdir, name, "oxytui-dark", action, (160, 45), traffic=True))
     return out

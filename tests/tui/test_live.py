@@ -29,6 +29,17 @@ def make_app(cluster: SimCluster) -> OxyApp:
     return OxyApp(Settings(nodes=nodes, seed=7))
 
 
+async def press_to(pilot, key: str) -> None:  # type: ignore[no-untyped-def]
+    """Press ``n`` until ``key`` is the focused node (the list order is the status sort's, not fixed)."""
+    app = pilot.app
+    for _ in range(len(app.store.nodes) + 1):
+        if app.main.focus_key == key:
+            return
+        await pilot.press("n")
+        await pilot.pause()
+    assert app.main.focus_key == key
+
+
 async def until(pilot, cond: Callable[[], bool], limit: float = 10.0) -> None:  # type: ignore[no-untyped-def]
     """Wait for a condition (bounded): the test fails with a clear message instead of hanging."""
     loop = asyncio.get_running_loop()

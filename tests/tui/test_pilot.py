@@ -112,12 +112,18 @@ async def test_node_switching_focuses_panes() -> None:
         view = app.screen.query_one(EventLogView)
         await pilot.press("n")
         await pilot.pause()
-        assert app.main.focus_key == "master"
-        assert view.rows and {r.node for r in view.rows} == {"master"}
+        assert app.main.focus_key == "dead"  # status sort: down, then degraded (math: a failed call)
         await pilot.press("n")
         await pilot.pause()
         assert app.main.focus_key == "math"
-        assert app.screen.query_one("#org").border_subtitle == "math"
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.main.focus_key == "master"
+        assert view.rows and {r.node for r in view.rows} == {"master"}
+        await pilot.press("N")
+        await pilot.pause()
+        assert app.main.focus_key == "math"
+        assert str(app.screen.query_one("#org").border_subtitle) == "math"
         await pilot.press("N", "N")
         await pilot.pause()
         assert app.main.focus_key == ALL
@@ -275,7 +281,8 @@ async def test_mouse_selects_node_and_event() -> None:
     app = fixed_app()
     async with app.run_test(size=SIZE) as pilot:
         table = app.main.nodes
-        await pilot.click(type(table), offset=(5, 4))  # border 0, header 1, "all" 2, master 3, math 4
+        # border 0, header 1, all 2, dead 3 (down first), math 4 (degraded: a failed call), master 5
+        await pilot.click(type(table), offset=(5, 4))
         await pilot.pause()
         assert app.main.focus_key == "math"
         view = app.main.log_view

@@ -251,10 +251,10 @@ def test_user_theme_is_known(tmp_path: Path, fake_tui: list[Any]) -> None:
     [
         (
             'pause_lg = "space"',
-            "keys.pause_lg: unknown binding id (valid ids: call_tree, chat_target, event_detail, filter,",
+            "keys.pause_lg: unknown binding id (valid ids: call_tree, chat_target, copy_event, copy_trace,",
         ),
         ('filter = "q"', "keys.filter: key 'q' is bound twice: quit and filter"),
-        ('help = "p"', "keys.help: key 'p' is bound twice: pause_log and help"),
+        ('help = "p"', "keys.help: key 'p' is bound twice: help and pause_log"),
         ('filter = "ctrl+p"', "keys.filter: key 'ctrl+p' is reserved for the command palette"),
         ('quit = "x"\nfilter = "x"', "keys.filter: key 'x' is bound twice: quit and filter"),
     ],

@@ -69,10 +69,12 @@ def test_in_flight_then_finished_events_once() -> None:
     hist = fleet.observe_history(
         "master", parse_history(load("history_master_inflight"), "master"), WALL, DATE
     )
-    assert [e.kind for e in hist] == ["run_start"] * 3
+    assert hist == []  # which node started them is known from the entry record (in the view) only
     events = fleet.apply_view("master", view("view_master_inflight", "master"), WALL, DATE)
     kinds = [e.kind for e in events]
-    assert kinds.count("call_start") == 3 and kinds.count("call_end") == 1  # only the first llm finished
+    assert (
+        kinds[0] == "run_start" and kinds.count("call_start") == 3 and kinds.count("call_end") == 1
+    )  # only the first llm finished
     run = fleet.get("TRremoteSlow0001")
     assert run is not None and run.state is FleetState.RUNNING and run.duration is None
     assert fleet.apply_view("master", view("view_master_inflight", "master"), WALL, DATE) == []  # no repeats
@@ -163,18 +165,41 @@ def test_traffic_runs_feed_the_store_log_and_stats() -> None:
     assert not store.live_runs()
 
 
-def test_one_store_run_even_when_the_callee_node_lists_it_first() -> None:
-    from oxytui.runs import RunStore
+def test_a_run_first_seen_on_the_callee_node_is_anchored_where_it_started() -> None:
+    """Real OxyGent: the math node lists the master's trace (its own agent, the hop's sub-query) and
+    finishes its records before the master lists it. Nothing is shown until the entry record is seen;
+    then one run, on the master, with the master's query and one call tree (the hop under the entry)."""
+    from oxytui.runs import RunState, RunStore
     from oxytui.runs.fleetlog import apply_fleet_events
 
     store, fleet = RunStore(), Fleet()
-    events = fleet.observe_history("math", parse_history(load("history_math_inflight"), "math"), WALL, DATE)
-    apply_fleet_events(store, events, 100.0, WALL)  # math polled first: the run is keyed there
-    events = fleet.apply_view("master", view("view_master_inflight", "master"), WALL, DATE)
-    events += fleet.apply_view("math", view("view_math_inflight", "math"), WALL, DATE)
+    trace = "TRremoteBoom0001"
+    page = parse_history(load("history_math"), "math")  # the tester's hop carried the sub-query "boom"
+    page = replace(page, traces=[replace(t, query="boom") if t.trace_id == trace else t for t in page.traces])
+    events = fleet.observe_history("math", page, WALL, DATE, first=True)
+    events += fleet.apply_view("math", view("view_math_remote_boom", "math"), WALL, DATE)
+    assert [e for e in events if e.run.trace_id == trace] == []  # callee side only: not anchored yet
+    run = fleet.get(trace)
+    assert run is not None and not run.anchored and run.backfill  # provisional (math's first poll)
     apply_fleet_events(store, events, 100.0, WALL)
-    assert [k for k in store.runs if k[1] == "TRremoteSlow0001"] == [("math", "TRremoteSlow0001")]
-    assert len(store.runs[("math", "TRremoteSlow0001")].calls) == 5
+    events = fleet.observe_history("master", parse_history(load("history_master"), "master"), WALL, DATE)
+    events += fleet.apply_view("master", view("view_master_remote_boom", "master"), WALL, DATE)
+    events += fleet.finish(trace, WALL)
+    mine = [e for e in events if e.run.trace_id == trace]
+    assert mine[0].kind == "run_start" and [e.kind for e in mine].count("run_start") == 1
+    assert mine[-1].kind == "run_end" and [e.kind for e in mine].count("call_start") == 7
+    assert run.anchored and run.start_node == "master" and run.query == "remote boom"
+    assert not run.backfill  # the master listed it after its first poll: news, not history
+    assert run.nodes == ["master", "math"] and run.state is FleetState.FAILED
+    apply_fleet_events(store, events, 100.0, WALL)
+    assert [k for k in store.runs if k[1] == trace] == [("master", trace)]
+    stored = store.runs[("master", trace)]
+    assert stored.query == "remote boom" and stored.state is RunState.FAILED
+    (root,) = stored.roots  # the hop hangs under the entry call, not beside it
+    assert root.callee == "master_agent" and "math_agent" in [c.callee for c in root.children]
+    requests = [r for r in store.log.rows if r.trace_id == trace and r.type == "request"]
+    assert [(r.node, r.summary) for r in requests] == [("master", "remote boom")]
+    assert "math" not in store.stats and store.stats["master"].runs == 1  # math started none of it
 
 
 def test_hostile_text_reaches_the_log_literally_without_controls() -> None:

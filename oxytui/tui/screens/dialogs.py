@@ -1,7 +1,8 @@
-"""Modal dialogs: event detail (full JSON), confirmation, one-line prompt, help, log toggles."""
+"""Modal dialogs: confirmation, one-line prompt, help, log toggles (event detail: ``detail.py``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.table import Table
@@ -13,39 +14,18 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from oxytui.runs import LogRow, pretty_json
 from oxytui.tui.keys import HELP_EXTRA
-from oxytui.tui.text import fmt_clock, fmt_secs, literal
+from oxytui.tui.screens.detail import EventDetailScreen
+from oxytui.tui.text import fmt_secs, literal
 
-
-class EventDetailScreen(ModalScreen[None]):
-    """Full JSON of one log row, shown literally (never as markup)."""
-
-    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close")]
-
-    def __init__(self, row: LogRow, utc: bool = False) -> None:
-        super().__init__()
-        self.row = row
-        self.utc = utc
-
-    def compose(self) -> ComposeResult:
-        row = self.row
-        with Vertical(id="detail-box", classes="dialog"):
-            head = Text(no_wrap=True)
-            head.append_text(literal(row.type, "bold", limit=20))
-            head.append(f"  {fmt_clock(row.wall, self.utc)}  node ")
-            head.append_text(literal(row.node, "bold", limit=40))
-            head.append("  trace ")
-            head.append_text(literal(row.trace_id, limit=40))
-            if row.count > 1:
-                head.append(f"  ({row.count} events coalesced)")
-            yield Label(head, id="detail-head")
-            with VerticalScroll(id="detail-scroll"):
-                yield Static(Text(pretty_json(row.detail()), no_wrap=False), id="detail-json")
-            yield Label(Text("escape: close", "dim"))
-
-    def on_mount(self) -> None:
-        self.query_one("#detail-box").border_title = "Event detail"
+__all__ = [
+    "ConfirmScreen",
+    "EventDetailScreen",
+    "HelpScreen",
+    "PromptScreen",
+    "TimelineScreen",
+    "TogglesScreen",
+]
 
 
 class TimelineScreen(ModalScreen[None]):
@@ -102,18 +82,22 @@ class PromptScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, placeholder: str = "") -> None:
+    def __init__(self, title: str, placeholder: str = "", value: str = "", *, empty_ok: bool = False) -> None:
         super().__init__()
         self.title_text = title
         self.placeholder = placeholder
+        self.value = value
+        self.empty_ok = empty_ok
+        """Enter on an empty line answers ``""`` (clear), not ``None`` (cancel)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box", classes="dialog"):
             yield Label(Text(self.title_text))
-            yield Input(placeholder=self.placeholder, id="prompt-input")
+            yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+        text = event.value.strip()
+        self.dismiss(text if text or self.empty_ok else None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -124,8 +108,16 @@ class TogglesScreen(ModalScreen[tuple[set[str], set[str]] | None]):
 
     BINDINGS = [Binding("escape", "done", "Apply")]
 
-    def __init__(self, types: list[str], hidden_types: set[str], nodes: list[str], hidden_nodes: set[str]):
+    def __init__(
+        self,
+        types: list[str],
+        hidden_types: set[str],
+        nodes: list[str],
+        hidden_nodes: set[str],
+        names: Callable[[str], str] = str,
+    ) -> None:
         super().__init__()
+        self.names = names
         self.types, self.hidden_types = types, hidden_types
         self.nodes, self.hidden_nodes = nodes, hidden_nodes
 
@@ -133,19 +125,40 @@ class TogglesScreen(ModalScreen[tuple[set[str], set[str]] | None]):
         with Vertical(id="toggles-box", classes="dialog"):
             yield Label("Show event types (space toggles, escape applies)")
             yield SelectionList[str](
-                *[Selection(t, t, t not in self.hidden_types) for t in self.types], id="toggle-types"
+                *[
+                    Selection(_mark(t not in self.hidden_types, t), t, t not in self.hidden_types)
+                    for t in self.types
+                ],
+                id="toggle-types",
             )
             yield Label("Show nodes")
             yield SelectionList[str](
-                *[Selection(literal(n, limit=40), n, n not in self.hidden_nodes) for n in self.nodes],
+                *[
+                    Selection(_mark(n not in self.hidden_nodes, self.names(n)), n, n not in self.hidden_nodes)
+                    for n in self.nodes
+                ],
                 id="toggle-nodes",
             )
+
+    def on_selection_list_selection_toggled(self, event: SelectionList.SelectionToggled[str]) -> None:
+        """Keep the ``[x]``/``[ ]`` text in step: on/off must read without colour."""
+        box = event.selection_list
+        option = box.get_option_at_index(event.selection_index)
+        label = option.value if box.id == "toggle-types" else self.names(option.value)
+        box.replace_option_prompt_at_index(event.selection_index, _mark(option.value in box.selected, label))
 
     def action_done(self) -> None:
         shown_t = set(self.query_one("#toggle-types", SelectionList).selected)
         shown_n = set(self.query_one("#toggle-nodes", SelectionList).selected)
         hidden_t = {t for t in self.types if t not in shown_t}
         self.dismiss((hidden_t, {n for n in self.nodes if n not in shown_n}))
+
+
+def _mark(on: bool, label: str) -> Text:
+    """``[x] label`` / ``[ ] label`` as literal text (never markup: a node may be called ``[b]``)."""
+    t = Text("[x] " if on else "[ ] ", "bold" if on else "dim", end="")
+    t.append_text(literal(label, limit=40))
+    return t
 
 
 class HelpScreen(ModalScreen[None]):
@@ -159,7 +172,7 @@ class HelpScreen(ModalScreen[None]):
         table = Table(box=None, expand=True, header_style="bold", padding=(0, 1))
         table.add_column("key", no_wrap=True, min_width=12)
         table.add_column("does", ratio=1)
-        table.add_column(Text("binding id: remap in config [keys]"), style="dim", no_wrap=True)
+        table.add_column(Text("binding id ([keys])"), style="dim", no_wrap=True)
         for key, desc, bid in self.rows:
             table.add_row(literal(key, "bold", limit=40), Text(desc), Text(bid))  # keys: from the config
         for key, desc in HELP_EXTRA:

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Input
 from oxytui.runs import ALL, Run, RunStore
 from oxytui.tui.text import literal, pane_title, plain, spinner, theme_style
 from oxytui.tui.widgets.calltree import CallTree
-from oxytui.tui.widgets.chat import ChatPane
+from oxytui.tui.widgets.chat import AnswerCard, ChatPane
 from oxytui.tui.widgets.eventlog import EventLogView
 from oxytui.tui.widgets.nodes import NodesTable
 from oxytui.tui.widgets.org import OrgTree
@@ -22,11 +22,24 @@ from oxytui.tui.widgets.stats import StatsPane
 from oxytui.tui.widgets.timeline import TimelinePane
 
 NARROW_BELOW = 130
+TINY_BELOW = (100, 28)
+"""Columns, rows under which the nodes pane stacks over the log and the middle row hides."""
 SLOW_EVERY = 0.5
 """Seconds between refreshes of the nodes and stats tables (the log refreshes every tick)."""
+STATS_IDLE_EVERY = 5.0
+"""Seconds between stats refreshes while nothing changes (time-based figures still move)."""
 TREE_EVERY = 0.25
 """Seconds between refreshes of the call tree and organization of a run that keeps changing: each tree
 update re-renders every visible line, and a key must not queue behind one."""
+
+
+def set_border(widget: Widget, which: str, value: str | Text) -> None:
+    """Set a border title/subtitle only when it changed: each assignment repaints the widget, and this
+    runs ten times a second (an idle screen must not redraw)."""
+    key = f"_oxy_border_{which}"
+    if getattr(widget, key, None) != value:
+        setattr(widget, key, value)
+        setattr(widget, f"border_{which}", value)
 
 
 class TopBar(Widget):
@@ -70,13 +83,16 @@ class MainScreen(Screen[None]):
         self._trees_dirty = True
         self._group_dirty = True
         self._group_at = 0.0
+        self._top_at = 0.0
         # direct references: a maximized pane is not found by query_one on this screen
         self.nodes = NodesTable(store, id="nodes")
         self.log_view = EventLogView(store, utc=utc, id="log")
         self.org = OrgTree(id="org")
         self.calls = CallTree(id="calls")
+        self.calls.namer = store.display
         self.stats = StatsPane(store, id="stats")
         self.chat = ChatPane(read_only=read_only, id="chat")
+        self.chat.namer = store.display
         self.timeline = TimelinePane(id="timeline")
         self.timeline_on = False
         """The call-tree pane shows the server-side timeline (``v``) instead of the tree."""
@@ -113,16 +129,18 @@ class MainScreen(Screen[None]):
             self.query_one(f"#{wid}").border_title = title
         self.query_one("#log-filter", Input).display = False
         self.timeline.display = False
-        self._apply_width(self.app.size.width)
+        self._apply_width(self.app.size.width, self.app.size.height)
         self.nodes.focus()
 
     def on_resize(self) -> None:
-        self._apply_width(self.size.width)
+        self._apply_width(self.size.width, self.size.height)
 
-    def _apply_width(self, width: int) -> None:
+    def _apply_width(self, width: int, height: int = 45) -> None:
         narrow = width < NARROW_BELOW
+        tiny = width < TINY_BELOW[0] or height < TINY_BELOW[1]
         self.set_class(narrow, "-narrow")
-        self.nodes.set_compact(narrow)
+        self.set_class(tiny, "-tiny")
+        self.nodes.set_compact(narrow and not tiny)  # stacked: the nodes pane has the full width
 
     # --- refresh --------------------------------------------------------------------------------------
 
@@ -140,7 +158,7 @@ class MainScreen(Screen[None]):
             self.log_view.sync()
         self._tables_dirty |= changed
         if self._tables_dirty:  # a change skipped now is caught up within SLOW_EVERY (replay may stop)
-            added = len(self.store.nodes) + 1 != len(self.nodes.key_list())
+            added = len(self.store.nodes) != self.nodes.node_count
             slow = force or added or wall - self._slow_at >= SLOW_EVERY
             if slow:  # tables are costly: ~2 Hz
                 self._slow_at, self._tables_dirty = wall, False
@@ -148,6 +166,9 @@ class MainScreen(Screen[None]):
                 self.stats.focus_key = self.focus_key
                 self.stats.sync(now)
                 self.chat.set_target(self.chat.target, self.app.chat_focus_label(self.focus_key))  # type: ignore[attr-defined]
+        elif wall - self._slow_at >= STATS_IDLE_EVERY:  # idle: rates decay and the 60 s window moves on
+            self._slow_at = wall
+            self.stats.sync(now)
         if self._trees_dirty and trees:  # a change skipped now is caught up within TREE_EVERY
             self._trees_dirty = False
             self._tree_at, self._tree_run = wall, run
@@ -162,6 +183,10 @@ class MainScreen(Screen[None]):
                 chat.show_runs(self.latest_group(), now, frame)
             else:
                 chat.sync(now, frame)
+        if changed or live or wall - self._top_at >= SLOW_EVERY:
+            # also twice a second: the recorder, OTLP and replay parts come from the controller, not the
+            # store (TopBar repaints only when its text really changed)
+            self._top_at = wall
             self._sync_topbar(now, frame)
         self.sync_titles()
 
@@ -177,7 +202,7 @@ class MainScreen(Screen[None]):
         """Runs of the most recent request (a fan-out shows all its nodes): the chat's default view."""
         last = None
         for run in reversed(self.store.runs.values()):
-            if self.focus_key in (ALL, run.node) and run.source != "traffic":  # chat: our own runs only
+            if self.focus_key in (ALL, run.node) and run.group != "probe" and run.source != "traffic":
                 last = run
                 break
         if last is None:
@@ -196,7 +221,7 @@ class MainScreen(Screen[None]):
             if run.node == key:
                 running |= run.running_agents()
         self.org.show(key, info.org if info else None, running)
-        self.org.border_subtitle = literal(key, limit=40)
+        self.org.border_subtitle = literal(self.store.display(key), limit=40) if key else ""
 
     def _sync_topbar(self, now: float, frame: int) -> None:
         up, probed, total = self.store.count_up()
@@ -246,16 +271,19 @@ class MainScreen(Screen[None]):
             sub.append(f"⏸ paused · +{view.pending:,} new ", theme_style(self.app, "bold $warning"))
         elif view.follow:
             sub.append("following ", "dim")
+        elif newer := view.newer():
+            sub.append(f"↓ {newer:,} newer · End follows ", theme_style(self.app, "bold $accent"))
         if view.filter_text:
             sub.append("filter: ", "dim")
             sub.append_text(literal(view.filter_text, limit=30))
         if view.hidden_types or view.hidden_nodes:
             sub.append(f" · {len(view.hidden_types) + len(view.hidden_nodes)} hidden", "dim")
-        self.query_one("#log-pane").border_subtitle = sub
-        scope = "all nodes" if self.focus_key == ALL else self.focus_key
-        self.query_one("#log-pane").border_title = pane_title("Live events", scope)
+        pane = self.query_one("#log-pane")
+        set_border(pane, "subtitle", sub)
+        set_border(pane, "title", pane_title("Live events", self.store.display(self.focus_key)))
+        set_border(self.nodes, "subtitle", self.nodes.describe())
         status = self.calls.status_line(self.app.clock(), self.app.frame())  # type: ignore[attr-defined]
-        self.calls.border_subtitle = literal(status, limit=80)
+        set_border(self.calls, "subtitle", literal(status, limit=80))
 
     def show_timeline(self, on: bool) -> None:
         """Switch the call-tree pane between the tree and the selected run's server-side timeline."""
@@ -282,14 +310,19 @@ class MainScreen(Screen[None]):
         self._slow_at = 0.0
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key.value is not None:
-            self.set_focus_node(str(event.row_key.value))
+        if event.data_table is self.nodes and event.row_key.value is not None:
+            self.set_focus_node(self.nodes.key_of(str(event.row_key.value)))
 
     def on_event_log_view_selected(self, event: EventLogView.Selected) -> None:
         run = self.store.get_run(event.row.node, event.row.trace_id)
         if run is not None:
             self.pinned_run = run
             self.calls.show_run(run, self.app.clock(), self.app.frame())  # type: ignore[attr-defined]
+
+    def on_answer_card_picked(self, event: AnswerCard.Picked) -> None:
+        """A click on a chat card: that run's call tree, full screen (it stays the tree's run)."""
+        self.pinned_run = event.run
+        self.app.action_call_tree()  # type: ignore[attr-defined]
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "log-filter":

@@ -5,6 +5,8 @@ level); calls nested deeper carry a "⋯" marker and the root says how many were
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -23,6 +25,8 @@ class CallTree(Tree[Call]):
         self._calls_by_id: dict[str, TreeNode[Call]] = {}
         self._labels: dict[str, Text] = {}
         self.guide_depth = 2
+        self.namer: Callable[[str], str] = str
+        """Node key -> display name (the store's, set by the screen)."""
 
     def show_run(self, run: Run | None, now: float, frame: int) -> None:
         if run is not self.run:
@@ -71,7 +75,7 @@ class CallTree(Tree[Call]):
 
     def _root_label(self, run: Run, now: float, frame: int) -> Text:
         t = Text(no_wrap=True, end="")
-        t.append_text(literal(run.node, "bold", limit=20))
+        t.append_text(literal(self.namer(run.node), "bold", limit=30))
         t.append(" · ")
         t.append_text(literal(run.query or run.trace_id, limit=40))
         t.append(" · ")

@@ -3,6 +3,8 @@ per run of the last request, side by side, streaming while live."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Static
 
-from oxytui.runs import Run
+from oxytui.runs import Run, shorten_middle
 from oxytui.tui.text import RUN_ICON, RUN_STYLE, fmt_secs, literal, spinner, theme_style
 
 TARGETS = ("focused", "all", "balanced")
@@ -56,16 +58,27 @@ class AnswerCard(Static):
     AnswerCard.-live { border: round $warning; }
     """
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run, namer: Callable[[str], str] = str) -> None:
         super().__init__()
         self.run = run
+        self.namer = namer
         self._body: Text | None = None
+
+    class Picked(Message):
+        """The card was clicked: show this run's call tree."""
+
+        def __init__(self, run: Run) -> None:
+            super().__init__()
+            self.run = run
+
+    def on_click(self) -> None:
+        self.post_message(self.Picked(self.run))
 
     def sync(self, now: float, frame: int) -> None:
         run = self.run
         self.set_class(run.live, "-live")
         self.set_class(run.state.value == "failed", "-failed")
-        self.border_title = literal(run.node, limit=40)
+        self.border_title = literal(self.namer(run.node), limit=40)
         icon = RUN_ICON[run.state.value] + " " if run.state.value in RUN_ICON else ""
         if run.live:
             icon = spinner(frame) + " "
@@ -78,13 +91,46 @@ class AnswerCard(Static):
             body.append_text(literal(run.answer, limit=4000, multiline=True))
         elif run.error:
             body.append_text(literal(run.error, theme_style(self.app, "$error"), limit=1000, multiline=True))
-        elif run.streamed:
-            body.append_text(literal(run.streamed[-1500:], "italic", limit=1500, multiline=True))
+        elif run.live:
+            body.append(spinner(frame) + " ", theme_style(self.app, "$warning"))
+            body.append_text(live_preview(run))
         else:
-            body.append("waiting for the first event…", "dim")
+            body.append("no answer", "dim")
+        body.append("\n")
+        body.append_text(run_line(run))  # last: a small card shows the answer first
         if body != self._body:  # only when the text really changed; the card's size is fixed: no reflow
             self._body = body
             self.update(body, layout=False)
+
+
+def run_line(run: Run) -> Text:
+    """The run's trace id, how to open its call tree, and its conversation (dim, one line)."""
+    t = Text("trace ", "dim", end="")
+    t.append_text(literal(run.trace_id, "bold", limit=40))
+    if run.conversation:
+        t.append(f" · conversation {short_id(run.conversation)} turn {run.turn}", "dim")
+    t.append(" · t/click: call tree", "dim")
+    return t
+
+
+def short_id(value: str) -> str:
+    """The first characters of an id: enough to tell conversations apart on screen."""
+    return value[:8] + ("…" if len(value) > 8 else "")
+
+
+def live_preview(run: Run) -> Text:
+    """What a running answer shows: the latest ``think``, else streamed text that is not the planner's
+    JSON, else which agents are working."""
+    if run.think:
+        return literal(run.think, "italic", limit=1500, multiline=True)
+    streamed = run.streamed[-1500:]
+    head = run.streamed.lstrip()[:10]
+    if streamed and not head.startswith(("```", "{", "[")):
+        return literal(streamed, "italic", limit=1500, multiline=True)
+    busy = sorted(run.running_agents())
+    if busy:
+        return literal("working: " + ", ".join(busy), "dim", limit=300)
+    return Text("waiting for the first event…" if not run.events else "working…", "dim")
 
 
 class ChatPane(Vertical):
@@ -103,6 +149,8 @@ class ChatPane(Vertical):
         self.target = "focused"
         self.runs: list[Run] = []
         self._label = ""
+        self.namer: Callable[[str], str] = str
+        """Node key -> display name (the store's, set by the screen)."""
 
     def compose(self) -> ComposeResult:
         yield Horizontal(id="chat-cards")
@@ -113,7 +161,8 @@ class ChatPane(Vertical):
                 disabled=self.read_only,
                 placeholder="read-only: prompts are disabled"
                 if self.read_only
-                else "c: type a prompt · Enter sends · Esc leaves · ↑↓ history · ctrl+o target",
+                else "c: type a prompt · Enter sends · Esc leaves · ↑↓ history · ctrl+o target"
+                " · ctrl+n new conversation",
             )
 
     def on_mount(self) -> None:
@@ -136,9 +185,9 @@ class ChatPane(Vertical):
         if runs != self.runs or not box.children:
             box.remove_children()
             if len(runs) > MAX_CARDS:
-                widgets: list[Static] = [AnswerTable(runs)]
+                widgets: list[Static] = [AnswerTable(runs, self.namer)]
             else:
-                widgets = [AnswerCard(r) for r in runs]
+                widgets = [AnswerCard(r, self.namer) for r in runs]
             box.mount_all(widgets)
             for w in widgets:
                 w.call_after_refresh(w.sync, now, frame)  # type: ignore[attr-defined]
@@ -161,9 +210,10 @@ class AnswerTable(Static):
 
     DEFAULT_CSS = "AnswerTable { width: 1fr; height: 100%; overflow-y: auto; padding: 0 1; }"
 
-    def __init__(self, runs: list[Run]) -> None:
+    def __init__(self, runs: list[Run], namer: Callable[[str], str] = str) -> None:
         super().__init__()
         self.runs = runs
+        self.namer = namer
         self._body: Text | None = None
 
     def sync(self, now: float, frame: int) -> None:
@@ -175,11 +225,11 @@ class AnswerTable(Static):
             icon = spinner(frame) if run.live else RUN_ICON.get(state, "·")
             style = RUN_STYLE.get(state, "")
             body.append(f"{icon} ", theme_style(self.app, style))
-            name = literal(run.node, "bold", limit=16)
+            name = literal(shorten_middle(self.namer(run.node), 16), "bold", limit=17)
             body.append_text(name)
             body.append(" " * max(1, 17 - name.cell_len))
             body.append(f"{fmt_secs(run.duration(now)):>6}  ", theme_style(self.app, "$primary"))
-            text = run.answer or run.error or run.streamed[-200:] or "…"
+            text = run.answer or run.error or run.think or "…"
             body.append_text(literal(text, theme_style(self.app, "$error") if run.error else "", limit=300))
         if body != self._body:
             self._body = body

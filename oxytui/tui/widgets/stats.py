@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label, Static
 
-from oxytui.runs import ALL, NodeStats, RunStore
+from oxytui.runs import ALL, NodeStats, RunStore, shorten_middle
 from oxytui.tui.text import fmt_pct, fmt_secs, literal, plain, theme_style
 
 COLS = [
@@ -115,7 +115,7 @@ class StatsPane(Vertical):
             chart.empty = empty
             chart.refresh()
         chart.set_values(rate[-width:])
-        label = "all nodes" if self.focus_key == ALL else plain(self.focus_key, 30)
+        label = "all nodes" if self.focus_key == ALL else plain(self.store.display(self.focus_key), 30)
         runs = f"last {len(lat)} run{'' if len(lat) == 1 else 's'}"
         scale = f"bars 0–{fmt_secs(max(lat))}" if lat else "no runs"
         self._label("#lat-label", f"latency, {runs} · {label} · {scale}")
@@ -155,7 +155,8 @@ class StatsPane(Vertical):
                 continue
             p50, p95, p99 = st.latency_percentiles()
             has = bool(st.latencies)
-            name = Text("all", "bold") if key == ALL else literal(key, limit=name_w)
+            shown = shorten_middle(self.store.display(key), name_w)  # the one display name, end kept
+            name = Text("all", "bold") if key == ALL else literal(shown, limit=name_w + 1)
             name.truncate(name_w, overflow="ellipsis")
             if key == self.focus_key:
                 name.stylize("reverse")

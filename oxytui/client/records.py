@@ -9,6 +9,7 @@ Pure: stdlib only, no I/O (the fetches live in :mod:`oxytui.client.runlog`).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -40,6 +41,13 @@ MAX_TRACES = 1_000
 """Traces parsed from one history page (a node may ignore ``page_size``)."""
 
 _STATES = {s.value: s for s in OxyState}
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text(text: str) -> str:
+    """``text`` with lone surrogates (JSON ``"\\ud800"`` decodes to one) as U+FFFD: they cannot be encoded
+    as UTF-8, so one would break every later write of it (SQLite, a recording, a printed line)."""
+    return text if text.isascii() or not _SURROGATE.search(text) else _SURROGATE.sub("\ufffd", text)
 
 
 def parse_node_time(value: Any) -> datetime | None:
@@ -64,7 +72,7 @@ def parse_node_time(value: Any) -> datetime | None:
 
 def _s(value: Any, limit: int = 500) -> str:
     """A bounded string for identity fields (ids, names); non-strings become ``""``."""
-    return value[:limit] if isinstance(value, str) else ("" if value is None else str(value)[:limit])
+    return _text(value[:limit] if isinstance(value, str) else ("" if value is None else str(value)[:limit]))
 
 
 def _raw(value: Any, limit: int) -> str:
@@ -80,8 +88,8 @@ def _raw(value: Any, limit: int) -> str:
         except (TypeError, ValueError):
             text = repr(value)
     if len(text) > limit:
-        return f"{text[:limit]}… [{len(text):,} chars, cut by oxytui]"
-    return text
+        return _text(f"{text[:limit]}… [{len(text):,} chars, cut by oxytui]")
+    return _text(text)
 
 
 def _loads(text: Any) -> Any:
@@ -228,7 +236,8 @@ def _query(raw_input: Any) -> str:
 
 
 def parse_history(payload: Any, node: str) -> HistoryPage:
-    """Traces of one ``/history_with_ratings`` page, in the node's order; never raises."""
+    """Traces of one ``/history_with_ratings`` page, in the node's order; never raises. Query and output
+    are scrubbed as /view records are (remembered tokens, credential-shaped text): they reach tables."""
     data, reason = _envelope(payload)
     if reason or not isinstance(data, dict):
         return HistoryPage(available=False, reason=reason or "no data")
@@ -251,11 +260,11 @@ def parse_history(payload: Any, node: str) -> HistoryPage:
             traces.append(
                 TraceSummary(
                     node=node,
-                    trace_id=trace_id[:200],
+                    trace_id=_s(trace_id, 200),
                     group_id=_s(c.get("group_id") or group.get("group_id"), 200),
-                    query=_query(c.get("input")),
+                    query=scrub_text(_query(c.get("input")), []),
                     callee=_s(c.get("callee"), 200),
-                    output=_raw(output, 4000) if output not in (None, "") else "",
+                    output=scrub_text(_raw(output, 4000), []) if output not in (None, "") else "",
                     create_time=parse_node_time(c.get("create_time")),
                     from_trace_id=_s(c.get("from_trace_id"), 200),
                 )
@@ -276,7 +285,8 @@ def _shared(raw: Any, cache: dict[str, _Shared]) -> _Shared:
     shared = _loads(raw)
     result: _Shared = ((), [], None)
     if isinstance(shared, dict):
-        headers, found = redact_headers(shared.get("_headers"))
+        pairs, found = redact_headers(shared.get("_headers"))
+        headers = tuple((_text(k), _text(v)) for k, v in pairs)
         metrics = shared.get("_metrics")
         first_ms = None
         if isinstance(metrics, dict):
@@ -322,7 +332,7 @@ def _record(
     return NodeRecord(
         node=node,
         trace_id=_s(n.get("trace_id"), 200) or trace_id,
-        node_id=node_id[:200],
+        node_id=_s(node_id, 200),
         father_id=_s(n.get("father_node_id"), 200),
         node_type=_s(n.get("node_type"), 40),
         caller=_s(n.get("caller"), 200),

@@ -185,7 +185,11 @@ class Recorder:
         return scrub_text(text, self.secrets)
 
     def _write(self, rec: dict[str, Any]) -> None:
-        line = (json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+        try:  # "replace": a lone surrogate in some text becomes "?" rather than stopping the recording
+            text = json.dumps(rec, ensure_ascii=False, separators=(",", ":"), default=str)
+        except (TypeError, ValueError, RecursionError):
+            return  # one record we cannot encode is skipped; the recording carries on
+        line = (text + "\n").encode("utf-8", "replace")
         with self._lock:
             if self.error is not None or self._raw.closed:
                 return

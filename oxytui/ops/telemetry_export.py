@@ -27,6 +27,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 from oxytui.client.records import NodeRecord
+from oxytui.redact import scrub_text
 
 from .metrics import Family
 from .telemetry import NodeInfo, run_spans
@@ -139,8 +140,7 @@ class _ErrorNote(logging.Handler):
             text = record.getMessage().splitlines()[0] if record.getMessage() else ""
         except Exception:
             text = record.msg if isinstance(record.msg, str) else "export error"
-        for s in self._secrets:
-            text = text.replace(s, "[redacted]")
+        text = scrub_text(text, self._secrets)  # remembered node tokens too, one mask everywhere
         self.last = "".join(ch if ch.isprintable() else " " for ch in text)[:200]
 
 

@@ -32,6 +32,7 @@ from oxytui.client import NoRunRecords, RemoteError, SSEOxyGent
 from oxytui.client.errors import RemoteBodyTooLarge
 from oxytui.client.records import HistoryPage, TraceSummary
 from oxytui.client.runlog import fetch_history, fetch_view
+from oxytui.redact import scrub_text
 from oxytui.runs.fleet import Fleet, FleetEvent
 
 __all__ = ["NodeHealth", "TrafficOptions", "TrafficWatcher"]
@@ -172,7 +173,11 @@ class TrafficWatcher:
             while not self._stop.is_set():
                 agents = {a.name: a for a in self.agents()}
                 for name in [n for n in loops if n not in agents or loops[n].done()]:
-                    loops.pop(name).cancel()
+                    task = loops.pop(name)
+                    if task.done() and not task.cancelled() and (exc := task.exception()) is not None:
+                        why = scrub_text(f"{type(exc).__name__}: {exc}")[:300]  # read: never "not retrieved"
+                        log.warning("traffic watcher: %s's loop stopped (%s); restarted", name, why)
+                    task.cancel()
                     if name not in agents:
                         self._forget(name)
                 for name, agent in agents.items():

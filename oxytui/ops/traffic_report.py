@@ -7,7 +7,7 @@ families (runs, calls and durations are issue 12's families in :class:`~oxytui.o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -62,7 +62,7 @@ class TrafficTally:
     def failed(self) -> int:
         return sum(t.failed for t in self.nodes.values())
 
-    def finished(self, events: list[FleetEvent], ours: set[str]) -> list[FleetRun]:
+    def finished(self, events: list[FleetEvent], ours: Container[str]) -> list[FleetRun]:
         """Runs that just finished and should be printed and counted (not ours, not given up, not recent
         history loaded at start: those had finished before the watch began)."""
         out = []
@@ -119,7 +119,7 @@ class TrafficTally:
 def report_runs(
     tally: TrafficTally,
     events: list[FleetEvent],
-    ours: set[str],
+    ours: Container[str],
     emit: Callable[..., None],
     *,
     json_lines: bool,

@@ -22,6 +22,7 @@ import json
 import signal
 import sys
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -32,6 +33,8 @@ from oxytui.runs.sanitize import printable
 from .metrics import Family, FleetMetrics, Histogram
 
 DEFAULT_EVERY = 30.0
+OURS_MAX = 1000
+"""Own probe trace ids remembered (a probe's run is seen as traffic within seconds; 1000 is many minutes)."""
 
 
 @dataclass(slots=True)
@@ -173,8 +176,10 @@ class Watcher:
         self.traffic: Any = None
         """A :class:`~oxytui.ops.traffic_report.TrafficTally` with ``--traffic``."""
         self.traffic_watcher: Any = None
-        self._ours: set[str] = set()
-        """Trace ids of our own probes: not reported again as traffic."""
+        self._ours: OrderedDict[str, None] = OrderedDict()
+        """Trace ids of our latest probes (at most :attr:`ours_max`: a weeks-long watch must not grow):
+        not reported again as traffic."""
+        self.ours_max = OURS_MAX
 
     # --- results ------------------------------------------------------------------------------------
 
@@ -257,7 +262,9 @@ class Watcher:
             return
         res = await run_probe(agent, ns.query, self.opts.timeout)
         ok, detail, elapsed, trace = res.ok, res.detail, res.elapsed, res.trace_id
-        self._ours.add(trace)
+        self._ours[trace] = None
+        while len(self._ours) > self.ours_max:
+            self._ours.popitem(last=False)
         ns.probe_failed += not ok
         if ok:
             ns.latency.observe(elapsed)

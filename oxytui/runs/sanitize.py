@@ -12,8 +12,11 @@ import json
 import re
 from typing import Any
 
-# C0 controls except \t and \n, DEL, C1 controls, and bidi/format overrides that can reorder a line.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# C0 controls except \t and \n, DEL, C1 controls, bidi/format overrides that can reorder a line, and lone
+# surrogates (JSON "\\ud800" decodes to one; no terminal, file or database can encode it as UTF-8).
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 _LINEBREAKS = re.compile("[\r\n\u2028\u2029\x85\t]+")
 
 

@@ -216,6 +216,20 @@ async def test_a_down_node_fails_fail_below_even_without_a_probe() -> None:
     assert code == 1 and "down or never checked: us-stage-dead-01" in err.getvalue()
 
 
+async def test_own_probe_ids_are_bounded() -> None:
+    """A weeks-long watch remembers only its latest probe trace ids (here a bound of 3), newest kept."""
+    async with ScriptedServer() as good:
+        healthy(good)
+        opts = WatchOptions(probe="add 2 3", every=0.01, count=8, json=True, timeout=5)
+        out = io.StringIO()
+        w = Watcher(settings(("good", good.url)), opts, out, io.StringIO())
+        w.ours_max = 3
+        await w.run()
+    traces = [o["trace_id"] for o in lines(out) if o["kind"] == "probe"]
+    assert len(traces) == 8 and len(set(traces)) == 8
+    assert list(w._ours) == traces[-3:]
+
+
 async def test_a_down_node_says_why() -> None:
     """Tester report: ``alive FAIL 0.020s /check_alive failed`` for every cause; the client knows which."""
     async with ScriptedServer() as sick, ScriptedServer() as slow, ScriptedServer() as odd:

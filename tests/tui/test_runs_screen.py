@@ -8,7 +8,7 @@ from oxytui.tui.screens.dialogs import HelpScreen
 from oxytui.tui.screens.runs import RunsScreen
 from oxytui.tui.screens.runtree import CallDetailScreen, RunTreeScreen
 from oxytui.tui.widgets.runs_table import RunsTable
-from tests.support.screen_cells import assert_literal_screen
+from tests.support.screen_cells import assert_literal_screen, screen_rows
 from tests.support.screenshots import fixed_app
 
 SIZE = (160, 45)
@@ -251,3 +251,29 @@ async def test_the_call_trees_title_shows_node_names_literally() -> None:
         await pilot.pause()
         assert isinstance(app.screen, RunTreeScreen)
         assert_literal_screen(app, SIZE, "[b]odd[/b]")
+
+
+async def test_call_tree_title_shows_node_names_literally() -> None:
+    """A node named ``[b]evil[/b]`` reaches the call tree's border title as typed, never as markup."""
+    from oxytui.client.records import parse_view
+    from oxytui.runs import Fleet
+
+    evil = "[b]evil[/b][@click=app.quit]x[/]"
+    app = fixed_app()
+    fleet = app.fleet = Fleet()
+    rec = {"node_id": "N1", "father_node_id": "", "node_type": "agent", "caller": "user", "callee": "m",
+           "create_time": "2026-11-18 11:08:00.0", "update_time": "2026-11-18 11:08:01.0",
+           "state": 3}  # fmt: skip
+    body = {"code": 200, "data": {"nodes": [rec], "trace_id": "TRevil0000000001"}}
+    fleet.apply_view(evil, parse_view(body, evil, "TRevil0000000001"), 1_795_000_090.0)
+    fleet.finish("TRevil0000000001", 1_795_000_090.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot)
+        await pilot.press("slash", *"TRevil", "enter", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RunTreeScreen)
+        assert_literal_screen(app, SIZE, "Call tree · [b]evil[/b]")
+        row = next(r for r in screen_rows(app) if "Call tree ·" in r)
+        y = app.screen.query_one("#runtree-pane").region.y  # the title sits on the pane's top border
+        x = row.index("[b]evil") + 3
+        assert app.screen.get_style_at(x, y).bold == app.screen.get_style_at(row.index("Call"), y).bold

@@ -156,3 +156,18 @@ def test_credential_fields_in_raw_json_text() -> None:
     out = scrub_text(text, [])
     assert "k-123" not in out and "k-456" not in out
     assert '"total_tokens": 5' in out and '"model": "m"' in out
+
+
+def test_history_summaries_are_scrubbed() -> None:
+    """A remembered token echoed in a run's query or output never reaches the runs table/store."""
+    from oxytui.redact import MASK, remember
+
+    token = "REMEMBERED-node-token-7f3a9c"
+    remember(token)
+    conv = {"trace_id": "T", "callee": "m", "create_time": "2026-11-29 13:59:35.1",
+            "input": json.dumps({"query": f"use {token}"}),
+            "output": f'echo {token} and "api_key": "sk-live-abcdef123456"'}  # fmt: skip
+    payload = {"code": 200, "data": {"conversation_groups": [{"conversations": [conv]}]}}
+    (t,) = parse_history(payload, "a").traces
+    assert token not in t.query and MASK in t.query
+    assert token not in t.output and "sk-live-abcdef123456" not in t.output and MASK in t.output

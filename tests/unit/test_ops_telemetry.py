@@ -256,3 +256,20 @@ def test_cli_otlp_usage_errors_are_one_line(
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 3 and "--otlp-content needs --otlp" in lines[0]
     assert "invalid OTLP endpoint" in lines[1] and "pip install 'oxytui[otel]'" in lines[2]
+
+
+def test_otel_sdk_warnings_are_scrubbed_of_remembered_tokens() -> None:
+    """The OTel SDK's last warning (shown as the exporter's error) masks configured collector headers and
+    the node tokens oxytui remembers, with the one mask every output uses."""
+    import logging
+
+    from oxytui.redact import MASK, remember
+
+    remember("NODE-TOKEN-remembered-51c2")
+    env = {"OTEL_EXPORTER_OTLP_HEADERS": "x-k=HDR-SECRET-77"}
+    exp = OtlpExporter("http://127.0.0.1:9/v1/traces", env=env, exporter=InMemorySpanExporter())
+    try:
+        logging.getLogger("opentelemetry.sdk").warning("failed: NODE-TOKEN-remembered-51c2 HDR-SECRET-77")
+        assert exp.last_error == f"failed: {MASK} {MASK}"
+    finally:
+        exp.shutdown()

@@ -19,6 +19,7 @@ from oxytui.runs import Fleet, RunState, RunStore, Source
 from oxytui.tui.control import Notify, Transport, no_notify
 from oxytui.tui.conversations import Conversations
 from oxytui.tui.ingest import IngestGate
+from oxytui.tui.persist import PersistControl
 from oxytui.tui.probes import ProbeSchedule
 from oxytui.tui.traffic import TrafficControl
 
@@ -40,7 +41,7 @@ the node does not know, or whose events another reader takes, would otherwise st
 _WHY = "without an answer (an unknown trace, or another reader took its events); not counted as a failure"
 
 
-class Controller(TrafficControl):
+class Controller(TrafficControl, PersistControl):
     """Starts runs (``send``), tracks their tasks (``live``), cancels them on close. Implements
     :class:`~oxytui.tui.control.DashboardController` and is its own :class:`~oxytui.tui.control.Transport`;
     ``notify`` (the app's toasts) is injected."""
@@ -90,33 +91,6 @@ class Controller(TrafficControl):
 
             self.recorder = Recorder.for_settings(settings)
 
-    # --- recording ------------------------------------------------------------------------------------
-
-    def _tap(self, node: str, trace_id: str, item: Any, wall: float) -> None:
-        rec = self.recorder
-        if rec is not None:
-            rec.wire_tap(node, trace_id, item, wall)
-
-    def _mark(self, kind: str, node: str, trace_id: str, **fields: Any) -> None:
-        rec = self.recorder
-        if rec is not None and not rec.closed:
-            try:
-                rec.mark(kind, node, trace_id, **fields)
-            except (OSError, ValueError) as exc:  # a full disk must not break the live session
-                rec.error = str(exc)
-
-    def toggle_recording(self) -> str:
-        """Palette: start recording to a new file under the data dir, or stop; returns a message."""
-        if self.recorder is not None:
-            rec, self.recorder = self.recorder, None
-            rec.close()
-            return f"recording stopped: {rec.events:,} events in {rec.path}"
-        from oxytui.ops.record import Recorder
-
-        secrets = [n.token.get_secret_value() for n in self.settings.nodes if n.token is not None]
-        self.recorder = Recorder(None, secrets=secrets)
-        return f"recording to {self.recorder.path}"
-
     # --- the app's view of it -----------------------------------------------------------------------
 
     @property
@@ -156,31 +130,6 @@ class Controller(TrafficControl):
             self._start_traffic()
         if self.settings.otlp.enabled:
             self.notify(self.toggle_otlp(), "information")
-
-    def _load_history(self) -> None:
-        """Recent runs of these nodes from the SQLite history, so a restart shows where things stood."""
-        from oxytui.ops.history import History
-
-        try:
-            self.history = History(on_notice=lambda msg: self.notify(msg, "warning"))
-        except Exception as exc:  # history is a convenience: never a reason not to start
-            self.notify(f"history unavailable: {exc}", "warning")
-            return
-        for summary in reversed(self.history.recent(limit=500)):
-            if summary.node in self.store.nodes and summary.state != "running":
-                self.store.restore_run(
-                    summary.node,
-                    summary.trace_id,
-                    query=summary.query,
-                    state=summary.state,
-                    duration=summary.duration,
-                    answer=summary.answer,
-                    error=summary.error,
-                    wall=summary.started,
-                    events=summary.events,
-                    source="traffic" if summary.source == "traffic" else "",
-                )
-                self.restored.add(summary.trace_id)
 
     def toggle_otlp(self) -> str:
         """Palette: OTLP trace export on/off; returns a message."""
@@ -433,10 +382,8 @@ class Controller(TrafficControl):
             self.conversations.answered(node, run.conversation, trace)
         final = run.state.value if run is not None else (state.value if state else "")
         self._mark("finish", node, trace, state=final, error=run.error if run is not None else error)
-        if self.history is not None and run is not None:
-            from oxytui.ops.history import RunSummary
-
-            self.history.add(RunSummary.from_run(run, source="probe" if run.group == "probe" else "chat"))
+        if run is not None:
+            self._remember(run)
 
     def live(self) -> int:
         return len(self.tasks)

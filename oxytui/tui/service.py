@@ -18,6 +18,7 @@ from oxytui.config import NodeConfig, Settings, node_name_from_url
 from oxytui.runs import Fleet, RunState, RunStore, Source
 from oxytui.tui.control import Notify, Transport, no_notify
 from oxytui.tui.conversations import Conversations
+from oxytui.tui.demo import DemoControl
 from oxytui.tui.ingest import IngestGate
 from oxytui.tui.persist import PersistControl
 from oxytui.tui.probes import ProbeSchedule
@@ -41,7 +42,7 @@ the node does not know, or whose events another reader takes, would otherwise st
 _WHY = "without an answer (an unknown trace, or another reader took its events); not counted as a failure"
 
 
-class Controller(TrafficControl, PersistControl):
+class Controller(TrafficControl, PersistControl, DemoControl):
     """Starts runs (``send``), tracks their tasks (``live``), cancels them on close. Implements
     :class:`~oxytui.tui.control.DashboardController` and is its own :class:`~oxytui.tui.control.Transport`;
     ``notify`` (the app's toasts) is injected."""
@@ -395,59 +396,3 @@ class Controller(TrafficControl, PersistControl):
     def cancel_all(self) -> None:
         for task in list(self.tasks.values()):
             task.cancel()
-
-    # --- demo -----------------------------------------------------------------------------------------
-
-    async def _demo_loop(self) -> None:
-        from oxytui.sim.scenarios import demo_plan
-
-        plan = demo_plan(self.settings.seed)
-        await asyncio.sleep(0.5)
-        turn = itertools.count()
-        while True:
-            if self.demo_driver and len(self.tasks) < 12:
-                hint, query = next(plan)
-                mode, node = self.demo_target(hint, next(turn))
-                try:
-                    self.send(query, mode, node, source="demo")
-                except Exception as exc:  # no healthy node yet: try again next tick
-                    log.debug("demo driver: %s", exc)
-            await asyncio.sleep(self.demo_interval)
-
-    def _tools(self, name: str) -> tuple[set[str], bool]:
-        """A node's own tools and whether it has remote sub-agents, from its ``/get_organization``."""
-        info = self.store.nodes.get(name)
-        children = (info.org or {}).get("children") if info is not None else None
-        tools: set[str] = set()
-        remotes = False
-        for child in children if isinstance(children, list) else ():
-            if isinstance(child, dict):
-                if child.get("type") == "tool":
-                    tools.add(str(child.get("name", "")))
-                elif child.get("type") in ("agent", "flow"):
-                    remotes = True
-        return tools, remotes
-
-    def demo_target(self, hint: str, turn: int) -> tuple[str, str | None]:
-        """``(mode, node)`` for a :func:`~oxytui.sim.scenarios.demo_plan` hint: remote hops and plans to a
-        master, tool queries to a master or a node having the tool (alternating), others round-robin over
-        live nodes, ``down`` to a dead node when there is one. Deterministic for a given turn."""
-        if hint == "all":
-            return "all", None
-        names = list(self.pool.names)
-        live = [n for n in names if self.pool.is_healthy(n)] or names
-        if not live:
-            return "balanced", None
-        if hint == "down":
-            dead = [n for n in names if (i := self.store.nodes.get(n)) is not None and i.alive is False]
-            return "focused", dead[turn % len(dead)] if dead else live[0]
-        info = {n: self._tools(n) for n in live}
-        masters = [n for n in live if info[n][1]]
-        if hint == "master":
-            return "focused", (masters or live)[0]
-        if hint.startswith("tool:"):
-            tool = hint.removeprefix("tool:")
-            able = [n for n in live if tool in info[n][0]] + masters[:1]
-            if able:
-                return "focused", able[turn % len(able)]
-        return "focused", live[turn % len(live)]

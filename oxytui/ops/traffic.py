@@ -25,7 +25,6 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from oxytui.client import NoRunRecords, RemoteError, SSEOxyGent
@@ -35,84 +34,13 @@ from oxytui.client.runlog import fetch_history, fetch_view
 from oxytui.redact import scrub_text
 from oxytui.runs.fleet import Fleet, FleetEvent
 
+from .traffic_state import NodeHealth, NodeWatch, PendingTrace, TrafficOptions
+
 __all__ = ["NodeHealth", "TrafficOptions", "TrafficWatcher"]
 
 log = logging.getLogger("oxytui.traffic")
 
 _SEEN_CAP = 4000
-
-
-@dataclass(slots=True)
-class TrafficOptions:
-    every: float = 2.0
-    """Seconds between history polls of a node while something changes (``traffic_every``)."""
-    max_every: float = 10.0
-    """Back-off ceiling while a node's history stays the same."""
-    page_size: int = 10
-    """The node reads ``page_size × 10`` traces per request: keep it small."""
-    max_pages: int = 3
-    """Pages read in one tick when every trace on a page is new (a busy node)."""
-    views_per_tick: int = 4
-    backfill: int = 10
-    """Finished traces of a node's first history page also viewed (recent history at start; 0: none).
-    Viewed after in-flight and new ones; page 1 only."""
-    give_up_after: float = 900.0
-    """Seconds a trace may stay unfinished before it is marked "unknown"."""
-    no_records_every: float = 300.0
-    """Seconds between re-probes of a node that keeps no run records."""
-    max_pending: int = 256
-    """Traces per node awaiting ``/view``; beyond it the oldest are given up (counted)."""
-    search_wait: float = 20.0
-    """Seconds a look-up of a hop's other side on another node may stay unanswered (that node is down
-    or slow): then it counts as "not there"."""
-    anchor_wait: float = 60.0
-    """Seconds a run seen only on a hop's callee node waits for its entry record (the caller node's
-    records may lag) while other watched nodes are asked; then it ends "unknown"."""
-
-
-@dataclass(frozen=True, slots=True)
-class NodeHealth:
-    """How the watcher fares with one node (for ``/metrics``): what it costs and what it cannot see."""
-
-    node: str
-    requests: int
-    """GETs sent (history pages and views)."""
-    errors: int
-    """GETs that failed (no answer, bad status, malformed body)."""
-    pending: int
-    """Traces awaiting a ``/view``."""
-    records: bool
-    """False while the node keeps no run records we can read."""
-
-
-@dataclass(slots=True)
-class _Pending:
-    since: float
-    running: bool = True
-    polls: int = 0
-    confirmed: bool = False
-    """Every record had a state at the last poll: one more poll, then done."""
-    search: bool = False
-    """Only looking for a hop's other side: an empty view means "not here"."""
-    backfill: bool = False
-    """Already finished at the node's first poll: viewed last."""
-    last: float = 0.0
-
-
-@dataclass(slots=True)
-class _NodeWatch:
-    name: str
-    interval: float
-    due: float = 0.0
-    first: bool = True
-    no_records: bool = False
-    down: bool = False
-    """Its last history poll failed: not asked to look traces up until it answers again."""
-    signature: tuple[tuple[str, bool], ...] = ()
-    seen: OrderedDict[str, bool] = field(default_factory=OrderedDict)
-    pending: dict[str, _Pending] = field(default_factory=dict)
-    requests: int = 0
-    errors: int = 0
 
 
 class TrafficWatcher:
@@ -135,7 +63,7 @@ class TrafficWatcher:
         self.on_events = on_events or (lambda events: None)
         self.on_notice = on_notice or (lambda node, message: None)
         self.wall, self.mono = wall, mono
-        self.nodes: dict[str, _NodeWatch] = {}
+        self.nodes: dict[str, NodeWatch] = {}
         self.overflow = 0
         """Traces given up because a node had more than ``max_pending`` awaiting a view."""
         self.progress = asyncio.Event()
@@ -213,10 +141,10 @@ class TrafficWatcher:
 
     # --- one node -----------------------------------------------------------------------------------
 
-    def _node(self, name: str) -> _NodeWatch:
+    def _node(self, name: str) -> NodeWatch:
         nw = self.nodes.get(name)
         if nw is None:
-            nw = self.nodes[name] = _NodeWatch(name, self.opts.every)
+            nw = self.nodes[name] = NodeWatch(name, self.opts.every)
         return nw
 
     def _forget(self, name: str) -> None:
@@ -226,7 +154,7 @@ class TrafficWatcher:
             for trace, p in list(nw.pending.items()):
                 self._done(name, trace, unseen=not p.search)
 
-    async def _tick(self, agent: SSEOxyGent, nw: _NodeWatch) -> None:
+    async def _tick(self, agent: SSEOxyGent, nw: NodeWatch) -> None:
         self._expire(nw)  # every tick: a node that stops answering must not keep its runs open
         changed = await self._poll_history(agent, nw)
         nw.down = changed is None and not nw.no_records
@@ -241,7 +169,7 @@ class TrafficWatcher:
             nw.interval = self.opts.every if busy else min(self.opts.max_every, nw.interval * 2)
         nw.due = self.mono() + nw.interval
 
-    async def _poll_history(self, agent: SSEOxyGent, nw: _NodeWatch) -> bool | None:
+    async def _poll_history(self, agent: SSEOxyGent, nw: NodeWatch) -> bool | None:
         """Read page 1 (and more pages while all is new); True when something changed, None: no answer."""
         traces: list[TraceSummary] = []
         for page in range(1, self.opts.max_pages + 1):
@@ -274,7 +202,7 @@ class TrafficWatcher:
         nw.signature = signature
         return changed
 
-    def _accept(self, nw: _NodeWatch, traces: list[TraceSummary]) -> list[TraceSummary]:
+    def _accept(self, nw: NodeWatch, traces: list[TraceSummary]) -> list[TraceSummary]:
         """Traces to follow: new or in flight; of those already finished at the first poll (recent
         history) the newest ``backfill``, viewed after the others."""
         keep = []
@@ -303,7 +231,7 @@ class TrafficWatcher:
 
     def _pend(
         self,
-        nw: _NodeWatch,
+        nw: NodeWatch,
         trace: str,
         now: float,
         running: bool,
@@ -315,14 +243,14 @@ class TrafficWatcher:
             if not search and p.search:  # the node lists it after all: a full poll, not a look-up
                 p.search, p.running = False, running
             return
-        nw.pending[trace] = _Pending(since=now, running=running, search=search, backfill=backfill)
+        nw.pending[trace] = PendingTrace(since=now, running=running, search=search, backfill=backfill)
         self._open.setdefault(trace, set()).add(nw.name)
         while len(nw.pending) > self.opts.max_pending:
             oldest = min(nw.pending, key=lambda k: nw.pending[k].since)
             self.overflow += 1
             self._done(nw.name, oldest, gave_up=True)
 
-    def _expire(self, nw: _NodeWatch) -> None:
+    def _expire(self, nw: NodeWatch) -> None:
         """Give up on traces unfinished for ``give_up_after``; a look-up unanswered for ``search_wait``
         means "not there"."""
         now = self.mono()
@@ -332,7 +260,7 @@ class TrafficWatcher:
             elif now - p.since > self.opts.give_up_after:
                 self._done(nw.name, trace, gave_up=True)
 
-    async def _poll_views(self, agent: SSEOxyGent, nw: _NodeWatch) -> bool:
+    async def _poll_views(self, agent: SSEOxyGent, nw: NodeWatch) -> bool:
         now = self.mono()
         # in-flight first, then the least recently polled; among never-polled the newest (under overload the
         # oldest wait and are given up at max_pending, rather than everything shown late); history last

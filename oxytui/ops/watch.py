@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import signal
 import sys
 import time
@@ -26,11 +25,13 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from oxytui.redact import remember_settings, scrub_text, scrub_value
-from oxytui.runs import clean
-from oxytui.runs.sanitize import printable
+from oxytui.redact import remember_settings
 
 from .metrics import Family, FleetMetrics, Histogram
+from .probe import ProbeResult as ProbeResult
+from .probe import alive_check as alive_check
+from .probe import alive_reason, run_probe
+from .watch_output import safe_text, watch_line
 
 DEFAULT_EVERY = 30.0
 OURS_MAX = 1000
@@ -71,73 +72,6 @@ class NodeState:
     alive_latency: float = 0.0
     last_check: float = 0.0
     latency: Histogram = field(default_factory=Histogram)
-
-
-@dataclass(slots=True)
-class ProbeResult:
-    ok: bool
-    detail: str
-    """The answer, or why it failed (raw: a node may echo secrets; :meth:`Watcher.emit` scrubs them)."""
-    elapsed: float
-    trace_id: str
-
-
-async def alive_check(agent: Any, deadline: float) -> tuple[bool, float]:
-    """``/check_alive`` within ``deadline`` seconds: (alive, seconds). Shared with the dashboard's probes."""
-    why, elapsed = await alive_reason(agent, deadline)
-    return not why, elapsed
-
-
-async def alive_reason(agent: Any, deadline: float) -> tuple[str, float]:
-    """``/check_alive`` within ``deadline`` seconds: ("" when alive, else why not: refused, timeout, DNS,
-    HTTP status...; see ``SSEOxyGent.why_not_alive``), seconds."""
-    t0 = time.monotonic()
-    try:
-        why = str(await asyncio.wait_for(agent.why_not_alive(), deadline))
-    except TimeoutError:
-        why = f"/check_alive timed out after {deadline:g}s"
-    return why, time.monotonic() - t0
-
-
-async def run_probe(agent: Any, query: str, deadline: float) -> ProbeResult:
-    """One probe prompt via ``SSEOxyGent.execute`` within ``deadline`` seconds (shared with the dashboard)."""
-    from oxytui.client import OxyState
-    from oxytui.runs import is_error_output, one_line
-
-    request = agent.build_request(query)
-    failed: list[str] = []
-
-    async def watch_calls(message: Any, event: str | None, sse_id: str | None, retry: int | None) -> None:
-        """Forwarded events of the run: remember calls that failed inside it."""
-        if not isinstance(message, dict) or message.get("type") != "observation":
-            return
-        content = message.get("content")
-        if isinstance(content, dict) and is_error_output(content.get("output")):
-            failed.append(
-                f"call {one_line(content.get('callee'), 60)} failed: {one_line(content['output'], 120)}"
-            )
-
-    request.set_message_handler(watch_calls)
-    t0 = time.monotonic()
-    try:
-        resp = await asyncio.wait_for(agent.execute(request), deadline)
-    except TimeoutError:
-        return ProbeResult(
-            False, f"timed out after {deadline:g}s", time.monotonic() - t0, request.current_trace_id
-        )
-    detail = str(resp.output if resp.output is not None else "")
-    ok = resp.state == OxyState.COMPLETED and not is_error_output(resp.output)
-    if ok and failed:
-        ok, detail = False, failed[0] + (f" (and {len(failed) - 1} more)" if len(failed) > 1 else "")
-    return ProbeResult(ok, detail, time.monotonic() - t0, request.current_trace_id)
-
-
-def _safe(text: Any, limit: int = 160) -> str:
-    return printable(str(text), limit)
-
-
-def _stamp(wall: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(wall)) + f".{int(wall % 1 * 1000):03d}Z"
 
 
 class Watcher:
@@ -192,31 +126,7 @@ class Watcher:
         detail: str = "",
         **extra: Any,
     ) -> None:
-        wall = time.time()
-        if self.opts.json:
-            obj: dict[str, Any] = {"time": _stamp(wall), "node": node, "kind": kind}
-            if ok is not None:
-                obj["ok"] = ok
-            if latency is not None:
-                obj["latency"] = round(latency, 6)
-            if detail:
-                obj["detail"] = detail
-            obj.update(extra)
-            safe = {k: clean(v) if isinstance(v, str) else v for k, v in scrub_value(obj).items()}
-            line = json.dumps(safe, ensure_ascii=False)
-        else:
-            parts = [_stamp(wall), _safe(node, 60), kind]
-            if kind == "state":
-                parts.append(f"{extra['from']} -> {extra['to']}")
-            elif ok is None and kind == "run":  # neither success nor failure (canceled): its state
-                parts.append(_safe(str(extra.get("state", "?")), 20))
-            else:
-                parts.append("ok" if ok else "FAIL")
-            if latency is not None:
-                parts.append(f"{latency:.3f}s")
-            if detail:
-                parts.append(_safe(scrub_text(detail)))
-            line = " ".join(parts)
+        line = watch_line(node, kind, ok, latency, detail, extra, json_lines=self.opts.json, wall=time.time())
         print(line, file=self.out, flush=True)
 
     def _set_state(self, ns: NodeState, new: str) -> None:
@@ -313,7 +223,7 @@ class Watcher:
         stats = self.otlp.stats
         if stats.dropped + stats.failed > self._otlp_noted and time.monotonic() - self._otlp_noted_at > 60:
             self._otlp_noted, self._otlp_noted_at = stats.dropped + stats.failed, time.monotonic()
-            why = f" ({_safe(self.otlp.last_error, 120)})" if self.otlp.last_error else ""
+            why = f" ({safe_text(self.otlp.last_error, 120)})" if self.otlp.last_error else ""
             print(f"oxytui watch: otlp: {stats.summary()}{why}", file=self.err, flush=True)
 
     # --- metrics ------------------------------------------------------------------------------------
@@ -377,7 +287,7 @@ class Watcher:
             task.cancel()
 
     def _history_notice(self, message: str) -> None:
-        print(f"oxytui watch: {_safe(message, 300)}", file=self.err, flush=True)
+        print(f"oxytui watch: {safe_text(message, 300)}", file=self.err, flush=True)
 
     async def run(self) -> int:
         from oxytui.client import SSEOxyGent
@@ -487,7 +397,7 @@ class Watcher:
             return 1
         bad = [n.name for n in self.nodes.values() if n.state in ("down", "unknown")]
         if bad:
-            names = ", ".join(_safe(b, 60) for b in bad[:5]) + (
+            names = ", ".join(safe_text(b, 60) for b in bad[:5]) + (
                 f" and {len(bad) - 5} more" if len(bad) > 5 else ""
             )
             print(f"oxytui watch: down or never checked: {names} (fails --fail-below)", file=self.err)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from .calltree import Run, RunState
 from .errors import is_error_output
 from .eventlog import EventLog
 from .names import NameSource, display_names
+from .nodeinfo import NodeInfo as NodeInfo
+from .nodeinfo import NodeStatus as NodeStatus
+from .outcome import finished_state
 from .sanitize import one_line
 from .stats import NodeStats
 
@@ -18,29 +19,6 @@ ALL = "*"
 """Key of the aggregate :class:`NodeStats` over every node."""
 TRAFFIC = "traffic"
 """``Run.source`` / ``LogRow.source`` of runs someone else started (seen in the nodes' own records)."""
-
-
-class NodeStatus(StrEnum):
-    CONNECTING = "connecting"
-    UP = "up"
-    DEGRADED = "degraded"
-    DOWN = "down"
-
-
-@dataclass(slots=True, eq=False)
-class NodeInfo:
-    """A watched node: where it is, whether it answers, and its organization tree."""
-
-    name: str
-    url: str = ""
-    alive: bool | None = None
-    """Result of the last ``/check_alive`` probe (None: not probed yet)."""
-    probe_error: str = ""
-    last_probe: float | None = None
-    org: dict[str, Any] | None = None
-    tags: list[str] = field(default_factory=list)
-    auto_name: bool = False
-    """Given as a bare URL: shown as its MAS root agent once ``/get_organization`` answers."""
 
 
 class RunStore:
@@ -271,7 +249,7 @@ class RunStore:
         run = self.runs.get((node, trace_id))
         if run is None or not run.live:
             return run
-        state, error = _outcome(run, state, error)
+        state, error = finished_state(run, state, error)
         if error:
             run.error = one_line(error, 500)
         run.state = state
@@ -415,25 +393,6 @@ class RunStore:
         if mono > self.last_mono:
             self.last_mono = mono
         self.version += 1
-
-
-def _outcome(run: Run, state: RunState | None, error: str) -> tuple[RunState, str]:
-    """The health rule: a run succeeded only when it answered and nothing inside it failed. A failed call
-    (an error-shaped observation) or an error event fails the run even when the agent still wrote an answer
-    around it ("Final answer (via boom): boom tool failed"), so success rates, probes and node status see
-    the failure. ``state`` None: decide from what arrived; canceled and failed stay as given."""
-    if state is not None and state is not RunState.COMPLETED:
-        return state, error
-    if state is None and not run.answer and not error and not run.error:
-        return RunState.FAILED, "stream ended without an answer"
-    if error or run.error or is_error_output(run.answer):
-        return RunState.FAILED, error
-    failed = run.error_calls()
-    if failed:
-        first = failed[0]
-        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-        return RunState.FAILED, f"call {first.callee} failed{more}: {first.output_preview}"
-    return RunState.COMPLETED, error
 
 
 def _query_of(arguments: Any) -> str:

@@ -18,7 +18,9 @@ from oxytui.config import NodeConfig, Settings, node_name_from_url
 from oxytui.runs import Fleet, RunState, RunStore, Source
 from oxytui.tui.control import Notify, Transport, no_notify
 from oxytui.tui.conversations import Conversations
+from oxytui.tui.demo import DemoControl
 from oxytui.tui.ingest import IngestGate
+from oxytui.tui.persist import PersistControl
 from oxytui.tui.probes import ProbeSchedule
 from oxytui.tui.traffic import TrafficControl
 
@@ -40,7 +42,7 @@ the node does not know, or whose events another reader takes, would otherwise st
 _WHY = "without an answer (an unknown trace, or another reader took its events); not counted as a failure"
 
 
-class Controller(TrafficControl):
+class Controller(TrafficControl, PersistControl, DemoControl):
     """Starts runs (``send``), tracks their tasks (``live``), cancels them on close. Implements
     :class:`~oxytui.tui.control.DashboardController` and is its own :class:`~oxytui.tui.control.Transport`;
     ``notify`` (the app's toasts) is injected."""
@@ -90,33 +92,6 @@ class Controller(TrafficControl):
 
             self.recorder = Recorder.for_settings(settings)
 
-    # --- recording ------------------------------------------------------------------------------------
-
-    def _tap(self, node: str, trace_id: str, item: Any, wall: float) -> None:
-        rec = self.recorder
-        if rec is not None:
-            rec.wire_tap(node, trace_id, item, wall)
-
-    def _mark(self, kind: str, node: str, trace_id: str, **fields: Any) -> None:
-        rec = self.recorder
-        if rec is not None and not rec.closed:
-            try:
-                rec.mark(kind, node, trace_id, **fields)
-            except (OSError, ValueError) as exc:  # a full disk must not break the live session
-                rec.error = str(exc)
-
-    def toggle_recording(self) -> str:
-        """Palette: start recording to a new file under the data dir, or stop; returns a message."""
-        if self.recorder is not None:
-            rec, self.recorder = self.recorder, None
-            rec.close()
-            return f"recording stopped: {rec.events:,} events in {rec.path}"
-        from oxytui.ops.record import Recorder
-
-        secrets = [n.token.get_secret_value() for n in self.settings.nodes if n.token is not None]
-        self.recorder = Recorder(None, secrets=secrets)
-        return f"recording to {self.recorder.path}"
-
     # --- the app's view of it -----------------------------------------------------------------------
 
     @property
@@ -156,31 +131,6 @@ class Controller(TrafficControl):
             self._start_traffic()
         if self.settings.otlp.enabled:
             self.notify(self.toggle_otlp(), "information")
-
-    def _load_history(self) -> None:
-        """Recent runs of these nodes from the SQLite history, so a restart shows where things stood."""
-        from oxytui.ops.history import History
-
-        try:
-            self.history = History(on_notice=lambda msg: self.notify(msg, "warning"))
-        except Exception as exc:  # history is a convenience: never a reason not to start
-            self.notify(f"history unavailable: {exc}", "warning")
-            return
-        for summary in reversed(self.history.recent(limit=500)):
-            if summary.node in self.store.nodes and summary.state != "running":
-                self.store.restore_run(
-                    summary.node,
-                    summary.trace_id,
-                    query=summary.query,
-                    state=summary.state,
-                    duration=summary.duration,
-                    answer=summary.answer,
-                    error=summary.error,
-                    wall=summary.started,
-                    events=summary.events,
-                    source="traffic" if summary.source == "traffic" else "",
-                )
-                self.restored.add(summary.trace_id)
 
     def toggle_otlp(self) -> str:
         """Palette: OTLP trace export on/off; returns a message."""
@@ -433,10 +383,8 @@ class Controller(TrafficControl):
             self.conversations.answered(node, run.conversation, trace)
         final = run.state.value if run is not None else (state.value if state else "")
         self._mark("finish", node, trace, state=final, error=run.error if run is not None else error)
-        if self.history is not None and run is not None:
-            from oxytui.ops.history import RunSummary
-
-            self.history.add(RunSummary.from_run(run, source="probe" if run.group == "probe" else "chat"))
+        if run is not None:
+            self._remember(run)
 
     def live(self) -> int:
         return len(self.tasks)
@@ -448,59 +396,3 @@ class Controller(TrafficControl):
     def cancel_all(self) -> None:
         for task in list(self.tasks.values()):
             task.cancel()
-
-    # --- demo -----------------------------------------------------------------------------------------
-
-    async def _demo_loop(self) -> None:
-        from oxytui.sim.scenarios import demo_plan
-
-        plan = demo_plan(self.settings.seed)
-        await asyncio.sleep(0.5)
-        turn = itertools.count()
-        while True:
-            if self.demo_driver and len(self.tasks) < 12:
-                hint, query = next(plan)
-                mode, node = self.demo_target(hint, next(turn))
-                try:
-                    self.send(query, mode, node, source="demo")
-                except Exception as exc:  # no healthy node yet: try again next tick
-                    log.debug("demo driver: %s", exc)
-            await asyncio.sleep(self.demo_interval)
-
-    def _tools(self, name: str) -> tuple[set[str], bool]:
-        """A node's own tools and whether it has remote sub-agents, from its ``/get_organization``."""
-        info = self.store.nodes.get(name)
-        children = (info.org or {}).get("children") if info is not None else None
-        tools: set[str] = set()
-        remotes = False
-        for child in children if isinstance(children, list) else ():
-            if isinstance(child, dict):
-                if child.get("type") == "tool":
-                    tools.add(str(child.get("name", "")))
-                elif child.get("type") in ("agent", "flow"):
-                    remotes = True
-        return tools, remotes
-
-    def demo_target(self, hint: str, turn: int) -> tuple[str, str | None]:
-        """``(mode, node)`` for a :func:`~oxytui.sim.scenarios.demo_plan` hint: remote hops and plans to a
-        master, tool queries to a master or a node having the tool (alternating), others round-robin over
-        live nodes, ``down`` to a dead node when there is one. Deterministic for a given turn."""
-        if hint == "all":
-            return "all", None
-        names = list(self.pool.names)
-        live = [n for n in names if self.pool.is_healthy(n)] or names
-        if not live:
-            return "balanced", None
-        if hint == "down":
-            dead = [n for n in names if (i := self.store.nodes.get(n)) is not None and i.alive is False]
-            return "focused", dead[turn % len(dead)] if dead else live[0]
-        info = {n: self._tools(n) for n in live}
-        masters = [n for n in live if info[n][1]]
-        if hint == "master":
-            return "focused", (masters or live)[0]
-        if hint.startswith("tool:"):
-            tool = hint.removeprefix("tool:")
-            able = [n for n in live if tool in info[n][0]] + masters[:1]
-            if able:
-                return "focused", able[turn % len(able)]
-        return "focused", live[turn % len(live)]

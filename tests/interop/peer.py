@@ -12,12 +12,13 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.support.venvs import build_venv
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -40,37 +41,23 @@ def _lock_hash() -> str:
     return hashlib.sha256(LOCK.read_bytes()).hexdigest()
 
 
-def _base_python() -> str:
-    """A python that can create venvs: the interpreter behind the current venv if we are in one."""
-    base = Path(sys.base_prefix) / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
-    return str(base) if base.exists() else sys.executable
-
-
 def ensure_venv() -> Path:
     """Create or reuse the interop venv; reuse only when it was built from the current lock file."""
     py = venv_python()
     if py.exists() and STAMP.exists() and STAMP.read_text().strip() == _lock_hash():
         return py
-    shutil.rmtree(VENV, ignore_errors=True)
     steps = [
-        [_base_python(), "-m", "venv", str(VENV)],
         [str(py), "-m", "pip", "install", "--quiet", "--no-deps", "-r", str(LOCK)],
         [str(py), "-c", "import oxygent, httpx_sse, dotenv, mcp.client.streamable_http"],
     ]
-    deadline = time.monotonic() + INSTALL_TIMEOUT
-    for cmd in steps:
-        try:
-            done = subprocess.run(
-                cmd, capture_output=True, text=True, timeout=max(1.0, deadline - time.monotonic())
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            shutil.rmtree(VENV, ignore_errors=True)
-            raise PeerUnavailable(f"cannot build the OxyGent 1.1.3 venv ({cmd[1:3]}): {exc}") from None
-        if done.returncode != 0:
-            lines = [ln for ln in (done.stderr or done.stdout).splitlines() if not ln.startswith("WARNING")]
-            shutil.rmtree(VENV, ignore_errors=True)
-            tail = " | ".join(lines[-3:])[:400]
-            raise PeerUnavailable(f"cannot install OxyGent 1.1.3 from {LOCK.name}: {tail}")
+    build_venv(
+        VENV,
+        steps,
+        timeout=INSTALL_TIMEOUT,
+        unavailable=PeerUnavailable,
+        name="OxyGent 1.1.3",
+        package=f"OxyGent 1.1.3 from {LOCK.name}",
+    )
     STAMP.write_text(_lock_hash())
     return py
 

@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.interop.peer import free_port
+from tests.support.venvs import build_venv
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -34,11 +34,6 @@ class PhoenixUnavailable(RuntimeError):
     """Phoenix cannot be installed or started here."""
 
 
-def _base_python() -> str:
-    base = Path(sys.base_prefix) / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
-    return str(base) if base.exists() else sys.executable
-
-
 def ensure_venv() -> Path:
     """Create or reuse the Phoenix venv."""
     py = VENV / "bin" / "python"
@@ -49,25 +44,18 @@ def ensure_venv() -> Path:
         if ok.returncode == 0:
             STAMP.write_text(PHOENIX_REQUIREMENT)
             return py
-    shutil.rmtree(VENV, ignore_errors=True)
     steps = [
-        [_base_python(), "-m", "venv", str(VENV)],
         [str(py), "-m", "pip", "install", "--quiet", PHOENIX_REQUIREMENT],
         [str(py), "-c", "import phoenix.server.main"],
     ]
-    deadline = time.monotonic() + INSTALL_TIMEOUT
-    for cmd in steps:
-        try:
-            done = subprocess.run(
-                cmd, capture_output=True, text=True, timeout=max(1.0, deadline - time.monotonic())
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            shutil.rmtree(VENV, ignore_errors=True)
-            raise PhoenixUnavailable(f"cannot build the Phoenix venv ({cmd[1:3]}): {exc}") from None
-        if done.returncode != 0:
-            lines = [ln for ln in (done.stderr or done.stdout).splitlines() if not ln.startswith("WARNING")]
-            shutil.rmtree(VENV, ignore_errors=True)
-            raise PhoenixUnavailable(f"cannot install {PHOENIX_REQUIREMENT}: {' | '.join(lines[-3:])[:400]}")
+    build_venv(
+        VENV,
+        steps,
+        timeout=INSTALL_TIMEOUT,
+        unavailable=PhoenixUnavailable,
+        name="Phoenix",
+        package=PHOENIX_REQUIREMENT,
+    )
     STAMP.write_text(PHOENIX_REQUIREMENT)
     return py
 

@@ -31,6 +31,7 @@ from .metrics import Family, FleetMetrics, Histogram
 from .probe import ProbeResult as ProbeResult
 from .probe import alive_check as alive_check
 from .probe import alive_reason, run_probe
+from .watch_metrics import node_check_families, serve_metrics
 from .watch_output import safe_text, watch_line
 
 DEFAULT_EVERY = 30.0
@@ -234,47 +235,16 @@ class Watcher:
 
     def _node_families(self) -> list[Family]:
         """Per-node check counters, read at scrape time (the live run metrics are in ``self.metrics``)."""
-        state = Family("oxytui_node_state", "gauge", "Node state (1 for the current one).")
-        alive = Family("oxytui_alive_checks_total", "counter", "/check_alive checks.")
-        alive_f = Family("oxytui_alive_failures_total", "counter", "/check_alive checks that failed.")
-        runs = Family("oxytui_probe_runs_total", "counter", "Probe runs.")
-        fails = Family("oxytui_probe_failures_total", "counter", "Probe runs that failed.")
-        alat = Family("oxytui_alive_latency_seconds", "gauge", "Latency of the last /check_alive.")
-        last = Family("oxytui_last_check_timestamp_seconds", "gauge", "Unix time of the last check.")
-        lat = Family("oxytui_probe_latency_seconds", "histogram", "Latency of successful probe runs.")
-        for ns in self.nodes.values():
-            lab = {"node": ns.name}
-            if ns.alive_total:
-                alat.add(ns.alive_latency, lab)
-                last.add(ns.last_check, lab)
-            for s in ("up", "degraded", "down"):
-                state.add(1 if ns.state == s else 0, {**lab, "state": s})
-            alive.add(ns.alive_total, lab)
-            alive_f.add(ns.alive_failed, lab)
-            runs.add(ns.probe_total, lab)
-            fails.add(ns.probe_failed, lab)
-            lat.add_histogram(ns.latency, lab)
-        extra = []
+        extra: list[Family] = []
         if self.traffic is not None:
             tw = self.traffic_watcher
             extra = self.traffic.families(tw.fleet, tw.health())
-        return [state, alive, alive_f, runs, fails, alat, last, lat, *extra]
+        return [*node_check_families(self.nodes.values()), *extra]
 
     async def _start_metrics(self) -> Any:
-        from aiohttp import web
-
-        async def handler(request: web.Request) -> web.Response:
-            body, content_type = self.metrics.exposition(request.headers.get("Accept", ""))
-            return web.Response(body=body, headers={"Content-Type": content_type})
-
-        app = web.Application()
-        app.router.add_get("/metrics", handler)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, self.opts.metrics_host, self.opts.metrics_port or 0)
-        await site.start()
-        host, port = runner.addresses[0][:2]
-        self.metrics_url = f"http://{host}:{port}/metrics"
+        runner, self.metrics_url = await serve_metrics(
+            self.metrics, self.opts.metrics_host, self.opts.metrics_port
+        )
         print(f"oxytui watch: serving metrics on {self.metrics_url}", file=self.err, flush=True)
         return runner
 
